@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** `module-controller <command>`: one binary for every service. */
+import { runCommand, type AnyCommand } from '../core/command.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<AnyCommand> }> = {
+  webhook: { summary: 'Admission webhook: inject scheduling into module pods, reject bad modules', load: async () => (await import('../webhook/command.ts')).webhookCommand },
+  extender: { summary: 'Scheduler extender: filter and score virtual nodes (scatter)', load: async () => (await import('../extender/command.ts')).extenderCommand },
+  bridge: { summary: 'MQTT bridge: bases become virtual nodes, module pods become installed modules', load: async () => (await import('../bridge/command.ts')).bridgeCommand },
+  'base-sim': { summary: 'Simulated Koupleless bases speaking the real MQTT protocol', load: async () => (await import('../base-sim/command.ts')).baseSimCommand },
+  sandbox: { summary: 'Everything locally: control plane, broker, webhook, extender, scheduler, bridge, 3 bases', load: async () => (await import('../sandbox/command.ts')).sandboxCommand },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  return `Usage: module-controller <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun "module-controller <command> --help" for a command's flags.\n`;
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage());
+  process.exit(name ? 0 : 2);
+}
+if (name === '--version') {
+  process.stdout.write('module-controller 0.1.0\n');
+  process.exit(0);
+}
+const entry = COMMANDS[name];
+if (!entry) {
+  process.stderr.write(`module-controller: unknown command "${name}"\n\n${usage()}`);
+  process.exit(2);
+}
+const code = await runCommand(await entry.load(), {
+  argv: rest,
+  env: process.env,
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+});
+process.exitCode = code;

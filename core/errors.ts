@@ -1,0 +1,38 @@
+/**
+ * The error catalogue: every failure the services report carries one of these stable codes, so logs,
+ * metrics and users can match on them. Kept honest by test/core/errors.test.ts.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'configuration is invalid',
+  ADMISSION_BAD_REQUEST: 'the AdmissionReview could not be decoded',
+  EXTENDER_BAD_REQUEST: 'the ExtenderArgs could not be decoded',
+  MQTT_BAD_PAYLOAD: 'an MQTT payload could not be decoded',
+  MQTT_STALE: 'an MQTT message was older than the accepted age',
+  MQTT_UNAVAILABLE: 'the MQTT broker could not be reached',
+  KUBE_UNAVAILABLE: 'the Kubernetes API could not be reached',
+  KUBE_CONFLICT: 'a Kubernetes write conflicted with a newer object',
+  CERT_FAILED: 'a certificate could not be created or loaded',
+  CONTROL_PLANE_FAILED: 'the local control plane could not be started',
+  INTERNAL: 'an unexpected internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ControllerError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ControllerError';
+    this.code = code;
+  }
+}
+
+/** Log-friendly fields for any thrown value (never JSON.stringify an Error). */
+export function toErrorFields(err: unknown): { code: string; message: string; cause?: string } {
+  if (err instanceof ControllerError) {
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
+    return cause ? { code: err.code, message: err.message, cause } : { code: err.code, message: err.message };
+  }
+  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  return { code: 'INTERNAL', message: String(err) };
+}

@@ -1,0 +1,88 @@
+/**
+ * The one vocabulary of module-controller: every label, annotation, taint, node name, env name and
+ * default that webhook, extender, bridge and base-sim share. Nothing else spells these strings.
+ */
+
+/** Pod label that marks a module pod (design.md "Names"). */
+export const MODULE_COMPONENT_LABEL = 'module-controller.koupleless.io/component';
+/** The upstream Go controller's label, accepted as an alias so existing manifests keep working. */
+export const MODULE_COMPONENT_LABEL_ALIAS = 'virtual-kubelet.koupleless.io/component';
+export const MODULE_COMPONENT_VALUE = 'module';
+
+/** Labels carried by every virtual node. */
+export const VNODE_COMPONENT_LABEL = 'virtual-kubelet.koupleless.io/component';
+export const VNODE_COMPONENT_VALUE = 'vnode';
+export const VNODE_ENV_LABEL = 'virtual-kubelet.koupleless.io/env';
+export const BASE_STACK_LABEL = 'base.koupleless.io/stack';
+export const BASE_NAME_LABEL = 'base.koupleless.io/name';
+export const BASE_VERSION_LABEL = 'base.koupleless.io/version';
+export const BASE_CLUSTER_LABEL = 'base.koupleless.io/cluster-name';
+/** Node label kubectl and the scheduler know; set to the node name like a kubelet does. */
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
+/** The taint on every virtual node; module pods get the matching toleration. */
+export const VNODE_TAINT = Object.freeze({
+  key: 'schedule.koupleless.io/virtual-node',
+  value: 'True',
+  effect: 'NoExecute',
+} as const);
+
+/** Per-module pod label used by module Services: `module.koupleless.io/<bizName>: "true"`. */
+export const MODULE_LABEL_PREFIX = 'module.koupleless.io/';
+export function toModuleLabel(bizName: string): string {
+  return `${MODULE_LABEL_PREFIX}${bizName}`;
+}
+
+/** Pod-template annotations that ask the bridge for a module Service (seed: Module Traffic Service). */
+export const SERVICE_ANNOTATIONS = Object.freeze({
+  enabled: 'module-controller.koupleless.io/service-enabled',
+  port: 'module-controller.koupleless.io/service-port',
+  targetPort: 'module-controller.koupleless.io/service-target-port',
+  type: 'module-controller.koupleless.io/service-type',
+} as const);
+export function toServiceName(bizName: string): string {
+  return `${bizName}-service`;
+}
+
+/** The env var that carries a module's version. */
+export const BIZ_VERSION_ENV = 'BIZ_VERSION';
+
+/** Namespace of node Leases (Kubernetes node heartbeats). */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** Defaults shared by several services (each is also a flag). */
+export const DEFAULTS = Object.freeze({
+  stack: 'java',
+  schedulerName: 'module-scheduler',
+  /** What real bases send as `env` (koupleless-protocol.md "Connection"). */
+  mqttEnv: 'default',
+  clientIdPrefix: 'module-controller',
+  maxModulesPerBase: 100,
+});
+
+const VNODE_PREFIX = 'virtual-node-';
+
+/**
+ * `virtual-node-<baseIdentity>`, lower-cased and DNS-1123 safe: base identities are usually IPs or
+ * UUIDs, but anything outside [a-z0-9.-] becomes '-', and the result is capped at 253 characters.
+ */
+export function toNodeName(baseIdentity: string): string {
+  const safe = baseIdentity
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/[^a-z0-9]+$/, '');
+  return `${VNODE_PREFIX}${safe || 'unnamed'}`.slice(0, 253);
+}
+
+export function isModulePodLabels(labels: Readonly<Record<string, string>> | undefined): boolean {
+  if (!labels) return false;
+  return (
+    labels[MODULE_COMPONENT_LABEL] === MODULE_COMPONENT_VALUE ||
+    labels[MODULE_COMPONENT_LABEL_ALIAS] === MODULE_COMPONENT_VALUE
+  );
+}
+
+export function isVirtualNodeLabels(labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labels?.[VNODE_COMPONENT_LABEL] === VNODE_COMPONENT_VALUE;
+}

@@ -1,0 +1,294 @@
+/**
+ * A real local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler (built by scripts/build-control-plane.sh) on loopback, with RBAC, service-account
+ * keys and an admin kubeconfig. No kubelet: module pods live on virtual nodes served by the bridge.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, openSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import https from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { createCa, issueCert, createRsaKeyPem } from '../core/pki.ts';
+import { ControllerError } from '../core/errors.ts';
+import { findFreePort } from './free-port.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'build-control-plane.sh');
+const DAY_MS = 86_400_000;
+
+export interface ControlPlaneOptions {
+  /** Folder for certs, etcd data, logs, pids and the kubeconfig. */
+  readonly dir: string;
+  /** Extra kube-scheduler instances, e.g. module-scheduler, each with its own config file. */
+  readonly extraSchedulers?: ReadonlyArray<{ name: string; configFile: string }>;
+  /** kube-controller-manager --node-monitor-grace-period (how long before an unheard node is NotReady). */
+  readonly nodeMonitorGracePeriod?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ControlPlaneState {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly kubeconfig: string;
+  readonly apiServerUrl: string;
+  readonly ports: Record<string, number>;
+  readonly pids: Record<string, number>;
+}
+
+export interface ControlPlane extends ControlPlaneState {
+  stop(): Promise<void>;
+}
+
+/** Builds (or finds cached) binaries; returns their folder. Prints progress to stderr. */
+export async function ensureControlPlaneBinaries(log: (line: string) => void = () => {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      for (const line of d.toString().split('\n')) if (line.trim() && !line.startsWith('go: downloading')) log(line);
+    });
+    child.on('error', (err) => reject(new ControllerError('CONTROL_PLANE_FAILED', 'could not run the build script', { cause: err })));
+    child.on('exit', (code) => {
+      const bin = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && bin) resolve(bin);
+      else reject(new ControllerError('CONTROL_PLANE_FAILED', `building the control plane failed (exit ${code}); see the output above`));
+    });
+  });
+}
+
+function writeCerts(dir: string) {
+  const now = new Date();
+  const ca = createCa('module-controller-local-ca', 365 * DAY_MS, now);
+  const serving = issueCert(ca, {
+    commonName: 'kube-apiserver',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+    ips: ['127.0.0.1', '10.0.0.1'],
+    validForMs: 365 * DAY_MS,
+    usage: 'server',
+    now,
+  });
+  const admin = issueCert(ca, { commonName: 'admin', organizations: ['system:masters'], validForMs: 365 * DAY_MS, usage: 'client', now });
+  const sa = createRsaKeyPem();
+  const files = {
+    ca: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    servingCert: path.join(dir, 'apiserver.crt'),
+    servingKey: path.join(dir, 'apiserver.key'),
+    adminCert: path.join(dir, 'admin.crt'),
+    adminKey: path.join(dir, 'admin.key'),
+    saKey: path.join(dir, 'sa.key'),
+    saPub: path.join(dir, 'sa.pub'),
+  };
+  writeFileSync(files.ca, ca.certPem);
+  writeFileSync(files.caKey, ca.keyPem, { mode: 0o600 });
+  writeFileSync(files.servingCert, serving.certPem);
+  writeFileSync(files.servingKey, serving.keyPem, { mode: 0o600 });
+  writeFileSync(files.adminCert, admin.certPem);
+  writeFileSync(files.adminKey, admin.keyPem, { mode: 0o600 });
+  writeFileSync(files.saKey, sa.privateKeyPem, { mode: 0o600 });
+  writeFileSync(files.saPub, sa.publicKeyPem);
+  return { files, ca, admin };
+}
+
+function toKubeconfig(server: string, caPem: string, admin: { certPem: string; keyPem: string }): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: local',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(caPem)}`,
+    'users:',
+    '- name: admin',
+    '  user:',
+    `    client-certificate-data: ${b64(admin.certPem)}`,
+    `    client-key-data: ${b64(admin.keyPem)}`,
+    'contexts:',
+    '- name: local',
+    '  context: { cluster: local, user: admin }',
+    'current-context: local',
+    '',
+  ].join('\n');
+}
+
+function start(binDir: string, dir: string, name: string, args: string[]): ChildProcess {
+  const logFd = openSync(path.join(dir, 'logs', `${name}.log`), 'a');
+  const child = spawn(path.join(binDir, name.startsWith('kube-scheduler') ? 'kube-scheduler' : name), args, {
+    stdio: ['ignore', logFd, logFd],
+    detached: true,
+  });
+  child.unref();
+  return child;
+}
+
+async function waitForReady(url: string, ca: string, cert: string, key: string, what: string, timeoutMs: number, proc?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) break;
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.get(url, { ca, cert, key, timeout: 2000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+      });
+      if (status === 200) return;
+      last = `HTTP ${status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new ControllerError('CONTROL_PLANE_FAILED', `${what} did not become ready (${last || 'process exited'}); see its log`);
+}
+
+async function waitForEtcd(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+  throw new ControllerError('CONTROL_PLANE_FAILED', 'etcd did not become healthy; see logs/etcd.log');
+}
+
+/** Starts the control plane and waits until the API answers /readyz. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.log ?? (() => {});
+  const binDir = await ensureControlPlaneBinaries(log);
+  const dir = path.resolve(opts.dir);
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  const { files, ca, admin } = writeCerts(dir);
+  const ports: Record<string, number> = {};
+  for (const p of ['etcd', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler']) ports[p] = await findFreePort();
+  const apiServerUrl = `https://127.0.0.1:${ports['apiserver']}`;
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, toKubeconfig(apiServerUrl, ca.certPem, admin), { mode: 0o600 });
+  const procs: Record<string, ChildProcess> = {};
+  const stopAll = async () => {
+    for (const p of Object.values(procs).reverse()) if (p.exitCode === null && p.pid) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
+    await sleep(300);
+  };
+  try {
+    log(`starting etcd on 127.0.0.1:${ports['etcd']}`);
+    procs['etcd'] = start(binDir, dir, 'etcd', [
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${ports['etcd']}`,
+      `--advertise-client-urls=http://127.0.0.1:${ports['etcd']}`,
+      `--listen-peer-urls=http://127.0.0.1:${ports['etcdPeer']}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${ports['etcdPeer']}`,
+      `--initial-cluster=default=http://127.0.0.1:${ports['etcdPeer']}`,
+      '--unsafe-no-fsync',
+      '--quota-backend-bytes=4294967296',
+      '--log-level=warn',
+    ]);
+    await waitForEtcd(ports['etcd']!, 30_000);
+    log(`starting kube-apiserver on ${apiServerUrl}`);
+    procs['kube-apiserver'] = start(binDir, dir, 'kube-apiserver', [
+      `--etcd-servers=http://127.0.0.1:${ports['etcd']}`,
+      `--secure-port=${ports['apiserver']}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--tls-cert-file=${files.servingCert}`,
+      `--tls-private-key-file=${files.servingKey}`,
+      `--client-ca-file=${files.ca}`,
+      `--service-account-key-file=${files.saPub}`,
+      `--service-account-signing-key-file=${files.saKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc',
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.0.0.0/16',
+      '--service-node-port-range=30000-32767',
+      '--allow-privileged=true',
+      '--profiling=false',
+      '--v=0',
+    ]);
+    await waitForReady(`${apiServerUrl}/readyz`, ca.certPem, admin.certPem, admin.keyPem, 'kube-apiserver', 90_000, procs['kube-apiserver']);
+    log('starting kube-controller-manager');
+    procs['kube-controller-manager'] = start(binDir, dir, 'kube-controller-manager', [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      `--secure-port=${ports['controllerManager']}`,
+      '--bind-address=127.0.0.1',
+      `--service-account-private-key-file=${files.saKey}`,
+      `--root-ca-file=${files.ca}`,
+      '--use-service-account-credentials=false',
+      '--leader-elect=false',
+      `--node-monitor-grace-period=${opts.nodeMonitorGracePeriod ?? '40s'}`,
+      '--node-monitor-period=2s',
+      '--concurrent-deployment-syncs=10',
+      '--concurrent-replicaset-syncs=10',
+      '--profiling=false',
+    ]);
+    log('starting kube-scheduler');
+    procs['kube-scheduler'] = start(binDir, dir, 'kube-scheduler', [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      `--secure-port=${ports['scheduler']}`,
+      '--bind-address=127.0.0.1',
+      '--leader-elect=false',
+      '--profiling=false',
+    ]);
+    for (const s of opts.extraSchedulers ?? []) {
+      ports[s.name] = await findFreePort();
+      log(`starting ${s.name} (kube-scheduler --config ${s.configFile})`);
+      procs[`kube-scheduler-${s.name}`] = start(binDir, dir, `kube-scheduler-${s.name}`, [
+        `--config=${s.configFile}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        `--secure-port=${ports[s.name]}`,
+        '--bind-address=127.0.0.1',
+        '--profiling=false',
+      ]);
+    }
+    const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid ?? 0]));
+    const state: ControlPlaneState = { dir, binDir, kubeconfig, apiServerUrl, ports, pids };
+    writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
+    log(`control plane ready: kubeconfig ${kubeconfig}`);
+    return { ...state, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Stops exactly the processes a `state.json` names (what `npm run cluster:down` does). */
+export async function stopControlPlaneFromState(dir: string): Promise<string[]> {
+  const file = path.join(dir, 'state.json');
+  if (!existsSync(file)) return [];
+  const state = JSON.parse(readFileSync(file, 'utf8')) as ControlPlaneState;
+  const stopped: string[] = [];
+  for (const [name, pid] of Object.entries(state.pids).reverse()) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      stopped.push(`${name} (pid ${pid})`);
+    } catch {
+      // already gone
+    }
+  }
+  await sleep(500);
+  return stopped;
+}
+
+/** Runs the cached kubectl against a kubeconfig. */
+export function runKubectl(binDir: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
