@@ -67,7 +67,8 @@ log "compiling ${TOOLS[*]} (a cold build takes 10-30 minutes on 2 cores; progres
 trap 'kill $ticker 2>/dev/null || true' EXIT
 tmp="$OUT/tmp-bin"; rm -rf "$tmp"; mkdir -p "$tmp"
 go build -trimpath -ldflags "-s -w" -o "$tmp/" "${pkgs[@]}" >&2
-mv "$tmp/v3" "$tmp/etcd"
+# go build names a binary after the last path element of its package: .../server/v3 → "server".
+mv "$tmp/server" "$tmp/etcd"
 for t in "${TOOLS[@]}"; do mv "$tmp/$t" "$BIN/$t"; done
 rm -rf "$tmp"
 log "done: $(ls "$BIN" | tr '\n' ' ')"
