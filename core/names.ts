@@ -17,6 +17,8 @@ export const BASE_STACK_LABEL = 'base.koupleless.io/stack';
 export const BASE_NAME_LABEL = 'base.koupleless.io/name';
 export const BASE_VERSION_LABEL = 'base.koupleless.io/version';
 export const BASE_CLUSTER_LABEL = 'base.koupleless.io/cluster-name';
+/** Node annotation holding the base's exact identity (node names are lower-cased and sanitised). */
+export const BASE_IDENTITY_ANNOTATION = 'base.koupleless.io/identity';
 /** Node label kubectl and the scheduler know; set to the node name like a kubelet does. */
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -63,16 +65,20 @@ export const DEFAULTS = Object.freeze({
 const VNODE_PREFIX = 'virtual-node-';
 
 /**
- * `virtual-node-<baseIdentity>`, lower-cased and DNS-1123 safe: base identities are usually IPs or
- * UUIDs, but anything outside [a-z0-9.-] becomes '-', and the result is capped at 253 characters.
+ * `virtual-node-<baseIdentity>`, lower-cased and a valid DNS-1123 subdomain (what the API server
+ * demands of a Node name): base identities are usually IPs or UUIDs, but anything outside
+ * [a-z0-9.-] becomes '-', every dot-separated label starts and ends with [a-z0-9] (empty labels
+ * are dropped), and the result is capped at 253 characters without ending in '-' or '.'.
  */
 export function toNodeName(baseIdentity: string): string {
   const safe = baseIdentity
     .toLowerCase()
     .replace(/[^a-z0-9.-]/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
-    .replace(/[^a-z0-9]+$/, '');
-  return `${VNODE_PREFIX}${safe || 'unnamed'}`.slice(0, 253);
+    .split('.')
+    .map((label) => label.replace(/^-+|-+$/g, ''))
+    .filter((label) => label !== '')
+    .join('.');
+  return `${VNODE_PREFIX}${safe || 'unnamed'}`.slice(0, 253).replace(/[^a-z0-9]+$/, '');
 }
 
 export function isModulePodLabels(labels: Readonly<Record<string, string>> | undefined): boolean {

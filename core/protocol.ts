@@ -90,9 +90,16 @@ export const batchInstallResponseSchema = z.object({
   response: outputSchema,
 });
 
+// arklet's JVM and CPU indicators mix strings ("java version", "java home", cpu "type") with the
+// figures; a record of numbers only would reject every real health reply, so keep just the numbers.
+const healthFiguresSchema = z
+  .record(z.string(), z.unknown())
+  .optional()
+  .transform((r) => Object.fromEntries(Object.entries(r ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number')));
+
 export const healthDataSchema = z.object({
-  jvm: z.record(z.string(), z.number()).default({}),
-  cpu: z.record(z.string(), z.number()).default({}),
+  jvm: healthFiguresSchema,
+  cpu: healthFiguresSchema,
   masterBizInfo: z
     .object({ bizName: z.string(), bizState: z.string(), bizVersion: z.string() })
     .optional(),
@@ -121,7 +128,8 @@ export interface Envelope<T> {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-const envelopeSchema = z.object({ publishTimestamp: z.number(), data: z.unknown() });
+// `data` optional here so a missing one gets its own reason ("envelope has no data").
+const envelopeSchema = z.object({ publishTimestamp: z.number(), data: z.unknown().optional() });
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -174,6 +182,8 @@ export interface ReportedModule {
 function toChangeTime(v: number | string | undefined): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
+    // Number('') is 0: a blank time is no time, not the epoch.
+    if (v.trim() === '') return undefined;
     const n = Number(v);
     if (Number.isFinite(n)) return n;
     const d = Date.parse(v);

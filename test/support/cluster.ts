@@ -19,6 +19,7 @@ export interface TestCluster {
   readonly kc: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
+  readonly coordination: k8s.CoordinationV1Api;
   kubectl(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A fresh namespace whose default ServiceAccount exists (pods can be created in it). */
   createNamespace(prefix: string): Promise<string>;
@@ -56,6 +57,7 @@ async function load(): Promise<TestCluster> {
     kc,
     core,
     apps,
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     kubectl: (args, input) => runKubectl(state.binDir, state.kubeconfig, args, input),
     async createNamespace(prefix) {
       const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,0 +1,202 @@
+/**
+ * Assembles the bridge: MQTT → registry (sources only record and enqueue keys), reflectors for virtual
+ * nodes and module pods, two keyed queues (nodes, modules) whose reconcilers plan with pure functions,
+ * periodic polls and Lease renewals, leader election. Built from injected dependencies; no listening.
+ */
+import os from 'node:os';
+import * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.ts';
+import { BASE_CLUSTER_LABEL, BASE_IDENTITY_ANNOTATION, BASE_NAME_LABEL, BASE_VERSION_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
+import { parseModules, toBizModel } from '../core/module-spec.ts';
+import { startWatchCache } from '../core/watch-cache.ts';
+import { toErrorFields } from '../core/errors.ts';
+import { BaseRegistry } from './base-registry.ts';
+import type { BridgeSettings } from './config.ts';
+import type { BridgeContext } from './context.ts';
+import { createEventRecorder } from './events.ts';
+import { handleMessage } from './handle-message.ts';
+import { startLeaderElection, type LeaderElection } from './leader-election.ts';
+import { createBridgeMetrics } from './metrics.ts';
+import { createModuleReconciler } from './module-reconciler.ts';
+import { connectMqtt, type MqttLink } from './mqtt-link.ts';
+import { reconcileNode, renewNodeLease } from './node-reconciler.ts';
+import { toLiveness } from './plan-node.ts';
+import { startPodIndex } from './pod-index.ts';
+import { WorkQueue, type ReconcileOutcome } from './work-queue.ts';
+
+export interface BridgeDeps {
+  readonly kc: k8s.KubeConfig;
+  readonly settings: BridgeSettings;
+  readonly mqtt: { url: string; clientIdPrefix: string; username?: string | undefined; password?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
+  readonly leader: { enabled: boolean; name: string; namespace: string; durationMs: number };
+  readonly instanceId?: string | undefined;
+  readonly concurrency: number;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly now?: () => number;
+}
+
+export interface Bridge {
+  readonly instanceId: string;
+  /** undefined when ready, else why not. */
+  readiness(): string | undefined;
+  isLeader(): boolean;
+  readonly bases: BaseRegistry;
+  /** Graceful stop; `releaseLease: false` leaves the leader lease to expire (like a crashed replica). */
+  stop(opts?: { releaseLease?: boolean }): Promise<void>;
+}
+
+export function startBridge(deps: BridgeDeps): Bridge {
+  const now = deps.now ?? Date.now;
+  const s = deps.settings;
+  const logger = deps.logger;
+  const instanceId = deps.instanceId ?? `${os.hostname()}-${Math.random().toString(36).slice(2, 8)}`;
+  const metrics = createBridgeMetrics(deps.registry);
+  const registry = new BaseRegistry();
+  const core = deps.kc.makeApiClient(k8s.CoreV1Api);
+  const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
+  let leading = !deps.leader.enabled;
+  let election: LeaderElection | undefined;
+  let mqttLink: MqttLink | undefined;
+
+  const track = (queue: string) => (_key: string, o: ReconcileOutcome, ms: number) => {
+    metrics.reconciles.inc({ queue, outcome: o.kind });
+    metrics.reconcileSeconds.observe({ queue }, ms / 1000);
+    if (o.kind === 'error') logger.warn({ queue, key: _key, err: toErrorFields(o.error) }, 'reconcile failed; retrying with backoff');
+  };
+  const vnodeSelector = `${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE},${VNODE_ENV_LABEL}=${s.env}`;
+  const nodes = startWatchCache<k8s.V1Node>({
+    kc: deps.kc, path: '/api/v1/nodes', list: () => core.listNode({ labelSelector: vnodeSelector }), labelSelector: vnodeSelector, logger,
+    onChange: (node) => {
+      const id = node.metadata?.annotations?.[BASE_IDENTITY_ANNOTATION];
+      if (id) nodeQueue.add(id);
+    },
+  });
+  const pods = startPodIndex(deps.kc, logger, (pod) => {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) return;
+    const base = registry.byNodeName(nodeName);
+    if (base) moduleQueue.add(base.identity);
+  });
+  const ctx: BridgeContext = {
+    settings: s, registry, nodes, pods, core, coordination, logger, metrics, now,
+    publish: async (id, kind, payload) => {
+      if (!mqttLink) throw new Error('MQTT not connected yet');
+      await mqttLink.publishCommand(id, kind, payload);
+    },
+    recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
+    isLeader: () => leading && (election ? election.isLeader() : true),
+  };
+  const modules = createModuleReconciler(ctx);
+  const nodeQueue = new WorkQueue((id) => reconcileNode(ctx, id), { concurrency: deps.concurrency, onOutcome: track('nodes') });
+  const moduleQueue = new WorkQueue((id) => modules.reconcile(id), { concurrency: deps.concurrency, onOutcome: track('modules') });
+  const enqueueAll = () => {
+    for (const b of registry.list()) {
+      nodeQueue.add(b.identity);
+      moduleQueue.add(b.identity);
+    }
+  };
+
+  const onBaselineQuery = (id: string) => {
+    if (!ctx.isLeader()) return;
+    const base = registry.get(id);
+    const nodeName = base?.nodeName ?? toNodeName(id);
+    const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModules(p.spec?.containers).modules);
+    ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.debug({ err: (err as Error).message }, 'baseline publish failed'));
+  };
+
+  mqttLink = connectMqtt({
+    url: deps.mqtt.url, env: s.env, clientId: `${deps.mqtt.clientIdPrefix}@@@${instanceId}`,
+    username: deps.mqtt.username, password: deps.mqtt.password, caFile: deps.mqtt.caFile, certFile: deps.mqtt.certFile, keyFile: deps.mqtt.keyFile,
+    logger,
+    onMessage: (topic, payload) => {
+      const r = handleMessage(topic, payload, {
+        registry, env: s.env, now, maxMessageAgeMs: s.maxMessageAgeMs,
+        onBaseChanged: (id, what) => {
+          if (what === 'heartbeat' || what === 'health') nodeQueue.add(id);
+          moduleQueue.add(id);
+        },
+        onBaselineQuery,
+        requestModuleList: (id) => { if (ctx.isLeader()) modules.requestModuleList(id, true); },
+      });
+      metrics.messages.inc({ kind: r.kind, outcome: r.outcome });
+      if (r.outcome !== 'accepted') logger.debug({ topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
+    },
+    // After a (re)connect the broker may have lost our session: re-read every base's modules.
+    onConnected: () => { for (const b of registry.list()) modules.requestModuleList(b.identity, true); },
+  });
+
+  // Adopt virtual nodes that exist already (bridge restart or failover): they count as heard from now.
+  void nodes.synced.then(() => {
+    for (const n of nodes.list()) {
+      const id = n.metadata?.annotations?.[BASE_IDENTITY_ANNOTATION];
+      if (!id) continue;
+      const labels = n.metadata?.labels ?? {};
+      const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
+      const host = n.status?.addresses?.find((a) => a.type === 'Hostname')?.address ?? '';
+      registry.adopt(id, { metadata: { identity: id, name: labels[BASE_NAME_LABEL] ?? '', version: labels[BASE_VERSION_LABEL] ?? '', clusterName: labels[BASE_CLUSTER_LABEL] ?? '' }, localIP: ip, hostName: host }, now());
+    }
+    enqueueAll();
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); timers.push(t); };
+  const liveBases = () => registry.list().filter((b) => toLiveness(b, now(), s).kind === 'ready');
+  every(s.healthPollMs, () => {
+    if (!ctx.isLeader()) return;
+    for (const b of liveBases()) ctx.publish(b.identity, 'health', {}).catch(() => undefined);
+  });
+  every(s.moduleListPollMs, () => {
+    if (!ctx.isLeader()) return;
+    for (const b of liveBases()) modules.requestModuleList(b.identity, true);
+  });
+  every(s.nodeLeaseRenewMs, () => {
+    if (!ctx.isLeader()) return;
+    for (const b of registry.list()) {
+      const node = nodes.get(b.nodeName);
+      if (node) renewNodeLease(ctx, b.nodeName, node.metadata?.uid).catch((err: unknown) => logger.warn({ node: b.nodeName, err: (err as Error).message }, 'node lease renewal failed'));
+    }
+  });
+  every(5_000, () => {
+    const counts: Record<string, number> = { ready: 0, notReady: 0, dead: 0 };
+    for (const b of registry.list()) counts[toLiveness(b, now(), s).kind]!++;
+    for (const [state, n] of Object.entries(counts)) metrics.bases.set({ state }, n);
+  });
+
+  if (deps.leader.enabled) {
+    election = startLeaderElection({
+      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger, now,
+      onStartedLeading: () => {
+        leading = true;
+        metrics.leader.set(1);
+        // Never act on another replica's view: re-read every base's modules before planning.
+        for (const b of registry.list()) registry.forgetModules(b.identity);
+        enqueueAll();
+      },
+      onStoppedLeading: () => { leading = false; metrics.leader.set(0); },
+    });
+  } else {
+    metrics.leader.set(1);
+  }
+
+  return {
+    instanceId,
+    bases: registry,
+    isLeader: ctx.isLeader,
+    readiness: () => {
+      if (!mqttLink?.isConnected()) return 'MQTT broker not connected';
+      if (!nodes.isSynced() || !pods.isSynced()) return 'Kubernetes caches not synced';
+      return undefined;
+    },
+    stop: async (opts) => {
+      for (const t of timers) clearInterval(t);
+      nodeQueue.stop();
+      moduleQueue.stop();
+      await election?.stop(opts?.releaseLease ?? true);
+      await mqttLink?.close();
+      await nodes.stop();
+      await pods.stop();
+    },
+  };
+}

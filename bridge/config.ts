@@ -1,0 +1,75 @@
+/** The bridge's flags (each also an MC_* env var) and the typed config derived from them once. */
+import type { FlagSpec, FlagValues } from '../core/flags.ts';
+import { DEFAULTS } from '../core/names.ts';
+
+export const BRIDGE_FLAGS = {
+  mqttUrl: { kind: 'string', description: 'MQTT broker URL (mqtt://, mqtts://, ws://); "embedded" starts an in-process broker', default: 'embedded' },
+  embeddedBrokerPort: { kind: 'int', description: 'Port of the embedded broker (with --mqtt-url embedded)', default: 1883, min: 0, max: 65535 },
+  mqttUsername: { kind: 'string', description: 'MQTT username (real bases require username and password)' },
+  mqttPassword: { kind: 'string', description: 'MQTT password' },
+  mqttCaFile: { kind: 'string', description: 'CA certificate file for mqtts:// brokers' },
+  mqttCertFile: { kind: 'string', description: 'Client certificate file for mutual TLS' },
+  mqttKeyFile: { kind: 'string', description: 'Client key file for mutual TLS' },
+  mqttClientIdPrefix: { kind: 'string', description: 'Client id prefix; the id is <prefix>@@@<instance id>', default: DEFAULTS.clientIdPrefix },
+  env: { kind: 'string', description: 'Koupleless env (topic koupleless_<env>/...); real bases send "default"', default: DEFAULTS.mqttEnv },
+  kubeconfig: { kind: 'string', description: 'Kubeconfig file (in-cluster config when empty)' },
+  port: { kind: 'int', description: 'Port of /healthz, /readyz and /metrics', default: 8081, min: 0, max: 65535 },
+  instanceId: { kind: 'string', description: 'This replica\'s id (MQTT client id, lease holder); default hostname + random suffix' },
+  leaderElect: { kind: 'bool', description: 'Run leader election so only one replica acts', default: true },
+  leaderLeaseName: { kind: 'string', description: 'Name of the leader election Lease', default: 'module-controller-bridge' },
+  leaderLeaseNamespace: { kind: 'string', description: 'Namespace of the leader election Lease', default: 'default' },
+  leaderLeaseDuration: { kind: 'duration', description: 'Leader lease duration (a standby takes over after it expires)', default: '10s', min: 2000 },
+  stack: { kind: 'string', description: 'Value of the base.koupleless.io/stack node label', default: DEFAULTS.stack },
+  notReadyAfter: { kind: 'duration', description: 'Mark a node NotReady after this long without a heartbeat', default: '30s', min: 1000 },
+  deleteAfter: { kind: 'duration', description: 'Delete a silent base\'s node after this long without a heartbeat', default: '10m', min: 1000 },
+  healthPollPeriod: { kind: 'duration', description: 'How often to poll each base\'s health', default: '10s', min: 500 },
+  moduleListPeriod: { kind: 'duration', description: 'How often to poll each base\'s module list (queryAllBiz)', default: '15s', min: 500 },
+  nodeLeaseRenew: { kind: 'duration', description: 'How often to renew each node\'s Lease in kube-node-lease', default: '10s', min: 500 },
+  maxMessageAge: { kind: 'duration', description: 'Ignore base messages whose publishTimestamp is older than this (0 = accept any age; needs synchronized clocks)', default: '0s' },
+  commandTimeout: { kind: 'duration', description: 'Resend an install/uninstall when the base has not answered within this time', default: '30s', min: 500 },
+  retryBackoffBase: { kind: 'duration', description: 'First retry delay after a failed install (doubles each time)', default: '2s', min: 100 },
+  retryBackoffMax: { kind: 'duration', description: 'Longest retry delay after failed installs', default: '2m', min: 100 },
+  maxModulesPerBase: { kind: 'int', description: 'Pods capacity of each virtual node', default: DEFAULTS.maxModulesPerBase, min: 1 },
+  nodeCpu: { kind: 'string', description: 'CPU capacity advertised by each virtual node (modules share the base JVM; this only lets pods with CPU requests schedule)', default: '100' },
+  nodeMemory: { kind: 'string', description: 'Memory capacity advertised when the base has not reported its JVM max heap', default: '16Gi' },
+  concurrency: { kind: 'int', description: 'Reconcile workers per queue', default: 8, min: 1, max: 256 },
+} as const satisfies Record<string, FlagSpec>;
+
+export type BridgeFlagValues = FlagValues<typeof BRIDGE_FLAGS>;
+
+/** The timing and capacity settings the pure planners need. */
+export interface BridgeSettings {
+  readonly env: string;
+  readonly stack: string;
+  readonly notReadyAfterMs: number;
+  readonly deleteAfterMs: number;
+  readonly commandTimeoutMs: number;
+  readonly retryBackoffBaseMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly maxModulesPerBase: number;
+  readonly nodeCpu: string;
+  readonly nodeMemory: string;
+  readonly maxMessageAgeMs: number;
+  readonly healthPollMs: number;
+  readonly moduleListPollMs: number;
+  readonly nodeLeaseRenewMs: number;
+}
+
+export function toBridgeSettings(v: BridgeFlagValues): BridgeSettings {
+  return Object.freeze({
+    env: v.env.toLowerCase(),
+    stack: v.stack,
+    notReadyAfterMs: v.notReadyAfter,
+    deleteAfterMs: Math.max(v.deleteAfter, v.notReadyAfter),
+    commandTimeoutMs: v.commandTimeout,
+    retryBackoffBaseMs: v.retryBackoffBase,
+    retryBackoffMaxMs: v.retryBackoffMax,
+    maxModulesPerBase: v.maxModulesPerBase,
+    nodeCpu: v.nodeCpu,
+    nodeMemory: v.nodeMemory,
+    maxMessageAgeMs: v.maxMessageAge,
+    healthPollMs: v.healthPollPeriod,
+    moduleListPollMs: v.moduleListPeriod,
+    nodeLeaseRenewMs: v.nodeLeaseRenew,
+  });
+}

@@ -1,0 +1,33 @@
+/** What the bridge's reconcilers share: caches, registry, clients, settings, clock. */
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../core/logger.ts';
+import type { WatchCache } from '../core/watch-cache.ts';
+import type { CommandKind } from '../core/topics.ts';
+import type { BaseRegistry } from './base-registry.ts';
+import type { BridgeSettings } from './config.ts';
+import type { RecordEvent } from './events.ts';
+import type { BridgeMetrics } from './metrics.ts';
+import type { PodIndex } from './pod-index.ts';
+
+export interface BridgeContext {
+  readonly settings: BridgeSettings;
+  readonly registry: BaseRegistry;
+  readonly nodes: WatchCache<k8s.V1Node>;
+  readonly pods: PodIndex;
+  readonly core: k8s.CoreV1Api;
+  readonly coordination: k8s.CoordinationV1Api;
+  readonly publish: (baseIdentity: string, kind: CommandKind, payload: unknown) => Promise<void>;
+  readonly recordEvent: RecordEvent;
+  readonly logger: Logger;
+  readonly metrics: BridgeMetrics;
+  readonly now: () => number;
+  readonly isLeader: () => boolean;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return (err as { code?: number }).code === 409;
+}

@@ -1,0 +1,97 @@
+/** Applies `planNode` for one base (key = base identity) and keeps node Leases renewed. */
+import * as k8s from '@kubernetes/client-node';
+import { NODE_LEASE_NAMESPACE, VNODE_TAINT } from '../core/names.ts';
+import type { BridgeContext } from './context.ts';
+import { isConflict, isNotFound } from './context.ts';
+import { planNode, toLiveness, toNextLivenessChange } from './plan-node.ts';
+import type { ReconcileOutcome } from './work-queue.ts';
+
+const STATUS_REFRESH_MS = 60_000;
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export async function reconcileNode(ctx: BridgeContext, identity: string): Promise<ReconcileOutcome> {
+  if (!ctx.isLeader()) return { kind: 'done' };
+  const base = ctx.registry.get(identity);
+  if (!base) return { kind: 'done' };
+  const existing = ctx.nodes.get(base.nodeName);
+  const now = new Date(ctx.now());
+  const plan = planNode(base, existing, ctx.settings, now, STATUS_REFRESH_MS);
+  const target = { kind: 'Node' as const, name: base.nodeName, uid: existing?.metadata?.uid };
+  switch (plan.action) {
+    case 'create': {
+      try {
+        const created = await ctx.core.createNode({ body: plan.node });
+        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'create' });
+        // Status is a sub-resource: a create ignores it.
+        await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, mergePatch);
+        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
+        await renewNodeLease(ctx, base.nodeName, created.metadata?.uid);
+        ctx.recordEvent({ ...target, uid: created.metadata?.uid }, 'Normal', 'BaseJoined', `base ${identity} (${base.metadata.name}:${base.metadata.version}, ${base.localIP}) joined`);
+        ctx.logger.info({ node: base.nodeName, ip: base.localIP }, 'virtual node created');
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        return { kind: 'requeueAfter', ms: 500 };
+      }
+      break;
+    }
+    case 'update': {
+      if (plan.labels || plan.addTaint) {
+        const taints = [...(existing?.spec?.taints ?? []).filter((t) => t.key !== VNODE_TAINT.key), { ...VNODE_TAINT }];
+        await ctx.core.patchNode({ name: base.nodeName, body: { metadata: plan.labels ? { labels: plan.labels } : {}, ...(plan.addTaint ? { spec: { taints } } : {}) } }, mergePatch);
+        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patch' });
+      }
+      if (plan.status) {
+        const prevReady = existing?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+        const nextReady = plan.status.conditions?.[0];
+        await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.status } }, mergePatch);
+        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
+        if (prevReady !== nextReady?.status) {
+          const back = nextReady?.status === 'True';
+          ctx.recordEvent(target, back ? 'Normal' : 'Warning', back ? 'BaseReady' : (nextReady?.reason ?? 'BaseNotReady'), nextReady?.message ?? '');
+          ctx.logger.info({ node: base.nodeName, ready: nextReady?.status, reason: nextReady?.reason }, 'virtual node readiness changed');
+        }
+      }
+      break;
+    }
+    case 'delete': {
+      try {
+        await ctx.core.deleteNode({ name: base.nodeName });
+        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'delete' });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      await ctx.coordination.deleteNamespacedLease({ name: base.nodeName, namespace: NODE_LEASE_NAMESPACE }).catch(() => undefined);
+      ctx.recordEvent(target, 'Warning', 'BaseRemoved', `node deleted: ${plan.why}`);
+      ctx.logger.info({ node: base.nodeName, why: plan.why }, 'virtual node deleted');
+      ctx.registry.delete(identity);
+      return { kind: 'done' };
+    }
+    case 'none':
+      break;
+  }
+  const l = toLiveness(base, ctx.now(), ctx.settings);
+  if (l.kind === 'dead' && !existing) {
+    ctx.registry.delete(identity);
+    return { kind: 'done' };
+  }
+  const next = toNextLivenessChange(base, ctx.now(), ctx.settings);
+  return { kind: 'requeueAfter', ms: Math.min(next ?? STATUS_REFRESH_MS, STATUS_REFRESH_MS) + 50 };
+}
+
+/** Renews (or creates) `kube-node-lease/<node>`, the heartbeat kube-controller-manager watches. */
+export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined): Promise<void> {
+  const now = new k8s.V1MicroTime(ctx.now());
+  const durationS = Math.max(40, Math.ceil((ctx.settings.nodeLeaseRenewMs * 4) / 1000));
+  try {
+    await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, mergePatch);
+    ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'patch' });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    const ownerReferences = nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] : undefined;
+    await ctx.coordination.createNamespacedLease({
+      namespace: NODE_LEASE_NAMESPACE,
+      body: { metadata: { name: nodeName, namespace: NODE_LEASE_NAMESPACE, ...(ownerReferences ? { ownerReferences } : {}) }, spec: { holderIdentity: nodeName, leaseDurationSeconds: durationS, renewTime: now } },
+    });
+    ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'create' });
+  }
+}

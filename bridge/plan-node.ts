@@ -1,0 +1,157 @@
+/**
+ * Pure planning of a base's virtual node: liveness from heartbeats, the desired Node, and what to
+ * change on the existing one. The kubelet-like contract: Ready reflects the base, the Lease is
+ * renewed while the bridge serves the node, the node is deleted only after a long silence.
+ */
+import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
+import {
+  BASE_CLUSTER_LABEL, BASE_IDENTITY_ANNOTATION, BASE_NAME_LABEL, BASE_STACK_LABEL, BASE_VERSION_LABEL, HOSTNAME_LABEL,
+  VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, VNODE_TAINT,
+} from '../core/names.ts';
+import type { BaseRecord } from './base-registry.ts';
+import type { BridgeSettings } from './config.ts';
+
+export type Liveness =
+  | { readonly kind: 'ready'; readonly message: string }
+  | { readonly kind: 'notReady'; readonly reason: string; readonly message: string }
+  | { readonly kind: 'dead'; readonly message: string };
+
+/** Lower-case label value, or '' where Kubernetes would reject it. */
+export function toLabelValue(v: string): string {
+  const s = v.slice(0, 63);
+  return /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(s) ? s : s.replace(/[^-A-Za-z0-9_.]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+export function toLiveness(base: BaseRecord, now: number, s: BridgeSettings): Liveness {
+  const silentMs = now - base.lastHeartbeatAt;
+  if (silentMs >= s.deleteAfterMs) return { kind: 'dead', message: `no heartbeat for ${Math.round(silentMs / 1000)}s` };
+  if (base.state !== 'activated') {
+    return { kind: 'notReady', reason: 'BaseLeaving', message: `base ${base.identity} reported state "${base.state}"` };
+  }
+  if (silentMs >= s.notReadyAfterMs) {
+    return { kind: 'notReady', reason: 'BaseUnreachable', message: `no heartbeat from base ${base.identity} for ${Math.round(silentMs / 1000)}s (limit ${Math.round(s.notReadyAfterMs / 1000)}s)` };
+  }
+  const master = base.health?.masterBizInfo;
+  if (master && master.bizState.toUpperCase() !== 'ACTIVATED') {
+    return { kind: 'notReady', reason: 'BaseUnhealthy', message: `master biz ${master.bizName} is ${master.bizState}` };
+  }
+  return { kind: 'ready', message: `base ${base.metadata.name}:${base.metadata.version} is alive` };
+}
+
+/** When liveness may change next without any new message (for a timed requeue). */
+export function toNextLivenessChange(base: BaseRecord, now: number, s: BridgeSettings): number | undefined {
+  const times = [base.lastHeartbeatAt + s.notReadyAfterMs, base.lastHeartbeatAt + s.deleteAfterMs].filter((t) => t > now);
+  return times.length ? Math.min(...times) - now : undefined;
+}
+
+export function toNodeLabels(base: BaseRecord, s: BridgeSettings): Record<string, string> {
+  return {
+    [VNODE_COMPONENT_LABEL]: VNODE_COMPONENT_VALUE,
+    [VNODE_ENV_LABEL]: toLabelValue(s.env),
+    [BASE_STACK_LABEL]: toLabelValue(s.stack),
+    [BASE_NAME_LABEL]: toLabelValue(base.metadata.name),
+    [BASE_VERSION_LABEL]: toLabelValue(base.metadata.version),
+    [BASE_CLUSTER_LABEL]: toLabelValue(base.metadata.clusterName),
+    [HOSTNAME_LABEL]: base.nodeName,
+  };
+}
+
+function toMemory(base: BaseRecord, s: BridgeSettings): string {
+  const jvm = base.health?.jvm ?? {};
+  const key = Object.keys(jvm).find((k) => /max (heap )?memory/i.test(k));
+  const mb = key ? jvm[key] : undefined;
+  return mb !== undefined && mb > 0 ? `${Math.round(mb)}Mi` : s.nodeMemory;
+}
+
+export function toReadyCondition(l: Liveness, prev: V1NodeCondition | undefined, now: Date): V1NodeCondition {
+  const status = l.kind === 'ready' ? 'True' : 'False';
+  const reason = l.kind === 'ready' ? 'BaseReady' : l.kind === 'notReady' ? l.reason : 'BaseUnreachable';
+  return {
+    type: 'Ready',
+    status,
+    reason,
+    message: l.message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? new Date(prev.lastTransitionTime) : now,
+  };
+}
+
+export function toNodeStatus(base: BaseRecord, l: Liveness, prev: V1Node | undefined, s: BridgeSettings, now: Date): NonNullable<V1Node['status']> {
+  const resources = { cpu: s.nodeCpu, memory: toMemory(base, s), pods: String(s.maxModulesPerBase) };
+  const prevReady = prev?.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    addresses: [
+      { type: 'InternalIP', address: base.localIP },
+      { type: 'Hostname', address: base.hostName || base.identity },
+    ],
+    capacity: resources,
+    allocatable: resources,
+    conditions: [toReadyCondition(l, prevReady, now)],
+    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    nodeInfo: {
+      architecture: 'amd64',
+      bootID: '',
+      containerRuntimeVersion: `koupleless://${base.metadata.name}:${base.metadata.version}`,
+      kernelVersion: '',
+      kubeProxyVersion: '',
+      kubeletVersion: 'module-controller/0.1.0',
+      machineID: base.identity,
+      operatingSystem: 'linux',
+      osImage: `Koupleless base ${base.metadata.name} ${base.metadata.version}`,
+      systemUUID: base.identity,
+    },
+  };
+}
+
+export type NodePlan =
+  | { readonly action: 'none' }
+  | { readonly action: 'create'; readonly node: V1Node }
+  | { readonly action: 'update'; readonly labels?: Record<string, string>; readonly addTaint?: boolean; readonly status?: V1Node['status']; readonly why: string }
+  | { readonly action: 'delete'; readonly why: string };
+
+function readySignature(c: V1NodeCondition | undefined): string {
+  return c ? `${c.status}|${c.reason}|${c.message}` : '';
+}
+
+/**
+ * Decides the next write for one base's node. `statusRefreshMs`: rewrite status at least this often
+ * (a kubelet-style heartbeat in the Ready condition, besides the Lease).
+ */
+export function planNode(base: BaseRecord, existing: V1Node | undefined, s: BridgeSettings, now: Date, statusRefreshMs = 60_000): NodePlan {
+  const l = toLiveness(base, now.getTime(), s);
+  if (l.kind === 'dead') return existing ? { action: 'delete', why: l.message } : { action: 'none' };
+  const labels = toNodeLabels(base, s);
+  const status = toNodeStatus(base, l, existing, s, now);
+  if (!existing) {
+    if (l.kind !== 'ready') return { action: 'none' };
+    return {
+      action: 'create',
+      node: { apiVersion: 'v1', kind: 'Node', metadata: { name: base.nodeName, labels, annotations: { [BASE_IDENTITY_ANNOTATION]: base.identity } }, spec: { taints: [{ ...VNODE_TAINT }] }, status },
+    };
+  }
+  const current = existing.metadata?.labels ?? {};
+  const labelsChanged = Object.entries(labels).some(([k, v]) => current[k] !== v);
+  const hasTaint = (existing.spec?.taints ?? []).some((t) => t.key === VNODE_TAINT.key && t.effect === VNODE_TAINT.effect && t.value === VNODE_TAINT.value);
+  const prevReady = existing.status?.conditions?.find((c) => c.type === 'Ready');
+  const newReady = status.conditions![0];
+  const why: string[] = [];
+  if (labelsChanged) why.push('labels');
+  if (!hasTaint) why.push('taint');
+  const addrChanged = JSON.stringify(existing.status?.addresses ?? []) !== JSON.stringify(status.addresses);
+  const capChanged = JSON.stringify(existing.status?.capacity ?? {}) !== JSON.stringify(status.capacity);
+  const readyChanged = readySignature(prevReady) !== readySignature(newReady);
+  const beat = prevReady?.lastHeartbeatTime ? new Date(prevReady.lastHeartbeatTime).getTime() : 0;
+  const stale = now.getTime() - beat >= statusRefreshMs;
+  if (addrChanged) why.push('addresses');
+  if (capChanged) why.push('capacity');
+  if (readyChanged) why.push(`Ready=${newReady?.status} (${newReady?.reason})`);
+  if (stale && why.length === 0) why.push('status heartbeat');
+  if (why.length === 0) return { action: 'none' };
+  return {
+    action: 'update',
+    ...(labelsChanged ? { labels } : {}),
+    ...(hasTaint ? {} : { addTaint: true }),
+    ...(addrChanged || capChanged || readyChanged || stale ? { status } : {}),
+    why: why.join(', '),
+  };
+}
