@@ -58,7 +58,6 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
-  let mqttLink: MqttLink | undefined;
 
   const track = (queue: string) => (_key: string, o: ReconcileOutcome, ms: number) => {
     metrics.reconciles.inc({ queue, outcome: o.kind });
@@ -82,7 +81,6 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const ctx: BridgeContext = {
     settings: s, registry, nodes, pods, core, coordination, logger, metrics, now,
     publish: async (id, kind, payload) => {
-      if (!mqttLink) throw new Error('MQTT not connected yet');
       await mqttLink.publishCommand(id, kind, payload);
     },
     recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
@@ -106,7 +104,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.debug({ err: (err as Error).message }, 'baseline publish failed'));
   };
 
-  mqttLink = connectMqtt({
+  const mqttLink: MqttLink = connectMqtt({
     url: deps.mqtt.url, env: s.env, clientId: `${deps.mqtt.clientIdPrefix}@@@${instanceId}`,
     username: deps.mqtt.username, password: deps.mqtt.password, caFile: deps.mqtt.caFile, certFile: deps.mqtt.certFile, keyFile: deps.mqtt.keyFile,
     logger,
@@ -185,7 +183,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     bases: registry,
     isLeader: ctx.isLeader,
     readiness: () => {
-      if (!mqttLink?.isConnected()) return 'MQTT broker not connected';
+      if (!mqttLink.isConnected()) return 'MQTT broker not connected';
       if (!nodes.isSynced() || !pods.isSynced()) return 'Kubernetes caches not synced';
       return undefined;
     },
@@ -194,7 +192,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
       nodeQueue.stop();
       moduleQueue.stop();
       await election?.stop(opts?.releaseLease ?? true);
-      await mqttLink?.close();
+      await mqttLink.close();
       await nodes.stop();
       await pods.stop();
     },
