@@ -24,6 +24,8 @@ import { reconcileNode, renewNodeLease } from './node-reconciler.ts';
 import { toLiveness } from './plan-node.ts';
 import { startPodIndex } from './pod-index.ts';
 import { WorkQueue, type ReconcileOutcome } from './work-queue.ts';
+import { startServiceSync } from './services/service-sync.ts';
+import type { ServiceType } from '../core/service-annotations.ts';
 
 export interface BridgeDeps {
   readonly kc: k8s.KubeConfig;
@@ -35,6 +37,8 @@ export interface BridgeDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly now?: () => number;
+  /** Module Services (bridge/services); omit to turn them off. */
+  readonly services?: { defaultType: ServiceType; resyncMs: number } | undefined;
 }
 
 export interface Bridge {
@@ -162,6 +166,11 @@ export function startBridge(deps: BridgeDeps): Bridge {
     for (const [state, n] of Object.entries(counts)) metrics.bases.set({ state }, n);
   });
 
+  const stopServices = new AbortController();
+  const services = deps.services
+    ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency })
+    : undefined;
+
   if (deps.leader.enabled) {
     election = startLeaderElection({
       coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger, now,
@@ -185,6 +194,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     readiness: () => {
       if (!mqttLink.isConnected()) return 'MQTT broker not connected';
       if (!nodes.isSynced() || !pods.isSynced()) return 'Kubernetes caches not synced';
+      if (services && !services.ready()) return 'module Service caches not synced';
       return undefined;
     },
     stop: async (opts) => {
@@ -193,6 +203,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
       moduleQueue.stop();
       await election?.stop(opts?.releaseLease ?? true);
       await mqttLink.close();
+      stopServices.abort();
+      await services?.stop();
       await nodes.stop();
       await pods.stop();
     },

@@ -7,6 +7,7 @@ import { addOpsRoutes } from '../core/ops-routes.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../sandbox/embedded-broker.ts';
 import { startBridge } from './bridge.ts';
 import { BRIDGE_FLAGS, toBridgeSettings } from './config.ts';
+import type { ServiceType } from '../core/service-annotations.ts';
 
 export const bridgeCommand = defineCommand({
   name: 'bridge',
@@ -28,6 +29,7 @@ export const bridgeCommand = defineCommand({
       leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: v.leaderLeaseDuration },
       instanceId: v.instanceId,
       concurrency: v.concurrency,
+      services: v.moduleServices ? { defaultType: v.serviceDefaultType as ServiceType, resyncMs: v.serviceResync } : undefined,
       logger,
       registry,
     });

@@ -32,6 +32,9 @@ export const BRIDGE_FLAGS = {
   maxModulesPerBase: { kind: 'int', description: 'Pods capacity of each virtual node', default: DEFAULTS.maxModulesPerBase, min: 1 },
   nodeCpu: { kind: 'string', description: 'CPU capacity advertised by each virtual node (modules share the base JVM; this only lets pods with CPU requests schedule)', default: '100' },
   nodeMemory: { kind: 'string', description: 'Memory capacity advertised when the base has not reported its JVM max heap', default: '16Gi' },
+  moduleServices: { kind: 'bool', description: 'Keep module Services (<bizName>-service) in sync with the workloads that ask for one', default: true },
+  serviceDefaultType: { kind: 'string', description: 'Type of a module Service whose workload names none', default: 'NodePort', choices: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
+  serviceResync: { kind: 'duration', description: 'Re-check every module Service this often (a safety net for missed watch events)', default: '5m', min: 1000 },
   concurrency: { kind: 'int', description: 'Reconcile workers per queue', default: 8, min: 1, max: 256 },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -39,10 +39,15 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
   informer.on('connect', () => {
     failures = 0;
   });
+  // informer.start() resolves even when its first list failed (after calling the error handler), so
+  // only a start without an error in between counts as synced: an empty cache must never look synced.
+  let failed = false;
   const start = () => {
+    failed = false;
     informer
       .start()
       .then(() => {
+        if (failed) return;
         synced = true;
         resolveSynced();
         // A full re-list after a restart: let consumers re-check every object.
@@ -59,7 +64,10 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
       if (!stopped) start();
     }, delay).unref();
   };
-  informer.on('error', restart);
+  informer.on('error', (err: unknown) => {
+    failed = true;
+    restart(err);
+  });
   start();
   return {
     list: (ns) => informer.list(ns),
