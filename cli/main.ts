@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<AnyCommand
   extender: { summary: 'Scheduler extender: filter and score virtual nodes (scatter)', load: async () => (await import('../extender/command.ts')).extenderCommand },
   bridge: { summary: 'MQTT bridge: bases become virtual nodes, module pods become installed modules', load: async () => (await import('../bridge/command.ts')).bridgeCommand },
   'base-sim': { summary: 'Simulated Koupleless bases speaking the real MQTT protocol', load: async () => (await import('../base-sim/command.ts')).baseSimCommand },
+  broker: { summary: 'MQTT 3.1.1 broker (Aedes) for bases and the bridge', load: async () => (await import('../broker/command.ts')).brokerCommand },
   sandbox: { summary: 'Everything locally: control plane, broker, webhook, extender, scheduler, bridge, 3 bases', load: async () => (await import('../sandbox/command.ts')).sandboxCommand },
 };
 

@@ -14,7 +14,8 @@ K8S_VERSION="${K8S_VERSION:-v1.34.4}"
 # etcd is built from the same module graph: v1.34's go.mod already requires etcd server v3.6.4.
 ETCD_VERSION="v3.6.4"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/module-controller/control-plane"
-KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
+# Bump the suffix when build flags change, so cached binaries are rebuilt.
+KEY="k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}-b2"
 OUT="$CACHE_ROOT/$KEY"
 BIN="$OUT/bin"
 TOOLS=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl)
@@ -66,7 +67,14 @@ log "compiling ${TOOLS[*]} (a cold build takes 10-30 minutes on 2 cores; progres
 ( while sleep 60; do log "still compiling..."; done ) & ticker=$!
 trap 'kill $ticker 2>/dev/null || true' EXIT
 tmp="$OUT/tmp-bin"; rm -rf "$tmp"; mkdir -p "$tmp"
-go build -trimpath -ldflags "-s -w" -o "$tmp/" "${pkgs[@]}" >&2
+# Stamp the release into the binaries (as Kubernetes' own build does), so the API server reports
+# v1.34.x and tools that check the server version (helm's kubeVersion, kubectl) work.
+minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+ver=""
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ver="$ver -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+done
+go build -trimpath -ldflags "-s -w $ver" -o "$tmp/" "${pkgs[@]}" >&2
 # go build names a binary after the last path element of its package: .../server/v3 → "server".
 mv "$tmp/server" "$tmp/etcd"
 for t in "${TOOLS[@]}"; do mv "$tmp/$t" "$BIN/$t"; done
