@@ -177,8 +177,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   writeFileSync(kubeconfig, toKubeconfig(apiServerUrl, ca.certPem, admin), { mode: 0o600 });
   const procs: Record<string, ChildProcess> = {};
   const stopAll = async () => {
-    for (const p of Object.values(procs).reverse()) if (p.exitCode === null && p.pid) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
-    await sleep(300);
+    for (const p of Object.values(procs).reverse()) if (p.pid) await terminate(p.pid);
   };
   try {
     log(`starting etcd on 127.0.0.1:${ports['etcd']}`);
@@ -264,6 +263,38 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`. Called in reverse start order and one at a time: the API
+ * server hangs in its shutdown if etcd goes first.
+ */
+async function terminate(pid: number, graceMs = 10_000): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return true;
+}
+
 /** Stops exactly the processes a `state.json` names (what `npm run cluster:down` does). */
 export async function stopControlPlaneFromState(dir: string): Promise<string[]> {
   const file = path.join(dir, 'state.json');
@@ -271,14 +302,8 @@ export async function stopControlPlaneFromState(dir: string): Promise<string[]> 
   const state = JSON.parse(readFileSync(file, 'utf8')) as ControlPlaneState;
   const stopped: string[] = [];
   for (const [name, pid] of Object.entries(state.pids).reverse()) {
-    try {
-      process.kill(pid, 'SIGTERM');
-      stopped.push(`${name} (pid ${pid})`);
-    } catch {
-      // already gone
-    }
+    if (await terminate(pid)) stopped.push(`${name} (pid ${pid})`);
   }
-  await sleep(500);
   return stopped;
 }
 

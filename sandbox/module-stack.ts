@@ -1,0 +1,110 @@
+/**
+ * The module-controller services on a running control plane, in this process: extender, webhook
+ * (URL registration with its own CA), bridge, and the module-scheduler (kube-scheduler calling the
+ * extender). Shared by `npm start` (sandbox) and the end-to-end tests.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { extenderCommand } from '../extender/command.ts';
+import { webhookCommand } from '../webhook/command.ts';
+import { bridgeCommand } from '../bridge/command.ts';
+import { renderSchedulerConfigTemplate } from '../extender/scheduler-config.ts';
+import { ControllerError } from '../core/errors.ts';
+import * as k8s from '@kubernetes/client-node';
+import { findFreePort } from './free-port.ts';
+import { runInProcess } from './run-in-process.ts';
+
+export interface ModuleStackOptions {
+  readonly dir: string;
+  readonly binDir: string;
+  readonly kubeconfig: string;
+  readonly mqttUrl: string;
+  readonly logLevel: string;
+  readonly logTo?: Writable;
+  /** Extra flags per service (test-speed timings, defaults...). */
+  readonly webhookArgs?: readonly string[];
+  readonly extenderArgs?: readonly string[];
+  readonly bridgeArgs?: readonly string[];
+  /** Unique names so several stacks in one cluster's lifetime do not collide (tests). */
+  readonly suffix?: string;
+}
+
+export interface ModuleStack {
+  readonly extenderUrl: string;
+  readonly bridgePort: number;
+  readonly webhookConfigName: string;
+  readonly schedulerLog: string;
+  stop(): Promise<void>;
+}
+
+async function waitHttp(url: string, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await sleep(200);
+  }
+  throw new ControllerError('INTERNAL', `${what} did not become ready at ${url}`);
+}
+
+export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleStack> {
+  const stop = new AbortController();
+  const running: Promise<void>[] = [];
+  const fail = (what: string) => (err: unknown) => {
+    process.stderr.write(`${what} stopped with an error: ${(err as Error).message}\n`);
+  };
+  const common = ['--log-level', o.logLevel];
+  const suffix = o.suffix ?? '';
+  const webhookName = `module-controller-webhook${suffix}`;
+
+  const extenderPort = await findFreePort();
+  const extenderUrl = `http://127.0.0.1:${extenderPort}`;
+  running.push(runInProcess(extenderCommand, [...common, '--port', String(extenderPort), '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, ...(o.extenderArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('extender')));
+  await waitHttp(`${extenderUrl}/readyz`, 'extender');
+
+  const webhookReady = new Promise<void>((resolve) => {
+    running.push(
+      runInProcess(
+        webhookCommand,
+        [...common, '--port', '0', '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, '--registration', 'url', '--url-host', '127.0.0.1', '--ca-secret-name', '', '--mutating-config-name', webhookName, '--validating-config-name', webhookName, ...(o.webhookArgs ?? [])],
+        { signal: stop.signal, logTo: o.logTo, out: () => resolve() },
+      ).catch(fail('webhook')),
+    );
+  });
+  await Promise.race([webhookReady, sleep(30_000).then(() => { throw new ControllerError('INTERNAL', 'webhook did not start'); })]);
+
+  const bridgePort = await findFreePort();
+  running.push(runInProcess(bridgeCommand, [...common, '--port', String(bridgePort), '--kubeconfig', o.kubeconfig, '--mqtt-url', o.mqttUrl, '--leader-elect=false', ...(o.bridgeArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('bridge')));
+  await waitHttp(`http://127.0.0.1:${bridgePort}/readyz`, 'bridge');
+
+  const configFile = path.join(o.dir, `module-scheduler${suffix}.yaml`);
+  writeFileSync(configFile, renderSchedulerConfigTemplate({ extenderUrl, kubeconfig: o.kubeconfig, leaseNamespace: 'kube-system' }).replace('resourceName: module-scheduler', `resourceName: module-scheduler${suffix}`));
+  const schedulerLog = path.join(o.dir, `module-scheduler${suffix}.log`);
+  const fd = openSync(schedulerLog, 'a');
+  const schedulerPort = await findFreePort();
+  const scheduler: ChildProcess = spawn(path.join(o.binDir, 'kube-scheduler'), [`--config=${configFile}`, `--secure-port=${schedulerPort}`, '--bind-address=127.0.0.1', `--authentication-kubeconfig=${o.kubeconfig}`, `--authorization-kubeconfig=${o.kubeconfig}`], { stdio: ['ignore', fd, fd] });
+  return {
+    extenderUrl,
+    bridgePort,
+    webhookConfigName: webhookName,
+    schedulerLog,
+    stop: async () => {
+      scheduler.kill('SIGTERM');
+      stop.abort();
+      await Promise.all(running);
+      // URL-registered configurations would point at a closed port; remove them with the stack.
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(o.kubeconfig);
+      const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+      await api.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
+      await api.deleteValidatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
+    },
+  };
+}
