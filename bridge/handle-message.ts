@@ -100,7 +100,8 @@ export function handleMessage(topic: string, payload: Buffer, deps: HandlerDeps)
 
 function recordOperation(id: string, op: Envelope<unknown>['data'] & { command: 'installBiz' | 'uninstallBiz'; bizName: string; bizVersion: string; response: { code: string; message?: string | null | undefined; data?: unknown } }, deps: HandlerDeps): HandledMessage {
   // A reply to nothing we sent (or sent before a restart) changes nothing; the module list poll is the truth.
-  if (!deps.registry.get(id)?.ops.has(`${op.bizName}:${op.bizVersion}`)) {
+  const sent = deps.registry.get(id)?.ops.get(`${op.bizName}:${op.bizVersion}`);
+  if (!sent || sent.kind !== (op.command === 'installBiz' ? 'install' : 'uninstall')) {
     deps.requestModuleList(id);
     return { kind: 'bizOperation', outcome: 'unexpected', reason: `no ${op.command} of ${op.bizName}:${op.bizVersion} pending` };
   }

@@ -128,6 +128,7 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     if (present) {
       const st = toOpState(base.ops.get(mk), 'uninstall', now, s);
       if (st.kind === 'inFlight') wakeups.push(st.dueInMs);
+      else if (st.kind === 'failed' && st.retryInMs > 0) wakeups.push(st.retryInMs);
       else commands.push({ kind: 'uninstall', module: { ...spec, bizUrl: installedUrl ?? spec.bizUrl }, why: `image changed to ${spec.bizUrl}; reinstalling`, podKey });
       continue;
     }
@@ -174,7 +175,8 @@ function observe(m: ModuleSpec, base: BaseRecord | undefined, present: ReportedM
   const st = toOpState(base.ops.get(toModuleKey(m)), 'install', now, s);
   if (st.kind === 'failed') {
     if (st.retryInMs > 0) wakeups.push(st.retryInMs);
-    return { kind: 'installFailed', message: `${st.message}${st.retryInMs > 0 ? ` (retrying in ${Math.ceil(st.retryInMs / 1000)}s)` : ''}`, retryAt: now + Math.max(0, st.retryInMs) };
+    const retryAt = now + Math.max(0, st.retryInMs);
+    return { kind: 'installFailed', message: `${st.message}${st.retryInMs > 0 ? ` (next try at ${new Date(Math.ceil(retryAt / 1000) * 1000).toISOString()})` : ''}`, retryAt };
   }
   return { kind: 'installing' };
 }

@@ -16,7 +16,7 @@ export type Liveness =
   | { readonly kind: 'notReady'; readonly reason: string; readonly message: string }
   | { readonly kind: 'dead'; readonly message: string };
 
-/** Lower-case label value, or '' where Kubernetes would reject it. */
+/** A valid label value: at most 63 characters, bad characters replaced, case kept (pods match base names as given). */
 export function toLabelValue(v: string): string {
   const s = v.slice(0, 63);
   return /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(s) ? s : s.replace(/[^-A-Za-z0-9_.]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
@@ -52,7 +52,7 @@ export function toNodeLabels(base: BaseRecord, s: BridgeSettings): Record<string
     [BASE_NAME_LABEL]: toLabelValue(base.metadata.name),
     [BASE_VERSION_LABEL]: toLabelValue(base.metadata.version),
     [BASE_CLUSTER_LABEL]: toLabelValue(base.metadata.clusterName),
-    [HOSTNAME_LABEL]: base.nodeName,
+    [HOSTNAME_LABEL]: toLabelValue(base.nodeName),
   };
 }
 
@@ -109,6 +109,20 @@ export type NodePlan =
   | { readonly action: 'update'; readonly labels?: Record<string, string>; readonly addTaint?: boolean; readonly status?: V1Node['status']; readonly why: string }
   | { readonly action: 'delete'; readonly why: string };
 
+const QUANTITY_RE = /^([0-9.]+)(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$/;
+const QUANTITY_UNIT: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+
+/** A Kubernetes quantity as a number (NaN when unparseable, so it never compares equal). */
+export function parseQuantity(q: string | undefined): number {
+  const m = QUANTITY_RE.exec(q ?? '');
+  return m ? Number(m[1]) * (m[2] ? QUANTITY_UNIT[m[2]]! : 1) : Number.NaN;
+}
+
+function isSameResources(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...keys].every((k) => parseQuantity(a?.[k]) === parseQuantity(b?.[k]));
+}
+
 function readySignature(c: V1NodeCondition | undefined): string {
   return c ? `${c.status}|${c.reason}|${c.message}` : '';
 }
@@ -138,7 +152,8 @@ export function planNode(base: BaseRecord, existing: V1Node | undefined, s: Brid
   if (labelsChanged) why.push('labels');
   if (!hasTaint) why.push('taint');
   const addrChanged = JSON.stringify(existing.status?.addresses ?? []) !== JSON.stringify(status.addresses);
-  const capChanged = JSON.stringify(existing.status?.capacity ?? {}) !== JSON.stringify(status.capacity);
+  // The API server rewrites quantities into canonical form ("2048Mi" → "2Gi"): compare values, not text.
+  const capChanged = !isSameResources(existing.status?.capacity, status.capacity);
   const readyChanged = readySignature(prevReady) !== readySignature(newReady);
   const beat = prevReady?.lastHeartbeatTime ? new Date(prevReady.lastHeartbeatTime).getTime() : 0;
   const stale = now.getTime() - beat >= statusRefreshMs;

@@ -51,7 +51,7 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
   else if (prev.phase === 'Running' && rows.some((r) => r.present)) phase = 'Running';
   else phase = 'Pending';
   const notReadyNames = containers.filter((_, i) => !rows[i]!.ready).map((c) => c.name);
-  const whyNotReady = !input.baseReady ? 'the base is not Ready' : `modules not active: [${notReadyNames.join(' ')}]`;
+  const whyNotReady = allReady ? 'the base is not Ready' : `modules not active: [${notReadyNames.join(' ')}]`;
   const find = (t: string) => prev.conditions?.find((c) => c.type === t);
   const ip = input.baseIP ?? prev.podIP;
   return {

@@ -27,6 +27,7 @@ export class WorkQueue {
   private readonly running = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly dueAt = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private active = 0;
   private stopped = false;
@@ -45,6 +46,7 @@ export class WorkQueue {
     if (t) {
       clearTimeout(t);
       this.timers.delete(key);
+      this.dueAt.delete(key);
     }
     if (this.running.has(key)) {
       this.dirty.add(key);
@@ -56,16 +58,21 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Schedules a key; an earlier schedule or an immediate add wins. */
+  /** Schedules a key; the soonest schedule (or an immediate add) wins, as in client-go. */
   addAfter(key: string, ms: number): void {
     if (this.stopped || this.queued.has(key)) return;
-    if (this.timers.has(key)) return;
+    const due = Date.now() + Math.max(0, ms);
+    const existing = this.dueAt.get(key);
+    if (existing !== undefined && existing <= due) return;
+    clearTimeout(this.timers.get(key));
     const t = setTimeout(() => {
       this.timers.delete(key);
+      this.dueAt.delete(key);
       this.add(key);
     }, Math.max(0, ms));
     t.unref();
     this.timers.set(key, t);
+    this.dueAt.set(key, due);
   }
 
   get length(): number {
@@ -82,6 +89,7 @@ export class WorkQueue {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.dueAt.clear();
     this.queue.length = 0;
     this.queued.clear();
   }

@@ -1,0 +1,308 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ModuleObservation } from '../../core/module-status.ts';
+import type { BaseRecord } from '../../bridge/base-registry.ts';
+import { planModules, toPodKey, toRetryDelay, type ModuleCommand, type ModulePlan } from '../../bridge/plan-modules.ts';
+import { toLiveness, type Liveness } from '../../bridge/plan-node.ts';
+import { SETTINGS, T0, toBase, toHealth, toJarUrl, toModulePod, toOp, toReported } from './fixtures.ts';
+
+const S = SETTINGS;
+const V1 = { name: 'orders', version: '1.0.0' };
+const V2 = { name: 'orders', version: '2.0.0' };
+const CART = { name: 'cart', version: '0.0.1-SNAPSHOT' };
+
+function plan(base: BaseRecord | undefined, pods: V1Pod[], now = T0, liveness: Liveness | undefined = base ? toLiveness(base, now, S) : undefined): ModulePlan {
+  return planModules({ base, liveness, pods, settings: S, now });
+}
+
+/** Commands as compact strings: `install orders:1.0.0 <url> (shop/p1)`. */
+function cmds(p: ModulePlan): string[] {
+  return p.commands.map((c: ModuleCommand) => `${c.kind} ${c.module.bizName}:${c.module.bizVersion} ${c.module.bizUrl}${c.podKey ? ` (${c.podKey})` : ''}`);
+}
+
+function obs(p: ModulePlan, podKey: string, container: string): ModuleObservation | undefined {
+  return p.observations.get(podKey)?.get(container);
+}
+
+test('toRetryDelay doubles from the base and is capped', () => {
+  const cases: Array<[number, number]> = [[0, 2_000], [1, 2_000], [2, 4_000], [3, 8_000], [6, 64_000], [7, 120_000], [50, 120_000]];
+  for (const [attempts, want] of cases) assert.equal(toRetryDelay(attempts, S), want, `attempts ${attempts}`);
+});
+
+test('toPodKey is namespace/name', () => {
+  assert.equal(toPodKey(toModulePod({ name: 'p1', namespace: 'ns', modules: [V1] })), 'ns/p1');
+});
+
+test('a bound pod whose module is missing gets an install', () => {
+  const p = plan(toBase({ modules: [] }), [toModulePod({ name: 'p1', modules: [V1] })]);
+  assert.deepEqual(cmds(p), [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} (shop/p1)`]);
+  assert.equal(p.commands[0]!.why, 'module pod bound to this base');
+  assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'installing' });
+  assert.equal(p.queryModules, false);
+  assert.deepEqual(p.release, []);
+});
+
+test('one install per module of a multi-module pod', () => {
+  const p = plan(toBase({ modules: [toReported('cart', '0.0.1-SNAPSHOT')] }), [toModulePod({ name: 'p1', modules: [V1, CART] })]);
+  assert.deepEqual(cmds(p), [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} (shop/p1)`]);
+  assert.equal(obs(p, 'shop/p1', 'cart')?.kind, 'reported');
+});
+
+test('nothing is commanded while the module list is unknown: ask for it', () => {
+  const pods = [toModulePod({ name: 'p1', modules: [V1] }), toModulePod({ name: 'old', modules: [CART], deleting: T0 + 30_000 })];
+  const p = plan(toBase({ modules: undefined }), pods);
+  assert.deepEqual(cmds(p), []);
+  assert.equal(p.queryModules, true);
+  assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'waitingForBase', message: 'waiting for the base\'s module list' });
+  // The deleted pod's module may still be there: hold the pod until its grace period ends.
+  assert.deepEqual(p.release, []);
+  assert.equal(p.requeueAfterMs, 30_000);
+});
+
+test('an install in flight is not resent until commandTimeout', () => {
+  const base = toBase({ modules: [], ops: [toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', sentAt: T0 })] });
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  const cases: Array<[number, string[], number | undefined]> = [
+    [T0 + 1, [], S.commandTimeoutMs - 1],
+    [T0 + 10_000, [], S.commandTimeoutMs - 10_000],
+    [T0 + S.commandTimeoutMs - 1, [], 50],
+    [T0 + S.commandTimeoutMs, [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} (shop/p1)`], undefined],
+  ];
+  for (const [now, want, requeue] of cases) {
+    const p = plan({ ...base, lastHeartbeatAt: now }, [pod], now);
+    assert.deepEqual(cmds(p), want, `at +${now - T0}`);
+    assert.equal(p.requeueAfterMs, requeue, `requeue at +${now - T0}`);
+    assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'installing' });
+  }
+});
+
+test('a failed install is retried after the backoff, and the pod says why', () => {
+  const failed = (attempts: number) => toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', attempts, result: { ok: false, code: 'FAILED', message: 'jar not found', at: T0 } });
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  const cases: Array<{ attempts: number; after: number; install: boolean; requeue?: number }> = [
+    { attempts: 1, after: 0, install: false, requeue: 2_000 },
+    { attempts: 1, after: 1_999, install: false, requeue: 50 },
+    { attempts: 1, after: 2_000, install: true },
+    { attempts: 3, after: 7_000, install: false, requeue: 1_000 },
+    { attempts: 3, after: 8_000, install: true },
+    { attempts: 20, after: 119_000, install: false, requeue: 1_000 },
+    { attempts: 20, after: 120_000, install: true },
+  ];
+  for (const c of cases) {
+    const now = T0 + c.after;
+    const p = plan(toBase({ modules: [], ops: [failed(c.attempts)], lastHeartbeatAt: now }), [pod], now);
+    const name = `attempts ${c.attempts} +${c.after}ms`;
+    assert.equal(p.commands.length, c.install ? 1 : 0, name);
+    if (c.install) assert.match(p.commands[0]!.why, /^retrying after FAILED: jar not found/, name);
+    assert.equal(p.requeueAfterMs, c.requeue, name);
+    const o = obs(p, 'shop/p1', 'orders');
+    assert.equal(o?.kind, 'installFailed', name);
+    assert.match((o as { message: string }).message, /FAILED: jar not found/, name);
+    if (!c.install) assert.match((o as { message: string }).message, /next try at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z/, name);
+  }
+});
+
+test('a module the base reports (or confirmed REPEAT_BIZ) needs nothing', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  const states = ['ACTIVATED', 'RESOLVED', 'DEACTIVATED', 'BROKEN'];
+  for (const state of states) {
+    const p = plan(toBase({ modules: [toReported('orders', '1.0.0', state)] }), [pod]);
+    assert.deepEqual(cmds(p), [], state);
+    assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'reported', state, reason: undefined, message: undefined, since: undefined }, state);
+  }
+  const repeat = toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', result: { ok: true, code: 'REPEAT_BIZ', message: 'already there', at: T0 } });
+  const p = plan(toBase({ modules: [toReported('orders', '1.0.0', 'RESOLVED')], ops: [repeat], installedUrls: { 'orders:1.0.0': toJarUrl('orders', '1.0.0') } }), [pod]);
+  assert.deepEqual(cmds(p), []);
+  assert.equal(p.requeueAfterMs, undefined);
+});
+
+test('a deleted pod\'s module is uninstalled, then the pod is released', () => {
+  const url = toJarUrl('orders', '1.0.0');
+  const deleting = toModulePod({ name: 'p1', modules: [V1], deleting: T0 + 30_000, phase: 'Running' });
+  const present = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': url } }), [deleting]);
+  assert.deepEqual(cmds(present), [`uninstall orders:1.0.0 ${url} (shop/p1)`]);
+  assert.equal(present.commands[0]!.why, 'pod shop/p1 was deleted');
+  assert.deepEqual(present.release, []);
+  assert.equal(present.requeueAfterMs, 30_000);
+  assert.deepEqual(obs(present, 'shop/p1', 'orders'), { kind: 'uninstalling' });
+
+  const gone = plan(toBase({ modules: [] }), [deleting]);
+  assert.deepEqual(cmds(gone), []);
+  assert.deepEqual(gone.release, ['shop/p1']);
+  assert.deepEqual(obs(gone, 'shop/p1', 'orders'), { kind: 'reported', state: 'DEACTIVATED', message: 'uninstalled' });
+});
+
+test('an uninstall in flight is not resent until commandTimeout; a failed one backs off', () => {
+  const deleting = toModulePod({ name: 'p1', modules: [V1], deleting: T0 + 300_000 });
+  const modules = [toReported('orders', '1.0.0')];
+  const inFlight = toOp({ kind: 'uninstall', bizName: 'orders', bizVersion: '1.0.0', sentAt: T0 });
+  assert.deepEqual(cmds(plan(toBase({ modules, ops: [inFlight], lastHeartbeatAt: T0 + 5_000 }), [deleting], T0 + 5_000)), []);
+  assert.equal(plan(toBase({ modules, ops: [inFlight], lastHeartbeatAt: T0 + 5_000 }), [deleting], T0 + 5_000).requeueAfterMs, 25_000);
+  assert.equal(cmds(plan(toBase({ modules, ops: [inFlight], lastHeartbeatAt: T0 + 30_000 }), [deleting], T0 + 30_000)).length, 1);
+
+  const failed = toOp({ kind: 'uninstall', bizName: 'orders', bizVersion: '1.0.0', attempts: 2, result: { ok: false, code: 'FAILED', message: 'busy', at: T0 } });
+  const early = plan(toBase({ modules, ops: [failed], lastHeartbeatAt: T0 + 1_000 }), [deleting], T0 + 1_000);
+  assert.deepEqual(cmds(early), []);
+  assert.equal(early.requeueAfterMs, 3_000);
+  assert.equal(cmds(plan(toBase({ modules, ops: [failed], lastHeartbeatAt: T0 + 4_000 }), [deleting], T0 + 4_000)).length, 1);
+});
+
+test('a deleted pod is released when its grace period is over, the base is gone or dead', () => {
+  const deleting = toModulePod({ name: 'p1', modules: [V1], deleting: T0 + 30_000 });
+  const modules = [toReported('orders', '1.0.0')];
+  const graceOver = plan(toBase({ modules, lastHeartbeatAt: T0 + 30_000 }), [deleting], T0 + 30_000);
+  assert.deepEqual(graceOver.release, ['shop/p1']);
+  // The module is still on the base and nobody wants it: the uninstall still goes out.
+  assert.deepEqual(cmds(graceOver), [`uninstall orders:1.0.0  (shop/p1)`]);
+
+  const noBase = plan(undefined, [deleting], T0);
+  assert.deepEqual(noBase.release, ['shop/p1']);
+  assert.deepEqual(cmds(noBase), []);
+  assert.equal(noBase.queryModules, false);
+
+  const dead = plan(toBase({ modules }), [deleting], T0 + 1_000, { kind: 'dead', message: 'gone' });
+  assert.deepEqual(dead.release, ['shop/p1']);
+  assert.deepEqual(cmds(dead), []);
+
+  // NotReady but not dead: keep waiting for the grace period.
+  const silent = plan(toBase({ modules }), [deleting], T0 + 1_000, { kind: 'notReady', reason: 'BaseUnreachable', message: '' });
+  assert.deepEqual(silent.release, []);
+  assert.equal(silent.requeueAfterMs, 29_000);
+});
+
+test('a module still wanted by a live pod is not uninstalled when another pod with it is deleted', () => {
+  const modules = [toReported('orders', '1.0.0')];
+  const pods = [toModulePod({ name: 'old', modules: [V1], deleting: T0 + 30_000 }), toModulePod({ name: 'new', modules: [V1], phase: 'Running' })];
+  const p = plan(toBase({ modules }), pods);
+  assert.deepEqual(cmds(p), []);
+  assert.deepEqual(p.release, ['shop/old']);
+  assert.equal(obs(p, 'shop/new', 'orders')?.kind, 'reported');
+});
+
+test('a module nobody claims is uninstalled', () => {
+  const url = toJarUrl('cart', '0.0.1-SNAPSHOT');
+  const cases: Array<[string, V1Pod[], Record<string, string>, string[]]> = [
+    ['no pods at all', [], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
+    ['URL remembered', [], { 'cart:0.0.1-SNAPSHOT': url }, [`uninstall cart:0.0.1-SNAPSHOT ${url}`]],
+    ['a pod wants another version', [toModulePod({ name: 'p1', modules: [{ name: 'cart', version: '0.0.2' }] })], {}, ['uninstall cart:0.0.1-SNAPSHOT ', `install cart:0.0.2 ${toJarUrl('cart', '0.0.2')} (shop/p1)`]],
+    ['only a Failed pod wants it', [toModulePod({ name: 'p1', modules: [CART], phase: 'Failed' })], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
+    ['only a Succeeded pod wants it', [toModulePod({ name: 'p1', modules: [CART], phase: 'Succeeded' })], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
+  ];
+  for (const [name, pods, installedUrls, want] of cases) {
+    const p = plan(toBase({ modules: [toReported('cart', '0.0.1-SNAPSHOT')], installedUrls }), pods);
+    assert.deepEqual(cmds(p).sort(), want.sort(), name);
+    const un = p.commands.find((c) => c.kind === 'uninstall')!;
+    assert.equal(un.why, 'no module pod claims this module', name);
+    assert.equal(un.podKey, undefined, name);
+  }
+});
+
+test('the master biz is never uninstalled', () => {
+  const cases: Array<[string, BaseRecord]> = [
+    ['bizName = base metadata name', toBase({ modules: [toReported('base', '1.0.0')] })],
+    ['bizName = health masterBizInfo', toBase({ modules: [toReported('shop-app', '3.1.0')], health: { jvm: {}, cpu: {}, masterBizInfo: { bizName: 'shop-app', bizState: 'ACTIVATED', bizVersion: '3.1.0' } } })],
+  ];
+  for (const [name, base] of cases) {
+    const p = plan(base, []);
+    assert.deepEqual(cmds(p), [], name);
+    assert.equal(p.queryModules, false, name);
+  }
+});
+
+test('an in-place image change uninstalls the old jar first, then installs the new one', () => {
+  const oldUrl = toJarUrl('orders', '1.0.0');
+  const newUrl = 'https://repo.example.invalid/hotfix/orders-1.0.0-ark-biz.jar';
+  const pod = toModulePod({ name: 'p1', modules: [{ ...V1, url: newUrl }], phase: 'Running' });
+  const first = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl } }), [pod]);
+  assert.deepEqual(cmds(first), [`uninstall orders:1.0.0 ${oldUrl} (shop/p1)`]);
+  assert.match(first.commands[0]!.why, /image changed to https:\/\/repo\.example\.invalid\/hotfix/);
+
+  const inFlight = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl }, ops: [toOp({ kind: 'uninstall', bizName: 'orders', bizVersion: '1.0.0', bizUrl: oldUrl, sentAt: T0 })], lastHeartbeatAt: T0 + 1_000 }), [pod], T0 + 1_000);
+  assert.deepEqual(cmds(inFlight), []);
+  assert.equal(inFlight.requeueAfterMs, 29_000);
+
+  // Uninstalled: the base no longer lists it and the bridge forgot the old URL.
+  const done = toOp({ kind: 'uninstall', bizName: 'orders', bizVersion: '1.0.0', bizUrl: oldUrl, result: { ok: true, code: 'SUCCESS', message: '', at: T0 + 2_000 } });
+  const second = plan(toBase({ modules: [], ops: [done], lastHeartbeatAt: T0 + 2_000 }), [pod], T0 + 2_000);
+  assert.deepEqual(cmds(second), [`install orders:1.0.0 ${newUrl} (shop/p1)`]);
+
+  // The same URL (or one the bridge never recorded, e.g. after a restart) is no change.
+  assert.deepEqual(cmds(plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': newUrl } }), [pod])), []);
+  assert.deepEqual(cmds(plan(toBase({ modules: [toReported('orders', '1.0.0')] }), [pod])), []);
+});
+
+test('a failed uninstall for an image change backs off like any failed uninstall', () => {
+  const oldUrl = toJarUrl('orders', '1.0.0');
+  const pod = toModulePod({ name: 'p1', modules: [{ ...V1, url: 'https://repo.example.invalid/hotfix/orders-1.0.0-ark-biz.jar' }] });
+  const failed = toOp({ kind: 'uninstall', bizName: 'orders', bizVersion: '1.0.0', bizUrl: oldUrl, result: { ok: false, code: 'FAILED', message: 'busy', at: T0 } });
+  const p = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl }, ops: [failed], lastHeartbeatAt: T0 + 100 }), [pod], T0 + 100);
+  assert.deepEqual(cmds(p), []);
+  assert.equal(p.requeueAfterMs, 1_900);
+});
+
+test('no commands while the base is not ready, but pods still get observations', () => {
+  const pods = [toModulePod({ name: 'p1', modules: [V1] }), toModulePod({ name: 'p2', modules: [CART], phase: 'Running' })];
+  const modules = [toReported('cart', '0.0.1-SNAPSHOT'), toReported('stray', '9.9.9')];
+  const cases: Array<[string, BaseRecord, number]> = [
+    ['unreachable', toBase({ modules }), T0 + S.notReadyAfterMs],
+    ['leaving', toBase({ modules, state: 'deactivated' }), T0],
+    ['unhealthy', toBase({ modules, health: toHealth('BROKEN') }), T0],
+  ];
+  for (const [name, base, now] of cases) {
+    const p = plan(base, pods, now);
+    assert.deepEqual(cmds(p), [], name);
+    assert.equal(p.queryModules, false, name);
+    assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'waitingForBase', message: 'the base is not Ready' }, name);
+    assert.equal(obs(p, 'shop/p2', 'cart')?.kind, 'reported', name);
+  }
+  const unknown = plan(undefined, pods, T0);
+  assert.deepEqual(cmds(unknown), []);
+  assert.deepEqual(obs(unknown, 'shop/p1', 'orders'), { kind: 'waitingForBase', message: 'no heartbeat from this base yet' });
+});
+
+test('rolling update: install v2 beside v1, then uninstall only v1 once its pod is deleted', () => {
+  const v1Pod = toModulePod({ name: 'orders-v1-abc', modules: [V1], phase: 'Running' });
+  const v2Pod = toModulePod({ name: 'orders-v2-xyz', modules: [V2] });
+  const both = plan(toBase({ modules: [toReported('orders', '1.0.0')] }), [v1Pod, v2Pod]);
+  assert.deepEqual(cmds(both), [`install orders:2.0.0 ${toJarUrl('orders', '2.0.0')} (shop/orders-v2-xyz)`]);
+  assert.equal(obs(both, 'shop/orders-v1-abc', 'orders')?.kind, 'reported');
+  assert.equal(obs(both, 'shop/orders-v2-xyz', 'orders')?.kind, 'installing');
+
+  const v1Deleted = toModulePod({ name: 'orders-v1-abc', modules: [V1], phase: 'Running', deleting: T0 + 30_000 });
+  const after = plan(toBase({ modules: [toReported('orders', '1.0.0', 'DEACTIVATED'), toReported('orders', '2.0.0')] }), [v1Deleted, v2Pod]);
+  assert.deepEqual(cmds(after), [`uninstall orders:1.0.0  (shop/orders-v1-abc)`]);
+  assert.deepEqual(after.release, []);
+  assert.equal(obs(after, 'shop/orders-v2-xyz', 'orders')?.kind, 'reported');
+
+  const v1Gone = plan(toBase({ modules: [toReported('orders', '2.0.0')] }), [v1Deleted, v2Pod]);
+  assert.deepEqual(cmds(v1Gone), []);
+  assert.deepEqual(v1Gone.release, ['shop/orders-v1-abc']);
+});
+
+test('a container that is not a valid module is reported as failed, never installed', () => {
+  const pod = toModulePod({
+    name: 'p1',
+    modules: [],
+    containers: [
+      { name: 'orders', image: toJarUrl('orders', '1.0.0'), env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] },
+      { name: 'sidecar', image: 'nginx:1.27' },
+    ],
+  });
+  const p = plan(toBase({ modules: [] }), [pod]);
+  assert.deepEqual(cmds(p), [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} (shop/p1)`]);
+  assert.equal(obs(p, 'shop/p1', 'sidecar')?.kind, 'installFailed');
+});
+
+test('two live pods wanting one module give one install', () => {
+  const pods = [toModulePod({ name: 'a', modules: [V1] }), toModulePod({ name: 'b', modules: [V1] })];
+  const p = plan(toBase({ modules: [] }), pods);
+  assert.deepEqual(cmds(p), [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} (shop/a)`]);
+  assert.equal(obs(p, 'shop/b', 'orders')?.kind, 'installing');
+});
+
+test('the plan is stable: planning twice with the same input gives the same plan', () => {
+  const base = toBase({ modules: [toReported('cart', '0.0.1-SNAPSHOT'), toReported('stray', '1.0.0')] });
+  const pods = [toModulePod({ name: 'p1', modules: [V1, CART] }), toModulePod({ name: 'p2', modules: [V2], deleting: T0 + 5_000 })];
+  assert.deepEqual(plan(base, pods), plan(base, pods));
+});
