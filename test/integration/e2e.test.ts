@@ -19,6 +19,8 @@ let stack: ModuleStack;
 let fleet: Fleet;
 const extraFleets: Fleet[] = [];
 let ns: string;
+/** Every command the bases received, in order: base identity, command, module. */
+const commands: Array<{ base: string; command: string; module: string }> = [];
 const K = (args: string[], input?: string) => cluster.kubectl(['-n', ns, ...args], input);
 
 before(async () => {
@@ -39,7 +41,8 @@ before(async () => {
     bridgeArgs: ['--not-ready-after', '3s', '--delete-after', '8s', '--health-poll-period', '1s', '--module-list-period', '2s', '--node-lease-renew', '2s', '--command-timeout', '5s', '--retry-backoff-base', '500ms'],
   });
   // Documentation-range IPs: the EndpointSlice API rejects loopback addresses; nothing is sent to them.
-  fleet = await startFleet({ url, count: 3, name: 'base', version: '1.0.0', ipPrefix: '192.0.2', heartbeatPeriodMs: 1_000, installLatencyMs: 100, switching: true });
+  fleet = await startFleet({ url, count: 3, name: 'base', version: '1.0.0', ipPrefix: '192.0.2', heartbeatPeriodMs: 1_000, installLatencyMs: 100, switching: true,
+    onEvent: (e) => { if (e.kind === 'command' && e.bizName) commands.push({ base: e.identity, command: e.command, module: `${e.bizName}:${e.bizVersion}` }); } });
   for (const b of fleet.bases) {
     await eventually(`node of ${b.identity} Ready`, async () => {
       const n = await cluster.core.readNode({ name: toNodeName(b.identity) }).catch(() => undefined);
@@ -151,7 +154,12 @@ test('3. an invalid module fails at kubectl apply with a clear message', async (
   assert.match(r.stderr, /denied the request/);
   assert.match(r.stderr, /BIZ_VERSION is missing; set it to the module version from pom\.xml/);
   assert.match(r.stderr, /container "badbiz": image "nginx:latest" is not a jar URL/);
-  const bare = await K(['run', 'badpod', '--image=https://example.invalid/x-1.0.0-ark-biz.jar', '--labels=module-controller.koupleless.io/component=module', '--env=BIZ_VERSION=not a version']);
+  const bare = await K(['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: { name: badpod, labels: { module-controller.koupleless.io/component: module } }
+spec:
+  containers: [{ name: x, image: "https://example.invalid/x-1.0.0-ark-biz.jar", env: [{ name: BIZ_VERSION, value: "not a version" }] }]
+`);
   assert.notEqual(bare.code, 0);
   assert.match(bare.stderr, /BIZ_VERSION "not a version" is not a valid version/);
 });
@@ -166,6 +174,13 @@ test('6. a rolling update installs the new version before the old is uninstalled
     const got = installedOn('biz1');
     return JSON.stringify(got) === JSON.stringify(fleet.bases.map((b) => `${b.identity}=0.0.2:ACTIVATED`).sort()) ? true : undefined;
   });
+  // On every base that went from 0.0.1 to 0.0.2, the new version was installed before the old one left.
+  for (const b of fleet.bases) {
+    const mine = commands.filter((c) => c.base === b.identity);
+    const installNew = mine.findIndex((c) => c.command === 'installBiz' && c.module === 'biz1:0.0.2');
+    const removeOld = mine.findIndex((c) => c.command === 'uninstallBiz' && c.module === 'biz1:0.0.1');
+    assert.ok(installNew >= 0 && removeOld > installNew, `${b.identity}: ${JSON.stringify(mine.filter((c) => c.module.startsWith('biz1')))}`);
+  }
   const undo = await K(['rollout', 'undo', 'deployment/plain']);
   assert.equal(undo.code, 0, undo.stderr);
   const st2 = await K(['rollout', 'status', 'deployment/plain', '--timeout=90s']);
