@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DEFAULTS,
+  MODULE_COMPONENT_LABEL,
+  MODULE_COMPONENT_LABEL_ALIAS,
+  VNODE_COMPONENT_LABEL,
+  isModulePodLabels,
+  isVirtualNodeLabels,
+  toModuleLabel,
+  toNodeName,
+  toServiceName,
+} from '../../core/names.ts';
+
+// What the API server accepts as a Node name (IsDNS1123Subdomain).
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+test('toNodeName: identities map to virtual-node-<identity>', () => {
+  const cases: Array<[string, string]> = [
+    ['10.1.0.45', 'virtual-node-10.1.0.45'],
+    ['127.1.0.1', 'virtual-node-127.1.0.1'],
+    ['3F2504E0-4F89-11D3-9A0C-0305E82C3301', 'virtual-node-3f2504e0-4f89-11d3-9a0c-0305e82c3301'],
+    ['Base_One', 'virtual-node-base-one'],
+    ['host name', 'virtual-node-host-name'],
+    ['-leading', 'virtual-node-leading'],
+    ['trailing.', 'virtual-node-trailing'],
+    ['a..b', 'virtual-node-a.b'],
+    ['a.-b', 'virtual-node-a.b'],
+    ['a-.b', 'virtual-node-a.b'],
+    ['a/b', 'virtual-node-a-b'],
+    ['', 'virtual-node-unnamed'],
+    ['___', 'virtual-node-unnamed'],
+    ['...', 'virtual-node-unnamed'],
+    ['日本', 'virtual-node-unnamed'],
+  ];
+  for (const [identity, want] of cases) {
+    assert.equal(toNodeName(identity), want, `identity ${JSON.stringify(identity)}`);
+  }
+});
+
+test('toNodeName: every result is a valid Node name, at most 253 characters', () => {
+  const inputs = ['x'.repeat(300), `${'a'.repeat(239)}.${'b'.repeat(40)}`, `${'a'.repeat(240)}-${'b'.repeat(40)}`, '-.-.-', 'A.B.C', '::1', 'fe80::1%eth0'];
+  for (const identity of inputs) {
+    const name = toNodeName(identity);
+    assert.ok(name.length <= 253, `${name.length} characters for ${identity}`);
+    assert.match(name, DNS1123_SUBDOMAIN, `node name for ${JSON.stringify(identity)}`);
+  }
+  // The cut at 253 must not leave a trailing '.' or '-'.
+  assert.equal(toNodeName(`${'a'.repeat(239)}.${'b'.repeat(40)}`), `virtual-node-${'a'.repeat(239)}`);
+});
+
+test('toNodeName is stable: the same identity always gives the same name', () => {
+  assert.equal(toNodeName('10.0.0.7'), toNodeName('10.0.0.7'));
+  assert.equal(toNodeName('ABC'), toNodeName('abc'));
+});
+
+test('module pod labels: the label and its upstream alias are both recognised', () => {
+  assert.equal(isModulePodLabels({ [MODULE_COMPONENT_LABEL]: 'module' }), true);
+  assert.equal(isModulePodLabels({ [MODULE_COMPONENT_LABEL_ALIAS]: 'module' }), true);
+  assert.equal(isModulePodLabels({ [MODULE_COMPONENT_LABEL]: 'vnode' }), false);
+  assert.equal(isModulePodLabels({ app: 'x' }), false);
+  assert.equal(isModulePodLabels(undefined), false);
+});
+
+test('virtual node labels', () => {
+  assert.equal(isVirtualNodeLabels({ [VNODE_COMPONENT_LABEL]: 'vnode' }), true);
+  assert.equal(isVirtualNodeLabels({ [VNODE_COMPONENT_LABEL]: 'module' }), false);
+  assert.equal(isVirtualNodeLabels(undefined), false);
+});
+
+test('per-module label and Service name', () => {
+  assert.equal(toModuleLabel('biz1'), 'module.koupleless.io/biz1');
+  assert.equal(toServiceName('biz1'), 'biz1-service');
+});
+
+test('defaults: the MQTT env is what real bases send', () => {
+  assert.equal(DEFAULTS.mqttEnv, 'default');
+  assert.ok(Object.isFrozen(DEFAULTS));
+});
