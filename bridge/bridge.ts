@@ -123,6 +123,10 @@ export function startBridge(deps: BridgeDeps): Bridge {
         requestModuleList: (id) => { if (ctx.isLeader()) modules.requestModuleList(id, true); },
       });
       metrics.messages.inc({ kind: r.kind, outcome: r.outcome });
+      if (r.operation) {
+        metrics.operationSeconds.observe({ command: r.operation.command }, r.operation.latencyMs / 1000);
+        metrics.operations.inc({ command: r.operation.command, result: r.operation.ok ? 'succeeded' : 'failed' });
+      }
       if (r.outcome !== 'accepted') logger.debug({ topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
     },
     // After a (re)connect the broker may have lost our session: re-read every base's modules.

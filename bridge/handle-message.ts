@@ -28,7 +28,9 @@ export interface HandlerDeps {
 export interface HandledMessage {
   readonly kind: string;
   readonly outcome: MessageOutcome;
-  readonly reason?: string;
+  readonly reason?: string | undefined;
+  /** For an answered install/uninstall: how long the base took. */
+  readonly operation?: { readonly command: string; readonly ok: boolean; readonly latencyMs: number } | undefined;
 }
 
 function isStale(env: Envelope<unknown>, deps: HandlerDeps): boolean {
@@ -118,5 +120,5 @@ function recordOperation(id: string, op: Envelope<unknown>['data'] & { command: 
   deps.registry.recordOpResult(id, { kind, bizName: op.bizName, bizVersion: op.bizVersion, ok, code: arkCode || outer, message, bizInfos }, deps.now());
   deps.requestModuleList(id);
   deps.onBaseChanged(id, 'operation');
-  return { kind: 'bizOperation', outcome: ok ? 'accepted' : 'failedCode', reason: ok ? undefined : message };
+  return { kind: 'bizOperation', outcome: ok ? 'accepted' : 'failedCode', reason: ok ? undefined : message, operation: { command: op.command, ok, latencyMs: deps.now() - sent.sentAt } };
 }

@@ -96,7 +96,7 @@ function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodSt
     const reason = cs.state?.waiting?.reason;
     if ((reason === 'ModuleInstallFailed' || reason === 'ModuleBroken') && prev?.state?.waiting?.reason !== reason) {
       ctx.recordEvent(target, 'Warning', reason === 'ModuleBroken' ? 'ModuleBroken' : 'InstallFailed', `module ${cs.name}:${version}: ${cs.state?.waiting?.message ?? ''}`);
-      ctx.metrics.operations.inc({ command: 'installBiz', result: 'failed' });
+      ctx.metrics.operations.inc({ command: 'installBiz', result: 'moduleFailed' });
     }
   }
 }
