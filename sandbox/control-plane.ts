@@ -149,6 +149,24 @@ async function waitForReady(url: string, ca: string, cert: string, key: string, 
   throw new ControllerError('CONTROL_PLANE_FAILED', `${what} did not become ready (${last || 'process exited'}); see its log`);
 }
 
+async function waitForHealthz(port: number, what: string, proc: ChildProcess | undefined, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc && proc.exitCode !== null) break;
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = https.get(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+    if (ok) return;
+    await sleep(250);
+  }
+  throw new ControllerError('CONTROL_PLANE_FAILED', `${what} did not become healthy on port ${port}; see logs/${what}.log`);
+}
+
 async function waitForEtcd(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -251,6 +269,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         '--bind-address=127.0.0.1',
         '--profiling=false',
       ]);
+    }
+    // kube-controller-manager and the schedulers serve /healthz (allowed without credentials) once up.
+    for (const [name, key] of [['kube-controller-manager', 'controllerManager'], ['kube-scheduler', 'scheduler'], ...(opts.extraSchedulers ?? []).map((x) => [`kube-scheduler-${x.name}`, x.name])] as const) {
+      await waitForHealthz(ports[key]!, name, procs[name]);
     }
     const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid ?? 0]));
     const state: ControlPlaneState = { dir, binDir, kubeconfig, apiServerUrl, ports, pids };
