@@ -180,3 +180,26 @@ test('a restarted bridge adopts nodes and pods without reinstalling, and a stand
   assert.deepEqual(base.installed().map((m) => m.bizName).sort(), ['fresh', 'keep']);
   await second.stop();
 });
+
+test('an in-place image change on a bare pod uninstalls the old jar and installs the new one', async () => {
+  const log: string[] = [];
+  const bridge = startTestBridge(cluster, url);
+  cleanups.push(() => bridge.stop());
+  const fleet = await startBases('127.45', 1, { onEvent: (e) => { if (e.kind === 'command' && e.bizName) log.push(`${e.command} ${e.bizName}:${e.bizVersion}`); } });
+  const base = fleet.bases[0]!;
+  const nodeName = toNodeName(base.identity);
+  await eventually('node Ready', async () => ((await readyStatus(nodeName))?.status === 'True' ? true : undefined));
+  await cluster.core.createNamespacedPod({ namespace: ns, body: modulePod('swap-pod', nodeName, { name: 'swap', version: '1.0.0' }) });
+  await eventually('pod Running', async () => ((await cluster.core.readNamespacedPod({ name: 'swap-pod', namespace: ns })).status?.phase === 'Running' ? true : undefined));
+  const image = 'https://example.invalid/swap-1.0.0-hotfix-ark-biz.jar';
+  await cluster.core.patchNamespacedPod({ name: 'swap-pod', namespace: ns, body: [{ op: 'replace', path: '/spec/containers/0/image', value: image }] });
+  await eventually('uninstall then install of the new jar, pod Running with the new image', async () => {
+    const p = await cluster.core.readNamespacedPod({ name: 'swap-pod', namespace: ns });
+    const done = log.filter((l) => l.startsWith('uninstallBiz swap')).length === 1 && log.filter((l) => l.startsWith('installBiz swap')).length === 2;
+    return done && p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.image === image && p.status.containerStatuses[0].ready ? true : undefined;
+  }, 20_000);
+  assert.deepEqual(log, ['installBiz swap:1.0.0', 'uninstallBiz swap:1.0.0', 'installBiz swap:1.0.0']);
+  assert.deepEqual(base.installed().map((m) => `${m.bizName}:${m.state}`), ['swap:ACTIVATED']);
+  await cluster.core.deleteNamespacedPod({ name: 'swap-pod', namespace: ns });
+  await bridge.stop();
+});
