@@ -13,10 +13,18 @@ export interface NodeConditionLike {
 
 export type NodeReadiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
+const READY: NodeReadiness = Object.freeze({ ready: true });
+
 export function readNodeReadiness(status: { readonly conditions?: readonly NodeConditionLike[] | undefined } | undefined): NodeReadiness {
-  const ready = status?.conditions?.find((c) => c.type === 'Ready');
+  let ready: NodeConditionLike | undefined;
+  for (const c of status?.conditions ?? []) {
+    if (c.type === 'Ready') {
+      ready = c;
+      break;
+    }
+  }
   if (!ready) return { ready: false, reason: 'it has not reported a Ready condition yet' };
-  if (ready.status === 'True') return { ready: true };
+  if (ready.status === 'True') return READY;
   const why = ready.reason ? ` (${ready.reason})` : '';
   return { ready: false, reason: `Ready is ${ready.status ?? 'unset'}${why}` };
 }

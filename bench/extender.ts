@@ -1,0 +1,270 @@
+/**
+ * Extender benchmark (on demand: `node bench/extender.ts [--latency-only|--throughput-only]`).
+ *
+ * 1. Latency: filter + prioritize for one pod over 100, 1,000 and 5,000 virtual nodes, in both
+ *    scheduler modes (nodeCacheCapable names, and full Node objects), over loopback HTTP to the
+ *    real app, the way kube-scheduler calls it (filter, then prioritize on the feasible nodes).
+ *    The client runs in a worker thread (extender-client.ts), like a separate scheduler process.
+ * 2. Throughput: pods/s bound by the real kube-scheduler with the module-scheduler configuration,
+ *    with and without the extender, in the same run on the real local control plane. Pods exist
+ *    before each scheduler starts; the rate is measured from the first bind to the last.
+ */
+import http from 'node:http';
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { stringify } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+import { createExtenderApp } from '../extender/app.ts';
+import { parseExtenderArgs } from '../extender/extender-args.ts';
+import { planFilter, planPrioritize } from '../extender/decisions.ts';
+import { createExtenderMetrics } from '../extender/metrics.ts';
+import { ClusterSnapshot } from '../extender/snapshot.ts';
+import { PlacementMemory } from '../extender/placement-memory.ts';
+import { startExtenderServer } from '../extender/server.ts';
+import { toSchedulerConfig } from '../extender/scheduler-config.ts';
+import { createSilentLogger } from '../core/logger.ts';
+import { createRegistry } from '../core/ops-routes.ts';
+import { BASE_NAME_LABEL, BASE_STACK_LABEL, BASE_VERSION_LABEL, BIZ_VERSION_ENV, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_VALUE, VNODE_TAINT } from '../core/names.ts';
+import { toNode, toPod } from '../test/extender/fixtures.ts';
+import type { ClientJob, ClientTimings } from './extender-client.ts';
+
+const args = new Set(process.argv.slice(2));
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
+}
+
+function post(port: number, agent: http.Agent, path: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let httpFloor = '';
+const decisionRows: string[] = [];
+
+function runClient(job: ClientJob): Promise<ClientTimings> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./extender-client.ts', import.meta.url), { workerData: job });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+async function measureLatency(nodeCount: number): Promise<void> {
+  const snapshot = new ClusterSnapshot(new PlacementMemory(30_000, Date.now), ['bench']);
+  snapshot.markSynced('bench', true);
+  const nodes = Array.from({ length: nodeCount }, (_, i) => toNode(`virtual-node-${i}`, { ready: i % 50 === 7 ? 'False' : 'True' }));
+  // Through JSON, as the informer delivers them (flat strings; template-literal names would be cons strings).
+  const fromWire = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
+  for (const n of nodes) snapshot.applyNode('add', fromWire(n));
+  // 0..5 other modules per base, and a replica of the benchmarked module on every 10th base.
+  for (let i = 0; i < nodeCount; i++) {
+    const modules = Array.from({ length: i % 6 }, (_, j) => ({ bizName: `mod-${(i + j) % 40}`, bizVersion: '1.0.0' }));
+    if (i % 10 === 3) modules.push({ bizName: 'demo', bizVersion: '0.9.0' });
+    if (modules.length > 0) snapshot.applyPod('bench', 'add', fromWire(toPod({ uid: `bound-${i}`, nodeName: `virtual-node-${i}`, modules })));
+  }
+  const registry = createRegistry(false);
+  const app = createExtenderApp({ view: snapshot, config: { maxModulesPerBase: 100 }, logger: createSilentLogger(), registry, metrics: createExtenderMetrics(registry, () => 0), maxBodyBytes: 256 * 1024 * 1024 });
+  // Server time: from the request's arrival to the last byte of the answer written (body read,
+  // decode, decide, encode), i.e. the extender's own share of the round trip.
+  const serverMs: Record<string, number[]> = { '/filter': [], '/prioritize': [] };
+  const server = http.createServer((req, res) => {
+    const t0 = performance.now();
+    res.on('finish', () => serverMs[req.url ?? '']?.push(performance.now() - t0));
+    app(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const pod = toPod({ uid: 'bench-pod' });
+  const names = nodes.map((n) => n.metadata!.name!);
+  for (const mode of ['names', 'objects'] as const) {
+    const filterBody = JSON.stringify(mode === 'names' ? { Pod: pod, Nodes: null, NodeNames: names } : { Pod: pod, Nodes: { metadata: {}, items: nodes }, NodeNames: null });
+    const first = JSON.parse(await post(port, agent, '/filter', filterBody)) as { NodeNames: string[] | null; Nodes: { items: k8s.V1Node[] } | null; Error: string };
+    if (first.Error) throw new Error(first.Error);
+    const feasible = mode === 'names' ? first.NodeNames! : first.Nodes!.items.map((n) => n.metadata!.name!);
+    const feasibleObjects = new Set(feasible);
+    const prioritizeBody = JSON.stringify(
+      mode === 'names' ? { Pod: pod, Nodes: null, NodeNames: feasible } : { Pod: pod, Nodes: { metadata: {}, items: nodes.filter((n) => feasibleObjects.has(n.metadata!.name!)) }, NodeNames: null },
+    );
+    const iterations = mode === 'objects' && nodeCount >= 5000 ? 40 : nodeCount >= 5000 ? 300 : 500;
+    const warmup = Math.ceil(iterations / 10);
+    serverMs['/filter'] = [];
+    serverMs['/prioritize'] = [];
+    const { both, filter: filterMs } = await runClient({ kind: 'pair', port, filterBody, prioritizeBody, iterations, warmup });
+    const serverPairs = serverMs['/filter']!.slice(warmup).map((f, i) => f + (serverMs['/prioritize']![warmup + i] ?? 0)).sort((a, b) => a - b);
+    both.sort((a, b) => a - b);
+    filterMs.sort((a, b) => a - b);
+    const mb = (Buffer.byteLength(filterBody) / 1024 / 1024).toFixed(2);
+    out(
+      `| ${nodeCount} | ${mode === 'names' ? 'true (names)' : 'false (Node objects)'} | ${feasible.length} | ${mb} MiB | ${percentile(both, 0.5).toFixed(2)} | ${percentile(both, 0.99).toFixed(2)} | ${percentile(serverPairs, 0.5).toFixed(2)} | ${percentile(serverPairs, 0.99).toFixed(2)} | ${percentile(filterMs, 0.5).toFixed(2)} | ${iterations} |`,
+    );
+  }
+  // The decisions alone, without HTTP: parse the request, filter, prioritize the feasible nodes.
+  const filterText = JSON.stringify({ Pod: pod, Nodes: null, NodeNames: names });
+  const decide: number[] = [];
+  for (let i = 0; i < 330; i++) {
+    const t0 = performance.now();
+    const parsed = parseExtenderArgs(JSON.parse(filterText));
+    if (parsed.kind !== 'ok') throw new Error(parsed.error);
+    const filtered = planFilter(parsed.args, snapshot, { maxModulesPerBase: 100 });
+    planPrioritize({ ...parsed.args, nodeNames: filtered.result.NodeNames! }, snapshot);
+    if (i >= 30) decide.push(performance.now() - t0);
+  }
+  decide.sort((a, b) => a - b);
+  decisionRows.push(`| ${nodeCount} | ${percentile(decide, 0.5).toFixed(2)} | ${percentile(decide, 0.99).toFixed(2)} |`);
+  if (nodeCount === 100) {
+    const floor = await runClient({ kind: 'healthz', port, filterBody: '', prioritizeBody: '', iterations: 1000, warmup: 100 });
+    const sorted = floor.filter.sort((a, b) => a - b);
+    httpFloor = `loopback HTTP floor (GET /healthz round trip, same client): p50 ${percentile(sorted, 0.5).toFixed(3)} ms, p99 ${percentile(sorted, 0.99).toFixed(3)} ms`;
+  }
+  agent.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+}
+
+async function measureThroughput(): Promise<void> {
+  const { getTestCluster } = await import('../test/support/cluster.ts');
+  const { createVirtualNodes } = await import('../test/extender/virtual-nodes.ts');
+  const cluster = await getTestCluster();
+  const suffix = Math.random().toString(36).slice(2, 7);
+  const baseName = `bench-base-${suffix}`;
+  const NODES = 60;
+  const MODULES = 20;
+  const REPLICAS = 15;
+  const pods = MODULES * REPLICAS;
+  const nodes = await createVirtualNodes(cluster.kc, Array.from({ length: NODES }, (_, i) => ({ name: `virtual-node-bench-${suffix}-${i}`, baseName, baseVersion: '1.0.0' })));
+  const extender = await startExtenderServer({ kc: cluster.kc, logger: createSilentLogger(), registry: createRegistry(false), port: 0, host: '127.0.0.1', maxModulesPerBase: 100, placementTtlMs: 30_000, maxBodyBytes: 64 * 1024 * 1024 });
+  try {
+    for (let i = 0; i < 200 && extender.snapshot.notReadyReason(); i++) await new Promise((r) => setTimeout(r, 100));
+    out(`\nThroughput: ${pods} pods (${MODULES} modules x ${REPLICAS} replicas) over ${NODES} virtual nodes, real kube-scheduler v1.34 with the module-scheduler configuration.`);
+    out('"shipped" keeps the client defaults (qps 50, burst 100: binds are rate limited); "qps 1000" lifts the limit so the scheduling itself is measured.');
+    out('| run | client | scheduler | pods bound | first→last bind | pods/s | max replicas of one module on one base |');
+    out('|---|---|---|---|---|---|---|');
+    const results: Record<string, number[]> = {};
+    const runs = (['shipped', 'qps 1000'] as const).flatMap((client) => ([[1, false], [1, true], [2, false], [2, true]] as const).map(([round, withExtender]) => ({ client, round, withExtender })));
+    for (const { client, round, withExtender } of runs) {
+      const schedulerName = `bench-${withExtender ? 'ext' : 'plain'}-${round}-${client === 'shipped' ? 's' : 'q'}-${suffix}`;
+      const config = toSchedulerConfig({ extenderUrl: `http://127.0.0.1:${extender.port}`, kubeconfig: 'KUBECONFIG_PATH', schedulerName, leaderElect: false });
+      if (!withExtender) delete config['extenders'];
+      if (client !== 'shipped') config['clientConnection'] = { kubeconfig: 'KUBECONFIG_PATH', qps: 1000, burst: 2000 };
+      const ns = await cluster.createNamespace('bench');
+      const prefix = `r${round}${withExtender ? 'e' : 'p'}${client === 'shipped' ? 's' : 'q'}`;
+      const specs = Array.from({ length: pods }, (_, i) => ({ name: `${prefix}-m${i % MODULES}-${Math.floor(i / MODULES)}`, bizName: `${prefix}-m${i % MODULES}` }));
+      for (let i = 0; i < specs.length; i += 20) {
+        await Promise.all(specs.slice(i, i + 20).map((s) => cluster.core.createNamespacedPod({ namespace: ns, body: toBenchPod(s.name, s.bizName, baseName, schedulerName) })));
+      }
+      const boundAt = new Map<string, number>();
+      const placement = new Map<string, string>();
+      const noteBound = (obj: k8s.V1Pod) => {
+        const name = obj.metadata?.name;
+        if (name && obj.spec?.nodeName && !boundAt.has(name)) {
+          boundAt.set(name, performance.now());
+          placement.set(name, obj.spec.nodeName);
+        }
+      };
+      // Bind times come from a watch (milliseconds); a list every second backs it up in case the
+      // watch drops, so a lost stream cannot stall the run.
+      let watch: AbortController | undefined;
+      let watchDrops = 0;
+      let running = true;
+      const startWatch = async (): Promise<void> => {
+        watch = await new k8s.Watch(cluster.kc).watch(`/api/v1/namespaces/${ns}/pods`, {}, (_type, obj: k8s.V1Pod) => noteBound(obj), () => {
+          if (!running) return;
+          watchDrops++;
+          void startWatch();
+        });
+      };
+      await startWatch();
+      const scheduler = await cluster.startScheduler(schedulerName, stringify(config));
+      const deadline = Date.now() + 120_000;
+      let nextList = Date.now() + 1_000;
+      while (boundAt.size < pods && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (Date.now() >= nextList) {
+          nextList = Date.now() + 1_000;
+          for (const p of (await cluster.core.listNamespacedPod({ namespace: ns })).items) noteBound(p);
+        }
+      }
+      running = false;
+      scheduler.stop();
+      watch?.abort();
+      if (boundAt.size < pods || watchDrops > 0) out(`(run ${round} ${client} ${withExtender ? 'with' : 'without'}: ${boundAt.size}/${pods} bound, watch dropped ${watchDrops}x; scheduler log ${scheduler.logFile})`);
+      const times = [...boundAt.values()].sort((a, b) => a - b);
+      const spanS = times.length > 1 ? (times.at(-1)! - times[0]!) / 1000 : NaN;
+      const rate = (times.length - 1) / spanS;
+      const perModuleBase = new Map<string, number>();
+      for (const s of specs) {
+        const node = placement.get(s.name);
+        if (node) perModuleBase.set(`${s.bizName}@${node}`, (perModuleBase.get(`${s.bizName}@${node}`) ?? 0) + 1);
+      }
+      const key = `${client}/${withExtender ? 'with' : 'without'}`;
+      if (boundAt.size === pods) (results[key] ??= []).push(rate);
+      out(`| ${round} | ${client} | ${withExtender ? 'with extender' : 'without extender'} | ${boundAt.size}/${pods} | ${spanS.toFixed(2)} s | ${rate.toFixed(1)} | ${Math.max(0, ...perModuleBase.values())} |`);
+      await cluster.core.deleteCollectionNamespacedPod({ namespace: ns, gracePeriodSeconds: 0 });
+    }
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (const client of ['shipped', 'qps 1000']) {
+      const without = avg(results[`${client}/without`] ?? []);
+      const withExt = avg(results[`${client}/with`] ?? []);
+      out(`mean pods/s over complete runs (${client}): without ${without.toFixed(1)}, with ${withExt.toFixed(1)} (${((withExt / without) * 100).toFixed(0)}% of without)`);
+    }
+  } finally {
+    await extender.close();
+    await nodes.delete();
+  }
+}
+
+function toBenchPod(name: string, bizName: string, baseName: string, schedulerName: string): k8s.V1Pod {
+  return {
+    metadata: { name, labels: { app: bizName, [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE } },
+    spec: {
+      schedulerName,
+      tolerations: [{ key: VNODE_TAINT.key, operator: 'Equal', value: VNODE_TAINT.value, effect: VNODE_TAINT.effect }],
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: BASE_STACK_LABEL, operator: 'In', values: ['java'] },
+                  { key: BASE_NAME_LABEL, operator: 'In', values: [baseName] },
+                  { key: BASE_VERSION_LABEL, operator: 'In', values: ['1.0.0'] },
+                ],
+              },
+            ],
+          },
+        },
+      },
+      containers: [{ name: bizName, image: `https://repo.example.com/${bizName}-1.0.0-ark-biz.jar`, env: [{ name: BIZ_VERSION_ENV, value: '1.0.0' }] }],
+    },
+  };
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+// The load average matters on a shared machine: p99s measure the neighbours as much as the code.
+out(`machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+if (!args.has('--throughput-only')) {
+  out('\nLatency: filter + prioritize for one pod over loopback HTTP (ms).');
+  out('| virtual nodes | nodeCacheCapable | feasible | filter body | round trip p50 | round trip p99 | extender time p50 | extender time p99 | filter round trip p50 | samples |');
+  out('|---|---|---|---|---|---|---|---|---|---|');
+  for (const n of [100, 1000, 5000]) await measureLatency(n);
+  out(httpFloor);
+  out('\nDecisions alone (in-process, nodeCacheCapable, request parse + filter + prioritize, no HTTP), ms:');
+  out('| virtual nodes | p50 | p99 |');
+  out('|---|---|---|');
+  for (const row of decisionRows) out(row);
+}
+if (!args.has('--latency-only')) await measureThroughput();
+out(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+process.exit(0);

@@ -1,0 +1,108 @@
+/**
+ * The extender's filter: which virtual nodes may run this module pod. Small rules, run in order,
+ * each returning a rejection or nothing (the first rejection wins). A rejection is *unresolvable*
+ * when no eviction can ever make the node fit (not a virtual node, wrong base labels), so the
+ * scheduler skips preemption there (ExtenderFilterResult.FailedAndUnresolvableNodes); the rest are
+ * resolvable (FailedNodes) because they change on their own: Ready, uncordon, a module leaving.
+ */
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
+import { toNodeConstraintsCheck, type NodeConstraintsCheck } from '../core/node-selector.ts';
+import { toModuleKey } from '../core/module-spec.ts';
+import { findSameModule, toModuleProbe, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
+import type { NodeFacts } from './node-facts.ts';
+
+export type RejectCode = 'not-virtual-node' | 'labels-mismatch' | 'not-ready' | 'cordoned' | 'already-running' | 'full';
+
+export interface Rejection {
+  readonly code: RejectCode;
+  /** Shown to users in the pod's FailedScheduling event; node-independent where possible so the scheduler can count alike reasons. */
+  readonly message: string;
+  readonly resolvable: boolean;
+}
+
+export interface FilterConfig {
+  readonly maxModulesPerBase: number;
+}
+
+/** A candidate: the name the scheduler sent, the node's facts (undefined when the extender does not know it) and its load. */
+export interface Candidate {
+  readonly name: string;
+  readonly facts: NodeFacts | undefined;
+  /** Modules on the base, not counting the pod being placed. */
+  readonly load: NodeLoad;
+}
+
+export interface PodToPlace {
+  /** The pod's modules, prepared for the per-node searches. */
+  readonly probe: ModuleProbe;
+  /** The pod's nodeSelector and required node affinity, compiled once per request. */
+  readonly checkLabels: NodeConstraintsCheck;
+}
+
+export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[]): PodToPlace {
+  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec) };
+}
+
+export interface NodeCheck {
+  readonly candidate: Candidate;
+  readonly pod: PodToPlace;
+  readonly config: FilterConfig;
+}
+
+export type Rule = (c: NodeCheck) => Rejection | undefined;
+
+const notVirtualNode: Rule = ({ candidate }) => {
+  if (!candidate.facts) {
+    return { code: 'not-virtual-node', message: 'not a Koupleless virtual node (unknown to the module extender)', resolvable: false };
+  }
+  if (!candidate.facts.virtual) {
+    return { code: 'not-virtual-node', message: `not a Koupleless virtual node (no label ${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE})`, resolvable: false };
+  }
+  return undefined;
+};
+
+const labelsMismatch: Rule = ({ candidate, pod }) => {
+  const why = pod.checkLabels(candidate.facts?.labels, candidate.name);
+  return why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
+};
+
+const notReady: Rule = ({ candidate }) => {
+  const r = candidate.facts?.readiness;
+  return !r || r.ready ? undefined : { code: 'not-ready', message: `base is not Ready: ${r.reason}`, resolvable: true };
+};
+
+const cordoned: Rule = ({ candidate }) =>
+  candidate.facts?.cordoned ? { code: 'cordoned', message: 'base is cordoned (kubectl uncordon to allow modules again)', resolvable: true } : undefined;
+
+// Two pods of one bizName:bizVersion on one base would be one installed module: the second would
+// never run on its own, so replicas of a version must land on different bases.
+const alreadyRunning: Rule = ({ pod, candidate }) => {
+  const same = findSameModule(pod.probe, candidate.load);
+  return same ? { code: 'already-running', message: `base already runs module ${toModuleKey(same)}`, resolvable: true } : undefined;
+};
+
+const full: Rule = ({ pod, candidate, config }) => {
+  const need = Math.max(1, pod.probe.modules.length);
+  return candidate.load.moduleCount + need > config.maxModulesPerBase
+    ? { code: 'full', message: `base is full (at most ${config.maxModulesPerBase} modules per base)`, resolvable: true }
+    : undefined;
+};
+
+/** In order: the unresolvable rules first, so a node that can never fit is reported as such. */
+export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, notReady, cordoned, alreadyRunning, full]);
+
+export function checkNode(c: NodeCheck): Rejection | undefined {
+  for (const rule of FILTER_RULES) {
+    const r = rule(c);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** One verdict per candidate, aligned with the input: undefined = fits. */
+export function filterNodes(pod: PodToPlace, candidates: readonly Candidate[], config: FilterConfig): Array<Rejection | undefined> {
+  const out = new Array<Rejection | undefined>(candidates.length);
+  for (let i = 0; i < candidates.length; i++) out[i] = checkNode({ candidate: candidates[i]!, pod, config });
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * The extender's scores (0..MaxExtenderPriority = 10, k8s.io/kube-scheduler/extender/v1): scatter.
+ *
+ *   10      the single best node (see "one winner" below)
+ *   9..5    no replica of this module (no pod with the same bizName, any version), fewer modules higher
+ *   4..0    already has a replica, fewer modules higher
+ *
+ * Within a band, nodes are ranked densely by module count (fewest = top of the band, each further
+ * distinct count one lower, floored at the band's bottom).
+ *
+ * One winner: the kube-scheduler adds `score × weight × 10` to its plugins' sums and picks
+ * randomly among equal totals. Giving exactly one node 10 (ties broken by a stable hash of the
+ * module name and node name, so different modules start on different bases) and shipping a weight
+ * whose single point outweighs every plugin (see docs/extender.md) means the node the extender
+ * ranks first *is* the node the scheduler binds, which is what lets the extender remember its
+ * placement before the bind is visible (placement-memory.ts).
+ */
+import { hasReplica, type ModuleProbe, type NodeLoad } from './node-load.ts';
+
+export const MAX_EXTENDER_PRIORITY = 10;
+const NO_REPLICA_TOP = 9;
+const REPLICA_TOP = 4;
+const BAND_DEPTH = 4;
+
+/** FNV-1a, 32 bit: a stable, cheap tie-breaker (not for security). `seed` continues an earlier hash. */
+export function hashText(text: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+// Ranks deeper than BAND_DEPTH all score the band's bottom, so each band only needs its
+// BAND_DEPTH + 1 smallest distinct module counts, kept sorted in a tiny array (no sets or sorts).
+const KEPT = BAND_DEPTH + 1;
+
+function noteCount(smallest: number[], c: number): void {
+  const n = smallest.length;
+  if (n === KEPT && c >= smallest[n - 1]!) return;
+  let i = 0;
+  while (i < n && smallest[i]! < c) i++;
+  if (smallest[i] === c) return;
+  smallest.splice(i, 0, c);
+  if (smallest.length > KEPT) smallest.pop();
+}
+
+function rankIn(smallest: readonly number[], c: number): number {
+  for (let i = 0; i < smallest.length; i++) if (smallest[i] === c) return Math.min(i, BAND_DEPTH);
+  return BAND_DEPTH;
+}
+
+/**
+ * Scores every host, aligned with `hosts` (and `loads`, their modules without the pod itself). `tieKey` names the workload (e.g. the bizNames joined) so
+ * replicas of one module agree on the tie order while other modules get a different one.
+ * Linear in the hosts, without sorting thousands of nodes; the tie hash is computed only for the
+ * hosts tied at the top.
+ */
+export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], loads: readonly NodeLoad[]): number[] {
+  const n = hosts.length;
+  const replica = new Uint8Array(n);
+  const count = new Float64Array(n);
+  const smallest: [number[], number[]] = [[], []];
+  let bestReplica = 1;
+  let bestCount = Infinity;
+  for (let i = 0; i < n; i++) {
+    const load = loads[i]!;
+    const r = hasReplica(probe, load) ? 1 : 0;
+    const c = load.moduleCount;
+    replica[i] = r;
+    count[i] = c;
+    noteCount(smallest[r], c);
+    if (r < bestReplica || (r === bestReplica && c < bestCount)) {
+      bestReplica = r;
+      bestCount = c;
+    }
+  }
+  const seed = hashText(`${tieKey}/`);
+  let best = -1;
+  let bestTie = 0;
+  const scores = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const r = replica[i]!;
+    scores[i] = (r ? REPLICA_TOP : NO_REPLICA_TOP) - rankIn(smallest[r as 0 | 1], count[i]!);
+    if (r === bestReplica && count[i] === bestCount) {
+      const tie = hashText(hosts[i]!, seed);
+      if (best < 0 || tie < bestTie || (tie === bestTie && hosts[i]! < hosts[best]!)) {
+        best = i;
+        bestTie = tie;
+      }
+    }
+  }
+  if (best >= 0) scores[best] = MAX_EXTENDER_PRIORITY;
+  return scores;
+}
+
+/** Index of the highest score (the first on a tie, which scoreNodes never produces at the top); -1 when empty. */
+export function pickBest(scores: readonly number[]): number {
+  let best = -1;
+  for (let i = 0; i < scores.length; i++) if (best < 0 || scores[i]! > scores[best]!) best = i;
+  return best;
+}

@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { createExtenderApp } from '../../extender/app.ts';
+import { createExtenderMetrics } from '../../extender/metrics.ts';
+import { ClusterSnapshot } from '../../extender/snapshot.ts';
+import { PlacementMemory } from '../../extender/placement-memory.ts';
+import { createSilentLogger } from '../../core/logger.ts';
+import { createRegistry } from '../../core/ops-routes.ts';
+import { toNode, toPod } from './fixtures.ts';
+
+function createApp(opts: { synced?: boolean; maxBodyBytes?: number } = {}) {
+  const snapshot = new ClusterSnapshot(new PlacementMemory(30_000, Date.now), ['informers']);
+  if (opts.synced !== false) snapshot.markSynced('informers', true);
+  for (const n of ['virtual-node-a', 'virtual-node-b', 'virtual-node-c']) snapshot.applyNode('add', toNode(n));
+  snapshot.applyNode('add', toNode('virtual-node-old', { baseVersion: '0.9.0' }));
+  const registry = createRegistry(false);
+  const metrics = createExtenderMetrics(registry, () => snapshot.assumedCount);
+  const app = createExtenderApp({ view: snapshot, config: { maxModulesPerBase: 100 }, logger: createSilentLogger(), registry, metrics, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 });
+  return { app, snapshot };
+}
+
+// What kube-scheduler's json.Marshal(ExtenderArgs) produces (Go field names, the unused one null).
+const cacheArgs = (pod = toPod(), names = ['virtual-node-a', 'virtual-node-b', 'virtual-node-old', 'real-node']) => ({ Pod: pod, Nodes: null, NodeNames: names });
+const fullArgs = (pod = toPod()) => ({ Pod: pod, Nodes: { metadata: {}, items: [toNode('virtual-node-a'), toNode('virtual-node-old', { baseVersion: '0.9.0' })] }, NodeNames: null });
+
+test('POST /filter, nodeCacheCapable: answers in the Go casing with reasons', async () => {
+  const { app } = createApp();
+  const res = await request(app).post('/filter').send(cacheArgs()).expect(200).expect('content-type', /json/);
+  assert.deepEqual(Object.keys(res.body).sort(), ['Error', 'FailedAndUnresolvableNodes', 'FailedNodes', 'NodeNames', 'Nodes']);
+  assert.deepEqual(res.body.NodeNames, ['virtual-node-a', 'virtual-node-b']);
+  assert.equal(res.body.Nodes, null);
+  assert.deepEqual(res.body.FailedNodes, {});
+  assert.match(res.body.FailedAndUnresolvableNodes['virtual-node-old'], /base does not match the module: needs base\.koupleless\.io\/version=1\.0\.0/);
+  assert.match(res.body.FailedAndUnresolvableNodes['real-node'], /not a Koupleless virtual node/);
+  assert.equal(res.body.Error, '');
+});
+
+test('POST /filter, full Node objects: answers the NodeList', async () => {
+  const { app } = createApp();
+  const res = await request(app).post('/filter').send(fullArgs()).expect(200);
+  assert.equal(res.body.NodeNames, null);
+  assert.deepEqual(res.body.Nodes.items.map((n: { metadata: { name: string } }) => n.metadata.name), ['virtual-node-a']);
+  assert.deepEqual(res.body.Nodes.items[0].metadata.labels, toNode('virtual-node-a').metadata!.labels);
+  assert.ok(res.body.FailedAndUnresolvableNodes['virtual-node-old']);
+});
+
+test('lower-case field names and a non-JSON content type are accepted', async () => {
+  const { app } = createApp();
+  const res = await request(app).post('/filter').set('content-type', 'text/plain').send(JSON.stringify({ pod: toPod(), nodenames: ['virtual-node-c'] })).expect(200);
+  assert.deepEqual(res.body.NodeNames, ['virtual-node-c']);
+});
+
+test('POST /prioritize: [{Host, Score}] for exactly the names sent', async () => {
+  const { app } = createApp();
+  const res = await request(app).post('/prioritize').send(cacheArgs(toPod(), ['virtual-node-b', 'virtual-node-a'])).expect(200);
+  assert.equal(res.body.length, 2);
+  assert.deepEqual(res.body.map((h: { Host: string }) => h.Host), ['virtual-node-b', 'virtual-node-a']);
+  for (const h of res.body) assert.deepEqual(Object.keys(h).sort(), ['Host', 'Score']);
+  assert.deepEqual(res.body.map((h: { Score: number }) => h.Score).sort((x: number, y: number) => x - y), [9, 10]);
+  const full = await request(app).post('/prioritize').send(fullArgs()).expect(200);
+  assert.deepEqual(full.body.map((h: { Host: string }) => h.Host), ['virtual-node-a', 'virtual-node-old']);
+});
+
+test('back-to-back replicas over HTTP spread, before any bind is visible', async () => {
+  const { app } = createApp();
+  const names = ['virtual-node-a', 'virtual-node-b', 'virtual-node-c'];
+  const chosen: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const pod = toPod({ uid: `replica-${i}` });
+    const f = await request(app).post('/filter').send(cacheArgs(pod, names)).expect(200);
+    const feasible: string[] = f.body.NodeNames;
+    if (feasible.length === 0) {
+      assert.equal(i, 3);
+      assert.deepEqual(Object.values(f.body.FailedNodes), Array(3).fill('base already runs module demo:1.0.0'));
+      continue;
+    }
+    if (feasible.length === 1) chosen.push(feasible[0]!);
+    else {
+      const p = await request(app).post('/prioritize').send(cacheArgs(pod, feasible)).expect(200);
+      chosen.push([...p.body].sort((x: { Score: number }, y: { Score: number }) => y.Score - x.Score)[0].Host);
+    }
+  }
+  assert.deepEqual([...chosen].sort(), names);
+});
+
+test('malformed requests always get a well-formed answer with Error', async () => {
+  const { app } = createApp();
+  const bad = await request(app).post('/filter').set('content-type', 'application/json').send('{"Pod": ').expect(200);
+  assert.deepEqual(Object.keys(bad.body).sort(), ['Error', 'FailedAndUnresolvableNodes', 'FailedNodes', 'NodeNames', 'Nodes']);
+  assert.match(bad.body.Error, /^EXTENDER_BAD_REQUEST: the body is not valid ExtenderArgs JSON/);
+  for (const body of [{}, { Pod: toPod() }, { Pod: toPod(), NodeNames: [1] }, [], 'null']) {
+    const r = await request(app).post('/filter').set('content-type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body)).expect(200);
+    assert.match(r.body.Error, /^EXTENDER_BAD_REQUEST: /, JSON.stringify(body));
+    assert.equal(r.body.NodeNames, null);
+  }
+  const empty = await request(app).post('/filter').expect(200);
+  assert.match(empty.body.Error, /EXTENDER_BAD_REQUEST/);
+  const p = await request(app).post('/prioritize').send({ Pod: toPod() }).expect(400);
+  assert.match(p.body.Error, /neither NodeNames nor Nodes/);
+  const pj = await request(app).post('/prioritize').set('content-type', 'application/json').send('nope').expect(400);
+  assert.match(pj.body.Error, /EXTENDER_BAD_REQUEST/);
+});
+
+test('a body over the limit is refused with Error, not a crash', async () => {
+  const { app } = createApp({ maxBodyBytes: 2048 });
+  const res = await request(app).post('/filter').send(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))).expect(200);
+  assert.match(res.body.Error, /EXTENDER_BAD_REQUEST: .*too large/i);
+});
+
+test('before the informers sync: /readyz 503, filter answers Error, prioritize 503', async () => {
+  const { app, snapshot } = createApp({ synced: false });
+  await request(app).get('/healthz').expect(200);
+  const ready = await request(app).get('/readyz').expect(503);
+  assert.match(ready.text, /informers not synced/);
+  const f = await request(app).post('/filter').send(cacheArgs()).expect(200);
+  assert.match(f.body.Error, /module extender is starting/);
+  await request(app).post('/prioritize').send(cacheArgs()).expect(503);
+  snapshot.markSynced('informers', true);
+  await request(app).get('/readyz').expect(200);
+});
+
+test('/metrics has per-verb latency and decisions by reason', async () => {
+  const { app } = createApp();
+  await request(app).post('/filter').send(cacheArgs()).expect(200);
+  await request(app).post('/prioritize').send(cacheArgs()).expect(200);
+  await request(app).post('/filter').send({}).expect(200);
+  const m = await request(app).get('/metrics').expect(200);
+  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="filter",outcome="ok"\} 1/);
+  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="prioritize",outcome="ok"\} 1/);
+  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="filter",outcome="bad_request"\} 1/);
+  assert.match(m.text, /module_extender_node_decisions_total\{reason="fits"\} 2/);
+  assert.match(m.text, /module_extender_node_decisions_total\{reason="labels-mismatch"\} 1/);
+  assert.match(m.text, /module_extender_node_decisions_total\{reason="not-virtual-node"\} 1/);
+  assert.match(m.text, /module_extender_assumed_placements 1/);
+});
+
+test('garbage inside a well-formed ExtenderArgs still gets a well-formed answer', async () => {
+  const { app } = createApp();
+  const weird = [
+    { metadata: { uid: 'w1' }, spec: { containers: 'not-a-list' } },
+    { metadata: 7, spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: 5 } } } } },
+    { spec: { nodeSelector: 'x', affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: 'x' }] } } } } },
+  ];
+  for (const pod of weird) {
+    const f = await request(app).post('/filter').send({ Pod: pod, NodeNames: ['virtual-node-a'] }).expect(200);
+    assert.deepEqual(Object.keys(f.body).sort(), ['Error', 'FailedAndUnresolvableNodes', 'FailedNodes', 'NodeNames', 'Nodes'], JSON.stringify(pod));
+    if (f.body.Error === '') assert.ok(Array.isArray(f.body.NodeNames));
+    else assert.match(f.body.Error, /^(EXTENDER_BAD_REQUEST|INTERNAL): /);
+    const p = await request(app).post('/prioritize').send({ Pod: pod, NodeNames: ['virtual-node-a'] });
+    assert.ok(p.status === 200 ? Array.isArray(p.body) : typeof p.body.Error === 'string', JSON.stringify(pod));
+  }
+});

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCommand } from '../../core/command.ts';
+import { extenderCommand, EXTENDER_FLAGS } from '../../extender/command.ts';
+import { DEFAULTS } from '../../core/names.ts';
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCommand(extenderCommand, { argv, env: {}, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+test('--help lists every flag with its default', async () => {
+  const r = await run(['--help']);
+  assert.equal(r.code, 0);
+  for (const flag of ['--port', '--kubeconfig', '--tls-cert-file', '--tls-key-file', '--max-modules-per-base', '--placement-ttl', '--max-request-mb', '--bind-address']) {
+    assert.match(r.stdout, new RegExp(flag));
+  }
+  assert.match(r.stdout, new RegExp(`--max-modules-per-base <int> .*\\(default ${DEFAULTS.maxModulesPerBase}\\)`));
+  assert.equal(EXTENDER_FLAGS.maxModulesPerBase.default, DEFAULTS.maxModulesPerBase);
+});
+
+test('bad flags are all reported at once', async () => {
+  const r = await run(['--port', 'x', '--max-modules-per-base', '0', '--placement-ttl', 'soon']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--port: "x" is not a whole number/);
+  assert.match(r.stderr, /--max-modules-per-base: 0 is below the minimum 1/);
+  assert.match(r.stderr, /--placement-ttl: "soon" is not a duration/);
+});
+
+test('a certificate without its key is refused before anything starts', async () => {
+  const r = await run(['--tls-cert-file', '/nonexistent.crt', '--log-level', 'silent']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--tls-cert-file and --tls-key-file go together/);
+});
+
+test('an unreadable kubeconfig is a configuration error', async () => {
+  const r = await run(['--kubeconfig', '/nonexistent/kubeconfig', '--log-level', 'silent']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot load the kubeconfig \/nonexistent\/kubeconfig/);
+});

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkNode, filterNodes, FILTER_RULES, type RejectCode } from '../../extender/filter-nodes.ts';
+import { EMPTY_LOAD, toLoad, type NodeLoad } from '../../extender/node-load.ts';
+import { toPlace } from '../../extender/decisions.ts';
+import { toNodeFacts } from '../../extender/node-facts.ts';
+import { toNode, toPod, type NodeOptions, type PodOptions } from './fixtures.ts';
+
+const config = { maxModulesPerBase: 3 };
+const load = (...mods: Array<[string, string]>): NodeLoad => toLoad(mods.map(([bizName, bizVersion]) => ({ bizName, bizVersion })));
+
+interface Row {
+  readonly name: string;
+  readonly node?: NodeOptions | 'unknown';
+  readonly pod?: PodOptions;
+  readonly load?: NodeLoad;
+  readonly want: RejectCode | 'fits';
+  readonly resolvable?: boolean;
+  readonly message?: RegExp;
+}
+
+const rows: Row[] = [
+  { name: 'a Ready matching empty base fits', want: 'fits' },
+  { name: 'unknown node name', node: 'unknown', want: 'not-virtual-node', resolvable: false, message: /unknown to the module extender/ },
+  { name: 'a real (non-virtual) node', node: { virtual: false }, want: 'not-virtual-node', resolvable: false, message: /no label virtual-kubelet\.koupleless\.io\/component=vnode/ },
+  { name: 'another base version', node: { baseVersion: '2.0.0' }, want: 'labels-mismatch', resolvable: false, message: /^base does not match the module: needs base\.koupleless\.io\/version=1\.0\.0, base has base\.koupleless\.io\/version=2\.0\.0$/ },
+  { name: 'another base name', node: { baseName: 'other' }, want: 'labels-mismatch', resolvable: false, message: /base\.koupleless\.io\/name=base/ },
+  { name: 'another stack', node: { labels: { 'base.koupleless.io/stack': 'go' } }, want: 'labels-mismatch', resolvable: false, message: /stack=java, base has base\.koupleless\.io\/stack=go/ },
+  { name: 'nodeSelector mismatch', pod: { nodeSelector: { zone: 'a' } }, want: 'labels-mismatch', resolvable: false, message: /needs zone=a, base has no zone label/ },
+  { name: 'no affinity at all still fits', pod: { affinity: false }, want: 'fits' },
+  { name: 'NotReady base', node: { ready: 'False' }, want: 'not-ready', resolvable: true, message: /^base is not Ready: Ready is False \(BaseHeartbeatLost\)$/ },
+  { name: 'Unknown readiness', node: { ready: 'Unknown' }, want: 'not-ready', resolvable: true },
+  { name: 'no Ready condition', node: { ready: 'missing' }, want: 'not-ready', resolvable: true },
+  { name: 'cordoned base', node: { unschedulable: true }, want: 'cordoned', resolvable: true, message: /cordoned/ },
+  { name: 'same bizName:bizVersion already there', load: load(['demo', '1.0.0']), want: 'already-running', resolvable: true, message: /^base already runs module demo:1\.0\.0$/ },
+  { name: 'another version of the module is fine', load: load(['demo', '0.9.0']), want: 'fits' },
+  { name: 'one of two modules already there', pod: { modules: [{ bizName: 'a', bizVersion: '1' }, { bizName: 'b', bizVersion: '2' }] }, load: load(['b', '2']), want: 'already-running', message: /module b:2/ },
+  { name: 'full base', load: load(['x', '1'], ['y', '1'], ['z', '1']), want: 'full', resolvable: true, message: /^base is full \(at most 3 modules per base\)$/ },
+  { name: 'one slot left fits', load: load(['x', '1'], ['y', '1']), want: 'fits' },
+  { name: 'two modules into one slot do not fit', pod: { modules: [{ bizName: 'a', bizVersion: '1' }, { bizName: 'b', bizVersion: '1' }] }, load: load(['x', '1'], ['y', '1']), want: 'full' },
+  // Order: the unresolvable reason wins, so the scheduler never tries preemption there.
+  { name: 'mismatching AND NotReady is unresolvable', node: { baseVersion: '2.0.0', ready: 'False' }, want: 'labels-mismatch', resolvable: false },
+  { name: 'NotReady AND already running reports NotReady', node: { ready: 'False' }, load: load(['demo', '1.0.0']), want: 'not-ready' },
+  { name: 'already running AND full reports already running', load: load(['demo', '1.0.0'], ['y', '1'], ['z', '1']), want: 'already-running' },
+];
+
+test('filter rules: every reason, its class and its order', () => {
+  for (const row of rows) {
+    const node = row.node === 'unknown' ? undefined : toNode('virtual-node-a', row.node);
+    const candidate = { name: 'virtual-node-a', facts: node ? toNodeFacts(node) : undefined, load: row.load ?? EMPTY_LOAD };
+    const got = checkNode({ candidate, pod: toPlace(toPod(row.pod)), config });
+    assert.equal(got?.code ?? 'fits', row.want, row.name);
+    if (row.resolvable !== undefined) assert.equal(got?.resolvable, row.resolvable, row.name);
+    if (row.message) assert.match(got?.message ?? '', row.message, row.name);
+  }
+});
+
+test('every rule code is covered by the table', () => {
+  const covered = new Set(rows.map((r) => r.want));
+  for (const code of ['not-virtual-node', 'labels-mismatch', 'not-ready', 'cordoned', 'already-running', 'full'] as const) assert.ok(covered.has(code), code);
+  assert.equal(FILTER_RULES.length, 6);
+});
+
+test('filterNodes keeps input order', () => {
+  const decisions = filterNodes(
+    toPlace(toPod()),
+    [
+      { name: 'b', facts: toNodeFacts(toNode('b')), load: EMPTY_LOAD },
+      { name: 'a', facts: toNodeFacts(toNode('a')), load: load(['demo', '1.0.0']) },
+      { name: 'c', facts: undefined, load: EMPTY_LOAD },
+    ],
+    config,
+  );
+  assert.deepEqual(decisions.map((d) => d?.code ?? 'fits'), ['fits', 'already-running', 'not-virtual-node']);
+});
