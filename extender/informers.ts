@@ -1,10 +1,6 @@
 /**
  * The I/O edge that keeps the snapshot current: list+watch of virtual Nodes and of module pods in
  * all namespaces (one watch per module label, since a label selector cannot OR the upstream alias).
- *
- * @kubernetes/client-node's informer does not restart itself after an error, and its `start()`
- * resolves even when the first list failed (it reports the failure to the error callbacks), so
- * "synced" is only set when our own list function has succeeded and the watch is open.
  */
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -15,7 +11,7 @@ import {
   VNODE_COMPONENT_VALUE,
 } from '../core/names.ts';
 import type { Logger } from '../core/logger.ts';
-import { toErrorFields } from '../core/errors.ts';
+import { startWatchCache } from '../core/watch-cache.ts';
 import type { ChangeVerb, ClusterSnapshot } from './snapshot.ts';
 
 export const NODE_SOURCE = 'virtual nodes';
@@ -37,49 +33,21 @@ interface WatchSpec<T extends k8s.KubernetesObject> {
   readonly apply: (verb: ChangeVerb, obj: T) => void;
 }
 
+/** One reflector (core/watch-cache.ts: restarts with backoff, synced only after a real list) feeding the snapshot. */
 function startWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, spec: WatchSpec<T>, logger: Logger) {
-  let listed = false;
-  let stopped = false;
-  let failures = 0;
-  const informer = k8s.makeInformer<T>(
+  const cache = startWatchCache<T>({
     kc,
-    spec.path,
-    async () => {
-      const list = await spec.list(spec.selector);
-      listed = true;
-      return list;
-    },
-    spec.selector,
-  );
-  for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (obj: T) => spec.apply(verb, obj));
-  const start = () => {
-    informer
-      .start()
-      .then(() => {
-        if (stopped || !listed) return;
-        failures = 0;
-        snapshot.markSynced(spec.source, true);
-        logger.info({ source: spec.source }, 'informer synced');
-      })
-      .catch(restart);
-  };
-  const restart = (err?: unknown) => {
-    if (stopped) return;
-    failures++;
-    const delayMs = Math.min(500 * 2 ** Math.min(failures, 6), 30_000);
-    logger.warn({ source: spec.source, err: toErrorFields(err), retryInMs: delayMs }, 'watch failed; restarting');
-    setTimeout(() => {
-      if (!stopped) start();
-    }, delayMs).unref();
-  };
-  informer.on('error', restart);
-  start();
-  return {
-    stop: async () => {
-      stopped = true;
-      await informer.stop();
-    },
-  };
+    path: spec.path,
+    list: () => spec.list(spec.selector),
+    labelSelector: spec.selector,
+    logger,
+    onChange: (obj, verb) => spec.apply(verb, obj),
+  });
+  void cache.synced.then(() => {
+    snapshot.markSynced(spec.source, true);
+    logger.info({ source: spec.source }, 'informer synced');
+  });
+  return cache;
 }
 
 /** Starts the informers; `snapshot` must have been built with ALL_SOURCES. */
