@@ -100,6 +100,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     }
   };
 
+  const lastLiveness = new Map<string, string>();
   const onBaselineQuery = (id: string) => {
     if (!ctx.isLeader()) return;
     const base = registry.get(id);
@@ -116,7 +117,15 @@ export function startBridge(deps: BridgeDeps): Bridge {
       const r = handleMessage(topic, payload, {
         registry, env: s.env, now, maxMessageAgeMs: s.maxMessageAgeMs,
         onBaseChanged: (id, what) => {
-          if (what === 'heartbeat' || what === 'health') nodeQueue.add(id);
+          if (what === 'heartbeat' || what === 'health') {
+            nodeQueue.add(id);
+            // A heartbeat matters to module planning only when the base's liveness changed (joined,
+            // back, leaving); module lists and operation replies re-plan on their own.
+            const b = registry.get(id);
+            const kind = b ? toLiveness(b, now(), s).kind : undefined;
+            if (kind === lastLiveness.get(id)) return;
+            if (kind) lastLiveness.set(id, kind);
+          }
           moduleQueue.add(id);
         },
         onBaselineQuery,

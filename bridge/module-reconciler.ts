@@ -8,7 +8,7 @@ import { toBizModel } from '../core/module-spec.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
 import { planModules, toPodKey } from './plan-modules.ts';
-import { toLiveness } from './plan-node.ts';
+import { toLiveness, toNextLivenessChange } from './plan-node.ts';
 import { isSamePodStatus, toPodStatus } from './pod-status.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
@@ -78,7 +78,10 @@ export function createModuleReconciler(ctx: BridgeContext) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }
     }
-    return requeueMs !== undefined ? { kind: 'requeueAfter', ms: requeueMs } : { kind: 'done' };
+    // Look again when the base's liveness may change (pods go not-Ready when their base does).
+    const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings);
+    const next = [requeueMs, livenessChange !== undefined ? livenessChange + 50 : undefined].filter((x): x is number => x !== undefined);
+    return next.length ? { kind: 'requeueAfter', ms: Math.min(...next) } : { kind: 'done' };
   }
 
   return { reconcile, requestModuleList };

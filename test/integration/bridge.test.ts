@@ -203,3 +203,22 @@ test('an in-place image change on a bare pod uninstalls the old jar and installs
   await cluster.core.deleteNamespacedPod({ name: 'swap-pod', namespace: ns });
   await bridge.stop();
 });
+
+test('module pods of a silent base turn not Ready, and Ready again when it is back', async () => {
+  const bridge = startTestBridge(cluster, url);
+  cleanups.push(() => bridge.stop());
+  const fleet = await startBases('127.46', 1);
+  const base = fleet.bases[0]!;
+  const nodeName = toNodeName(base.identity);
+  await eventually('node Ready', async () => ((await readyStatus(nodeName))?.status === 'True' ? true : undefined));
+  await cluster.core.createNamespacedPod({ namespace: ns, body: modulePod('quiet-pod', nodeName, { name: 'quiet', version: '1.0.0' }) });
+  const podReady = async () => (await cluster.core.readNamespacedPod({ name: 'quiet-pod', namespace: ns })).status?.conditions?.find((c) => c.type === 'Ready');
+  await eventually('pod Ready', async () => ((await podReady())?.status === 'True' ? true : undefined));
+  await base.silence();
+  const c = await eventually('pod not Ready', async () => { const r = await podReady(); return r?.status === 'False' ? r : undefined; }, 15_000);
+  assert.match(c.message ?? '', /base is not Ready/);
+  await base.resume();
+  await eventually('pod Ready again', async () => ((await podReady())?.status === 'True' ? true : undefined), 15_000);
+  await cluster.core.deleteNamespacedPod({ name: 'quiet-pod', namespace: ns });
+  await bridge.stop();
+});
