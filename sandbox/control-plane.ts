@@ -6,16 +6,14 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, openSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import https from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { createCa, issueCert, createRsaKeyPem } from '../core/pki.ts';
+import { writeCerts, toKubeconfig } from './control-plane-pki.ts';
+import { terminate, waitForEtcd, waitForHealthz, waitForReady } from './process-health.ts';
 import { ControllerError } from '../core/errors.ts';
 import { findFreePort } from './free-port.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'build-control-plane.sh');
-const DAY_MS = 86_400_000;
 
 export interface ControlPlaneOptions {
   /** Folder for certs, etcd data, logs, pids and the kubeconfig. */
@@ -58,63 +56,6 @@ export async function ensureControlPlaneBinaries(log: (line: string) => void = (
   });
 }
 
-function writeCerts(dir: string) {
-  const now = new Date();
-  const ca = createCa('module-controller-local-ca', 365 * DAY_MS, now);
-  const serving = issueCert(ca, {
-    commonName: 'kube-apiserver',
-    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-    ips: ['127.0.0.1', '10.0.0.1'],
-    validForMs: 365 * DAY_MS,
-    usage: 'server',
-    now,
-  });
-  const admin = issueCert(ca, { commonName: 'admin', organizations: ['system:masters'], validForMs: 365 * DAY_MS, usage: 'client', now });
-  const sa = createRsaKeyPem();
-  const files = {
-    ca: path.join(dir, 'ca.crt'),
-    caKey: path.join(dir, 'ca.key'),
-    servingCert: path.join(dir, 'apiserver.crt'),
-    servingKey: path.join(dir, 'apiserver.key'),
-    adminCert: path.join(dir, 'admin.crt'),
-    adminKey: path.join(dir, 'admin.key'),
-    saKey: path.join(dir, 'sa.key'),
-    saPub: path.join(dir, 'sa.pub'),
-  };
-  writeFileSync(files.ca, ca.certPem);
-  writeFileSync(files.caKey, ca.keyPem, { mode: 0o600 });
-  writeFileSync(files.servingCert, serving.certPem);
-  writeFileSync(files.servingKey, serving.keyPem, { mode: 0o600 });
-  writeFileSync(files.adminCert, admin.certPem);
-  writeFileSync(files.adminKey, admin.keyPem, { mode: 0o600 });
-  writeFileSync(files.saKey, sa.privateKeyPem, { mode: 0o600 });
-  writeFileSync(files.saPub, sa.publicKeyPem);
-  return { files, ca, admin };
-}
-
-function toKubeconfig(server: string, caPem: string, admin: { certPem: string; keyPem: string }): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: local',
-    '  cluster:',
-    `    server: ${server}`,
-    `    certificate-authority-data: ${b64(caPem)}`,
-    'users:',
-    '- name: admin',
-    '  user:',
-    `    client-certificate-data: ${b64(admin.certPem)}`,
-    `    client-key-data: ${b64(admin.keyPem)}`,
-    'contexts:',
-    '- name: local',
-    '  context: { cluster: local, user: admin }',
-    'current-context: local',
-    '',
-  ].join('\n');
-}
-
 function start(binDir: string, dir: string, name: string, args: string[]): ChildProcess {
   const logFd = openSync(path.join(dir, 'logs', `${name}.log`), 'a');
   const child = spawn(path.join(binDir, name.startsWith('kube-scheduler') ? 'kube-scheduler' : name), args, {
@@ -123,62 +64,6 @@ function start(binDir: string, dir: string, name: string, args: string[]): Child
   });
   child.unref();
   return child;
-}
-
-async function waitForReady(url: string, ca: string, cert: string, key: string, what: string, timeoutMs: number, proc?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (proc && proc.exitCode !== null) break;
-    try {
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = https.get(url, { ca, cert, key, timeout: 2000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-      });
-      if (status === 200) return;
-      last = `HTTP ${status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(250);
-  }
-  throw new ControllerError('CONTROL_PLANE_FAILED', `${what} did not become ready (${last || 'process exited'}); see its log`);
-}
-
-async function waitForHealthz(port: number, what: string, proc: ChildProcess | undefined, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc && proc.exitCode !== null) break;
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = https.get(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-    });
-    if (ok) return;
-    await sleep(250);
-  }
-  throw new ControllerError('CONTROL_PLANE_FAILED', `${what} did not become healthy on port ${port}; see logs/${what}.log`);
-}
-
-async function waitForEtcd(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(200);
-  }
-  throw new ControllerError('CONTROL_PLANE_FAILED', 'etcd did not become healthy; see logs/etcd.log');
 }
 
 /** Starts the control plane and waits until the API answers /readyz. */
@@ -283,38 +168,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await stopAll();
     throw err;
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * SIGTERM, then SIGKILL after `graceMs`. Called in reverse start order and one at a time: the API
- * server hangs in its shutdown if etcd goes first.
- */
-async function terminate(pid: number, graceMs = 10_000): Promise<boolean> {
-  if (!isAlive(pid)) return false;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return false;
-  }
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return true;
 }
 
 /** Stops exactly the processes a `state.json` names (what `npm run cluster:down` does). */
