@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { BASE_CLUSTER_LABEL, BASE_IDENTITY_ANNOTATION, BASE_NAME_LABEL, BASE_VERSION_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
-import { toErrorFields } from '../core/errors.ts';
+import { toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
 import type { BridgeContext } from './context.ts';
@@ -136,7 +136,10 @@ export function startBridge(deps: BridgeDeps): Bridge {
         metrics.operationSeconds.observe({ command: r.operation.command }, r.operation.latencyMs / 1000);
         metrics.operations.inc({ command: r.operation.command, result: r.operation.ok ? 'succeeded' : 'failed' });
       }
-      if (r.outcome !== 'accepted') logger.debug({ topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
+      if (r.outcome !== 'accepted') {
+        const code: ErrorCode = r.outcome === 'stale' ? 'MQTT_STALE' : 'MQTT_BAD_PAYLOAD';
+        logger.debug({ code, topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
+      }
     },
     // After a (re)connect the broker may have lost our session: re-read every base's modules.
     onConnected: () => { for (const b of registry.list()) modules.requestModuleList(b.identity, true); },

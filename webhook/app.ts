@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import { addOpsRoutes, type ReadinessCheck } from '../core/ops-routes.ts';
 import { toErrorFields } from '../core/errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 import { parseAdmissionReview, toAdmissionReview, type AdmissionHandler, type AdmissionResult, type ReviewParse } from './admission.ts';
 import { createMutateHandler, createValidateHandler } from './handlers.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
@@ -53,6 +54,7 @@ function toLogFields(endpoint: string, uid: string, parsed: ReviewParse | undefi
     ...(result.kind === 'allowed' ? { reason: result.reason } : {}),
     ...(result.kind === 'patched' ? { changes: result.changes } : {}),
     ...(result.kind === 'denied' || result.kind === 'errored' ? { message: result.message } : {}),
+    ...(parsed?.kind === 'invalid' ? { code: 'ADMISSION_BAD_REQUEST' satisfies ErrorCode } : {}),
   };
 }
 
