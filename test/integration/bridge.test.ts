@@ -6,28 +6,23 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import type * as k8s from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { getTestCluster, eventually, mosquittoUrlFromEnv } from '../support/cluster.ts';
+import { getTestCluster, eventually } from '../support/cluster.ts';
+import { useTestBroker } from '../support/broker.ts';
 import { startTestBridge } from '../support/bridge-harness.ts';
 import { startFleet, type Fleet } from '../../base-sim/fleet.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../sandbox/embedded-broker.ts';
 import { toNodeName, VNODE_TAINT, MODULE_COMPONENT_LABEL } from '../../core/names.ts';
 import { toBaseTopic, BASE_MESSAGE_KINDS } from '../../core/topics.ts';
 import type { Bridge } from '../../bridge/bridge.ts';
 
 const cluster = await getTestCluster();
-let broker: EmbeddedBroker | undefined;
+let broker: { url: string; close(): Promise<void> } | undefined;
 let url: string;
 const cleanups: Array<() => Promise<unknown>> = [];
 let ns: string;
 
 before(async () => {
-  // Runs against Mosquitto when the runner started one, else the embedded broker.
-  const mosq = mosquittoUrlFromEnv();
-  if (mosq) url = mosq;
-  else {
-    broker = await startEmbeddedBroker();
-    url = broker.url;
-  }
+  broker = await useTestBroker();
+  url = broker.url;
   ns = await cluster.createNamespace('bridge');
 });
 after(async () => {

@@ -6,14 +6,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { getTestCluster, eventually, mosquittoUrlFromEnv } from '../support/cluster.ts';
+import { getTestCluster, eventually } from '../support/cluster.ts';
+import { useTestBroker } from '../support/broker.ts';
 import { startModuleStack, type ModuleStack } from '../../sandbox/module-stack.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../sandbox/embedded-broker.ts';
 import { startFleet, type Fleet } from '../../base-sim/fleet.ts';
 import { toNodeName } from '../../core/names.ts';
 
 const cluster = await getTestCluster();
-let broker: EmbeddedBroker | undefined;
+let broker: { url: string; close(): Promise<void> } | undefined;
 let url: string;
 let stack: ModuleStack;
 let fleet: Fleet;
@@ -24,12 +24,8 @@ const commands: Array<{ base: string; command: string; module: string }> = [];
 const K = (args: string[], input?: string) => cluster.kubectl(['-n', ns, ...args], input);
 
 before(async () => {
-  const mosq = mosquittoUrlFromEnv();
-  if (mosq) url = mosq;
-  else {
-    broker = await startEmbeddedBroker();
-    url = broker.url;
-  }
+  broker = await useTestBroker();
+  url = broker.url;
   stack = await startModuleStack({
     dir: mkdtempSync(path.join(os.tmpdir(), 'mc-e2e-')),
     binDir: cluster.state.binDir,
