@@ -7,13 +7,20 @@
  * (a bare HostPriority list), so a bad request gets a non-200 with `{"Error": …}`: the scheduler
  * logs it and schedules on its own plugins' scores for that cycle, which is what it does with any
  * prioritize failure.
+ *
+ * POST /filter and /prioritize take a direct path (read the raw body, JSON.parse once,
+ * JSON.stringify once, set content-length); express serves everything else (/healthz, /readyz,
+ * /metrics, other methods, 404s). At 5,000 nodes express's body parser and response helpers cost
+ * as much as the decisions (bench/extender.ts, docs/extender.md).
  */
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import { addOpsRoutes } from '../core/ops-routes.ts';
 import { toErrorFields } from '../core/errors.ts';
-import { parseExtenderArgs, toFilterError, type ArgsParse } from './extender-args.ts';
+import { BodyTooLargeError, readBody } from '../core/read-body.ts';
+import { parseExtenderArgs, toFilterError, type ExtenderArgs } from './extender-args.ts';
 import { planFilter, planPrioritize } from './decisions.ts';
 import type { FilterConfig } from './filter-nodes.ts';
 import type { ExtenderView } from './snapshot.ts';
@@ -30,89 +37,112 @@ export interface ExtenderAppDeps {
 }
 
 type Verb = 'filter' | 'prioritize';
+type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'error';
 
-export function createExtenderApp(deps: ExtenderAppDeps): Express {
+function send(res: ServerResponse, status: number, answer: unknown): void {
+  // One encode: the Buffer's length is the content-length (no second pass over a 100 kB string).
+  const bytes = Buffer.from(JSON.stringify(answer), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
+  res.end(bytes);
+}
+
+/** The body as ExtenderArgs JSON, or why it is not; an empty body reads as `{}` (as express.json did). */
+function decodeBody(body: Buffer): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string } {
+  if (body.length === 0) return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: `the body is not valid ExtenderArgs JSON (${toErrorFields(err).message})` };
+  }
+}
+
+export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
   const { view, config, logger, metrics } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  // No ETag: hashing a 100 kB answer per call costs more than deciding it, and nobody revalidates.
-  app.set('etag', false);
-  addOpsRoutes(app, deps.registry, () => view.notReadyReason());
-  // The scheduler sends application/json; accept any type so curl and hand-written clients work too.
-  const json = express.json({ limit: deps.maxBodyBytes, type: () => true, strict: false });
 
-  type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'error';
-  const reject = (res: Response, verb: Verb, status: number, error: string, outcome: Exclude<Outcome, 'ok'>) => {
+  const reject = (res: ServerResponse, verb: Verb, status: number, error: string, outcome: Exclude<Outcome, 'ok'>) => {
     logger.warn({ verb, error }, 'extender request rejected');
-    if (verb === 'filter') res.status(200).json(toFilterError(error));
-    else res.status(status).json({ Error: error });
+    if (verb === 'filter') send(res, 200, toFilterError(error));
+    else send(res, status, { Error: error });
     return outcome;
   };
 
-  const handle = (verb: Verb, answer: (parsed: Extract<ArgsParse, { kind: 'ok' }>, res: Response) => void) => (req: Request, res: Response) => {
+  const answerFilter = (args: ExtenderArgs, res: ServerResponse) => {
+    const plan = planFilter(args, view, config);
+    if (plan.assumed) view.assume(plan.assumed);
+    // Count locally, then one inc per reason: thousands of labelled incs cost more than the decisions.
+    const byReason = new Map<string, number>();
+    for (const r of plan.rejections) {
+      const reason = r?.code ?? 'fits';
+      byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
+    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections[i]?.code ?? 'fits']) }, 'filter');
+    send(res, 200, plan.result);
+  };
+
+  const answerPrioritize = (args: ExtenderArgs, res: ServerResponse) => {
+    const plan = planPrioritize(args, view);
+    if (plan.assumed) view.assume(plan.assumed);
+    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: plan.result }, 'prioritize');
+    send(res, 200, plan.result);
+  };
+
+  const handle = (verb: Verb, answer: (args: ExtenderArgs, res: ServerResponse) => void) => async (req: IncomingMessage, res: ServerResponse) => {
     const end = metrics.requestSeconds.startTimer({ verb });
     let outcome: Outcome = 'ok';
-    const parsed = parseExtenderArgs(req.body);
-    const notReady = view.notReadyReason();
-    if (parsed.kind === 'invalid') outcome = reject(res, verb, 400, `EXTENDER_BAD_REQUEST: ${parsed.error}`, 'bad_request');
-    else if (notReady) outcome = reject(res, verb, 503, `module extender is starting: ${notReady}`, 'not_ready');
-    else {
-      try {
-        answer(parsed, res);
-      } catch (err) {
-        // A shape the light parse let through (say, containers that are not a list) or a bug:
-        // still a well-formed answer, and the details in the log.
-        logger.error({ verb, err: toErrorFields(err) }, 'extender request failed');
-        outcome = reject(res, verb, 500, `INTERNAL: the extender could not decide for this pod (${toErrorFields(err).message})`, 'error');
+    let body: Buffer | undefined;
+    try {
+      body = await readBody(req, deps.maxBodyBytes);
+    } catch (err) {
+      // Like any bad body, still a well-formed answer (the scheduler shows `Error` on the pod).
+      const tooLarge = err instanceof BodyTooLargeError;
+      const why = tooLarge ? `the body is too large: ${err.message} (--max-request-mb)` : `the body could not be read (${toErrorFields(err).message})`;
+      outcome = reject(res, verb, tooLarge ? 413 : 400, `EXTENDER_BAD_REQUEST: ${why}`, 'bad_request');
+    }
+    if (body) {
+      const decoded = decodeBody(body);
+      const parsed = decoded.ok ? parseExtenderArgs(decoded.value) : { kind: 'invalid' as const, error: decoded.error };
+      const notReady = view.notReadyReason();
+      if (parsed.kind === 'invalid') outcome = reject(res, verb, 400, `EXTENDER_BAD_REQUEST: ${parsed.error}`, 'bad_request');
+      else if (notReady) outcome = reject(res, verb, 503, `module extender is starting: ${notReady}`, 'not_ready');
+      else {
+        try {
+          answer(parsed.args, res);
+        } catch (err) {
+          // A shape the light parse let through (say, containers that are not a list) or a bug:
+          // still a well-formed answer, and the details in the log.
+          logger.error({ verb, err: toErrorFields(err) }, 'extender request failed');
+          outcome = reject(res, verb, 500, `INTERNAL: the extender could not decide for this pod (${toErrorFields(err).message})`, 'error');
+        }
       }
     }
     end({ outcome });
   };
+  // A Map, not an object literal: `/constructor` must not find a prototype member.
+  const verbs = new Map<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>([
+    ['/filter', handle('filter', answerFilter)],
+    ['/prioritize', handle('prioritize', answerPrioritize)],
+  ]);
 
-  app.post(
-    '/filter',
-    json,
-    handle('filter', ({ args }, res) => {
-      const plan = planFilter(args, view, config);
-      if (plan.assumed) view.assume(plan.assumed);
-      // Count locally, then one inc per reason: thousands of labelled incs cost more than the decisions.
-      const byReason = new Map<string, number>();
-      for (const r of plan.rejections) {
-        const reason = r?.code ?? 'fits';
-        byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
-      }
-      for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
-      if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections[i]?.code ?? 'fits']) }, 'filter');
-      res.json(plan.result);
-    }),
-  );
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  addOpsRoutes(app, deps.registry, () => view.notReadyReason());
 
-  app.post(
-    '/prioritize',
-    json,
-    handle('prioritize', ({ args }, res) => {
-      const plan = planPrioritize(args, view);
-      if (plan.assumed) view.assume(plan.assumed);
-      if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: plan.result }, 'prioritize');
-      res.json(plan.result);
-    }),
-  );
-
-  // Body-parser failures (bad JSON, too large) still get a well-formed answer.
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const verb: Verb | undefined = req.path === '/filter' ? 'filter' : req.path === '/prioritize' ? 'prioritize' : undefined;
-    const status = (err as { status?: number }).status ?? 500;
-    const message = toErrorFields(err).message;
+  return (req, res) => {
+    // The scheduler calls `<urlPrefix>/<verb>`; a query or a trailing slash is the same path.
+    const path = (req.url?.split('?', 1)[0] ?? '').replace(/(.)\/$/, '$1');
+    const verb = req.method === 'POST' ? verbs.get(path) : undefined;
     if (!verb) {
-      res.status(status).json({ Error: message });
+      app(req, res);
       return;
     }
-    const end = metrics.requestSeconds.startTimer({ verb });
-    reject(res, verb, status >= 400 && status < 500 ? status : 400, `EXTENDER_BAD_REQUEST: the body is not valid ExtenderArgs JSON (${message})`, 'bad_request');
-    end({ outcome: 'bad_request' });
-  });
-  return app;
+    verb(req, res).catch((err: unknown) => {
+      logger.error({ err: toErrorFields(err) }, 'extender request failed');
+      if (!res.headersSent) send(res, 500, { Error: `INTERNAL: ${toErrorFields(err).message}` });
+      else res.destroy();
+    });
+  };
 }
 
 function podKey(pod: { metadata?: { namespace?: string; name?: string; generateName?: string } }): string {

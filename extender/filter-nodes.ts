@@ -38,10 +38,21 @@ export interface PodToPlace {
   readonly probe: ModuleProbe;
   /** The pod's nodeSelector and required node affinity, compiled once per request. */
   readonly checkLabels: NodeConstraintsCheck;
+  /**
+   * The constraints as text, naming the label verdict cached per Node labels object (see
+   * labelsMismatch); undefined when the verdict depends on the node's name (`matchFields`).
+   */
+  readonly labelsKey: string | undefined;
+}
+
+function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
+  const terms: unknown = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (Array.isArray(terms) && terms.some((t: { matchFields?: unknown } | null) => t?.matchFields !== undefined)) return undefined;
+  return JSON.stringify([spec?.nodeSelector ?? null, terms ?? null]);
 }
 
 export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[]): PodToPlace {
-  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec) };
+  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec), labelsKey: toLabelsKey(spec) };
 }
 
 export interface NodeCheck {
@@ -52,19 +63,43 @@ export interface NodeCheck {
 
 export type Rule = (c: NodeCheck) => Rejection | undefined;
 
+// Rejections that do not depend on the node are shared, not allocated per node (thousands per request).
+const UNKNOWN_NODE: Rejection = Object.freeze({ code: 'not-virtual-node', message: 'not a Koupleless virtual node (unknown to the module extender)', resolvable: false });
+const NOT_VIRTUAL: Rejection = Object.freeze({
+  code: 'not-virtual-node',
+  message: `not a Koupleless virtual node (no label ${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE})`,
+  resolvable: false,
+});
+const CORDONED: Rejection = Object.freeze({ code: 'cordoned', message: 'base is cordoned (kubectl uncordon to allow modules again)', resolvable: true });
+
 const notVirtualNode: Rule = ({ candidate }) => {
-  if (!candidate.facts) {
-    return { code: 'not-virtual-node', message: 'not a Koupleless virtual node (unknown to the module extender)', resolvable: false };
-  }
-  if (!candidate.facts.virtual) {
-    return { code: 'not-virtual-node', message: `not a Koupleless virtual node (no label ${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE})`, resolvable: false };
-  }
+  if (!candidate.facts) return UNKNOWN_NODE;
+  if (!candidate.facts.virtual) return NOT_VIRTUAL;
   return undefined;
 };
 
+interface LabelsVerdict {
+  readonly key: string;
+  readonly rejection: Rejection | undefined;
+}
+
+/**
+ * The label verdict per Node labels object and pod constraints: labels objects are replaced, never
+ * edited, when the informer delivers a new Node, so one entry per node holds until the node
+ * changes; replicas of a module share the constraints, so call after call only the key is compared.
+ * Weak: a replaced or deleted node's entry goes with its labels.
+ */
+const labelsVerdicts = new WeakMap<object, LabelsVerdict>();
+
 const labelsMismatch: Rule = ({ candidate, pod }) => {
-  const why = pod.checkLabels(candidate.facts?.labels, candidate.name);
-  return why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
+  const labels = candidate.facts?.labels;
+  const key = pod.labelsKey;
+  const cached = labels && key !== undefined ? labelsVerdicts.get(labels) : undefined;
+  if (cached && cached.key === key) return cached.rejection;
+  const why = pod.checkLabels(labels, candidate.name);
+  const rejection: Rejection | undefined = why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
+  if (labels && key !== undefined) labelsVerdicts.set(labels, { key, rejection });
+  return rejection;
 };
 
 const notReady: Rule = ({ candidate }) => {
@@ -72,8 +107,7 @@ const notReady: Rule = ({ candidate }) => {
   return !r || r.ready ? undefined : { code: 'not-ready', message: `base is not Ready: ${r.reason}`, resolvable: true };
 };
 
-const cordoned: Rule = ({ candidate }) =>
-  candidate.facts?.cordoned ? { code: 'cordoned', message: 'base is cordoned (kubectl uncordon to allow modules again)', resolvable: true } : undefined;
+const cordoned: Rule = ({ candidate }) => (candidate.facts?.cordoned ? CORDONED : undefined);
 
 // Two pods of one bizName:bizVersion on one base would be one installed module: the second would
 // never run on its own, so replicas of a version must land on different bases.
@@ -103,6 +137,12 @@ export function checkNode(c: NodeCheck): Rejection | undefined {
 /** One verdict per candidate, aligned with the input: undefined = fits. */
 export function filterNodes(pod: PodToPlace, candidates: readonly Candidate[], config: FilterConfig): Array<Rejection | undefined> {
   const out = new Array<Rejection | undefined>(candidates.length);
-  for (let i = 0; i < candidates.length; i++) out[i] = checkNode({ candidate: candidates[i]!, pod, config });
+  if (candidates.length === 0) return out;
+  // One check object for every node (the rules keep no reference to it): no allocation per node.
+  const check: { candidate: Candidate; pod: PodToPlace; config: FilterConfig } = { candidate: candidates[0]!, pod, config };
+  for (let i = 0; i < candidates.length; i++) {
+    check.candidate = candidates[i]!;
+    out[i] = checkNode(check);
+  }
   return out;
 }

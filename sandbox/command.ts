@@ -28,7 +28,7 @@ export const sandboxCommand = defineCommand({
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(path.join(dir, 'logs'), { recursive: true });
     out('starting the local control plane (the first run builds it from source; that takes a while)…');
-    const cp = await startControlPlane({ dir, log: (l) => logger.info(l) });
+    const cp = await startControlPlane({ dir, log: (l) => out(`  ${l}`) });
     let broker;
     try {
       broker = await startEmbeddedBroker({ port: v.mqttPort });
