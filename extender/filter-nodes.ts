@@ -78,28 +78,17 @@ const notVirtualNode: Rule = ({ candidate }) => {
   return undefined;
 };
 
-interface LabelsVerdict {
-  readonly key: string;
-  readonly rejection: Rejection | undefined;
-}
-
-/**
- * The label verdict per Node labels object and pod constraints: labels objects are replaced, never
- * edited, when the informer delivers a new Node, so one entry per node holds until the node
- * changes; replicas of a module share the constraints, so call after call only the key is compared.
- * Weak: a replaced or deleted node's entry goes with its labels.
- */
-const labelsVerdicts = new WeakMap<object, LabelsVerdict>();
-
 const labelsMismatch: Rule = ({ candidate, pod }) => {
-  const labels = candidate.facts?.labels;
+  const facts = candidate.facts;
   const key = pod.labelsKey;
-  const cached = labels && key !== undefined ? labelsVerdicts.get(labels) : undefined;
-  if (cached && cached.key === key) return cached.rejection;
-  const why = pod.checkLabels(labels, candidate.name);
-  const rejection: Rejection | undefined = why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
-  if (labels && key !== undefined) labelsVerdicts.set(labels, { key, rejection });
-  return rejection;
+  const cached = facts?.labelsVerdict;
+  let why: string | undefined;
+  if (cached && key !== undefined && cached.key === key) why = cached.why;
+  else {
+    why = pod.checkLabels(facts?.labels, candidate.name);
+    if (facts && key !== undefined) facts.labelsVerdict = { key, why };
+  }
+  return why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
 };
 
 const notReady: Rule = ({ candidate }) => {
@@ -126,12 +115,9 @@ const full: Rule = ({ pod, candidate, config }) => {
 /** In order: the unresolvable rules first, so a node that can never fit is reported as such. */
 export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, notReady, cordoned, alreadyRunning, full]);
 
+/** The first rejection of FILTER_RULES, in that order; spelled out so each call site sees one function (V8 inlines them). */
 export function checkNode(c: NodeCheck): Rejection | undefined {
-  for (const rule of FILTER_RULES) {
-    const r = rule(c);
-    if (r) return r;
-  }
-  return undefined;
+  return notVirtualNode(c) ?? labelsMismatch(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? full(c);
 }
 
 /** One verdict per candidate, aligned with the input: undefined = fits. */

@@ -13,6 +13,12 @@ export interface NodeFacts {
   readonly virtual: boolean;
   readonly readiness: NodeReadiness;
   readonly cordoned: boolean;
+  /**
+   * The last label verdict (filter-nodes.ts), kept with the facts: a Node update brings new facts,
+   * so the verdict cannot outlive the labels it was computed from. `key` names the pod's
+   * constraints; replicas of one module share them, so call after call only the key is compared.
+   */
+  labelsVerdict: { readonly key: string; readonly why: string | undefined } | undefined;
 }
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -25,5 +31,6 @@ export function toNodeFacts(node: V1Node): NodeFacts {
     virtual: isVirtualNodeLabels(labels),
     readiness: readNodeReadiness(node.status),
     cordoned: node.spec?.unschedulable === true,
+    labelsVerdict: undefined,
   };
 }

@@ -19,7 +19,7 @@ import { parseAdmissionReview, toAdmissionReview, type AdmissionHandler, type Ad
 import { createMutateHandler, createValidateHandler } from './handlers.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
 import type { AdmissionPolicy } from './policy.ts';
-import { BodyTooLargeError, readBody } from './read-body.ts';
+import { BodyTooLargeError, readBody } from '../core/read-body.ts';
 
 /**
  * The API server caps a request body at 3 MiB and an AdmissionReview carries object and oldObject,

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { createExtenderApp } from '../../extender/app.ts';
 import { createExtenderMetrics } from '../../extender/metrics.ts';
@@ -150,4 +151,38 @@ test('garbage inside a well-formed ExtenderArgs still gets a well-formed answer'
     const p = await request(app).post('/prioritize').send({ Pod: pod, NodeNames: ['virtual-node-a'] });
     assert.ok(p.status === 200 ? Array.isArray(p.body) : typeof p.body.Error === 'string', JSON.stringify(pod));
   }
+});
+
+test('the scheduler verbs take a query or a trailing slash; other methods and paths go to the ops routes', async () => {
+  const { app } = createApp();
+  const f = await request(app).post('/filter/?timeout=5s').send(cacheArgs()).expect(200);
+  assert.deepEqual(f.body.NodeNames, ['virtual-node-a', 'virtual-node-b']);
+  assert.equal(f.headers['content-length'], String(Buffer.byteLength(f.text)));
+  const p = await request(app).post('/prioritize?x=1').send(cacheArgs(toPod(), ['virtual-node-a'])).expect(200);
+  assert.deepEqual(p.body, [{ Host: 'virtual-node-a', Score: 10 }]);
+  await request(app).get('/filter').expect(404);
+  await request(app).post('/constructor').send({}).expect(404);
+  await request(app).post('/__proto__').send({}).expect(404);
+});
+
+test('a prioritize body over the limit gets 413 with Error', async () => {
+  const { app } = createApp({ maxBodyBytes: 2048 });
+  const res = await request(app).post('/prioritize').send(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))).expect(413);
+  assert.match(res.body.Error, /EXTENDER_BAD_REQUEST: the body is too large/);
+});
+
+test('a compressed body is read like express.json read it; an unknown encoding is a bad request', async () => {
+  const { app } = createApp();
+  const gz = gzipSync(JSON.stringify(cacheArgs()));
+  const res = await request(app).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(gz).expect(200);
+  assert.equal(res.body.Error, '');
+  assert.deepEqual(res.body.NodeNames, ['virtual-node-a', 'virtual-node-b']);
+  const odd = await request(app).post('/filter').set('content-encoding', 'zstd-ish').send(JSON.stringify(cacheArgs())).expect(200);
+  assert.match(odd.body.Error, /^EXTENDER_BAD_REQUEST: .*content-encoding zstd-ish/);
+  const { app: small } = createApp({ maxBodyBytes: 2048 });
+  const bomb = await request(small).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(gzipSync(JSON.stringify(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))))).expect(200);
+  assert.ok(gzipSync(JSON.stringify(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`)))).length < 2048, 'small on the wire');
+  assert.match(bomb.body.Error, /^EXTENDER_BAD_REQUEST: the body is too large: more than 2048 bytes once decompressed/);
+  const broken = await request(app).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(Buffer.from('not gzip')).expect(200);
+  assert.match(broken.body.Error, /^EXTENDER_BAD_REQUEST: the gzip body could not be decompressed/);
 });

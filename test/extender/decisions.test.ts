@@ -149,3 +149,26 @@ test('spread: a new version goes first to the base without the module, then next
   assert.ok(v2.every(Boolean));
   assert.ok(!v1.includes(v2[0]), 'the first v2 replica takes the one base with no demo at all');
 });
+
+test('the label verdict kept per node follows the pod constraints and the node updates', () => {
+  const s = createSnapshot(['a', 'b']);
+  const names = ['a', 'b'];
+  const filter = (pod: V1Pod) => planFilter({ pod, nodeNames: names, nodes: undefined }, s, config);
+  // Same constraints, call after call (the cached verdict is used the second time).
+  assert.deepEqual(filter(toPod()).result.NodeNames, ['a', 'b']);
+  assert.deepEqual(filter(toPod()).result.NodeNames, ['a', 'b']);
+  // Other constraints on the same unchanged nodes: judged anew, not taken from the cache.
+  const other = filter(toPod({ baseVersion: '2.0.0' }));
+  assert.deepEqual(other.result.NodeNames, []);
+  assert.match(other.result.FailedAndUnresolvableNodes['a']!, /needs base\.koupleless\.io\/version=2\.0\.0, base has base\.koupleless\.io\/version=1\.0\.0/);
+  assert.deepEqual(filter(toPod({ nodeSelector: { zone: 'z1' } })).result.NodeNames, []);
+  // The node changes its labels: the verdict computed from the old labels is gone.
+  s.applyNode('update', toNode('b', { baseVersion: '2.0.0' }));
+  assert.deepEqual(filter(toPod()).result.NodeNames, ['a']);
+  assert.deepEqual(filter(toPod({ baseVersion: '2.0.0' })).result.NodeNames, ['b']);
+  // matchFields depend on the node's name, never on a verdict cached for other constraints.
+  const byName = toPod({ affinity: false });
+  byName.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a'] }] }] } } };
+  assert.deepEqual(filter(byName).result.NodeNames, ['a']);
+  assert.deepEqual(filter(byName).result.NodeNames, ['a']);
+});

@@ -73,3 +73,14 @@ test('filterNodes keeps input order', () => {
   );
   assert.deepEqual(decisions.map((d) => d?.code ?? 'fits'), ['fits', 'already-running', 'not-virtual-node']);
 });
+
+test('checkNode answers what the first matching rule of FILTER_RULES answers', () => {
+  for (const row of rows) {
+    const node = row.node === 'unknown' ? undefined : toNode('virtual-node-a', row.node);
+    const check = { candidate: { name: 'virtual-node-a', facts: node ? toNodeFacts(node) : undefined, load: row.load ?? EMPTY_LOAD }, pod: toPlace(toPod(row.pod)), config };
+    let first: ReturnType<typeof checkNode>;
+    for (const rule of FILTER_RULES) if ((first = rule(check))) break;
+    assert.equal(checkNode(check)?.code, first?.code, row.name);
+    assert.equal(checkNode(check)?.message, first?.message, row.name);
+  }
+});

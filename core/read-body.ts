@@ -1,7 +1,8 @@
 /**
  * Reads a request body into one Buffer, refusing more than `limit` bytes. A few lines instead of a
- * body-parser middleware: on the admission hot path the middleware chain cost more than the
- * decision itself (bench/webhook-mutate.ts).
+ * body-parser middleware: on the admission and extender hot paths the middleware chain cost more
+ * than the decision itself (bench/webhook-mutate.ts, bench/extender.ts). Shared by the webhook and
+ * the scheduler extender.
  */
 import type { IncomingMessage } from 'node:http';
 
