@@ -18,6 +18,7 @@ import { startControlPlane } from '../sandbox/control-plane.ts';
 import { findFreePort } from '../sandbox/free-port.ts';
 import { startBridge } from '../bridge/bridge.ts';
 import { createSilentLogger } from '../core/logger.ts';
+import { withKeepAliveAgents } from '../core/kubeconfig.ts';
 import { toNodeName, MODULE_COMPONENT_LABEL, VNODE_TAINT } from '../core/names.ts';
 import { toSimIp } from '../base-sim/base-info.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
@@ -47,6 +48,7 @@ try {
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
+  withKeepAliveAgents(kc); // as the bridge command's loadKubeConfig does
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const registry = new Registry();
   const bridge = startBridge({

@@ -4,7 +4,7 @@
  * the run signal.
  */
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
-import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../core/kubeconfig.ts';
 import { defineCommand, untilAborted } from '../core/command.ts';
 import type { FlagSpec, FlagValues } from '../core/flags.ts';
 import { DEFAULTS } from '../core/names.ts';
@@ -23,17 +23,6 @@ export const EXTENDER_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 export type ExtenderConfig = FlagValues<typeof EXTENDER_FLAGS>;
-
-function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  try {
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromCluster();
-  } catch (err) {
-    throw new ControllerError('CONFIG_INVALID', `cannot load the kubeconfig ${file ?? '(in-cluster)'}`, { cause: err });
-  }
-  return kc;
-}
 
 function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
   try {

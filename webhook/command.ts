@@ -1,5 +1,6 @@
 /** `module-controller webhook`: flags → a running webhook (server.ts), stopped on SIGINT/SIGTERM. */
 import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../core/kubeconfig.ts';
 import { defineCommand, untilAborted } from '../core/command.ts';
 import { ControllerError } from '../core/errors.ts';
 import type { FlagSpec, FlagValues } from '../core/flags.ts';
@@ -74,9 +75,7 @@ export const webhookCommand = defineCommand({
 
     let kc: k8s.KubeConfig | undefined;
     if (needsKube) {
-      kc = new k8s.KubeConfig();
-      if (c.kubeconfig) kc.loadFromFile(c.kubeconfig);
-      else kc.loadFromCluster();
+      kc = loadKubeConfig(c.kubeconfig);
     }
     const tls: TlsSource = files
       ? { kind: 'files', certFile: c.tlsCertFile!, keyFile: c.tlsKeyFile!, ...(c.tlsCaFile ? { caFile: c.tlsCaFile } : {}) }

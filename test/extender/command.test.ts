@@ -38,5 +38,5 @@ test('a certificate without its key is refused before anything starts', async ()
 test('an unreadable kubeconfig is a configuration error', async () => {
   const r = await run(['--kubeconfig', '/nonexistent/kubeconfig', '--log-level', 'silent']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot load the kubeconfig \/nonexistent\/kubeconfig/);
+  assert.match(r.stderr, /cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT.*; pass --kubeconfig <file>/);
 });
