@@ -18,7 +18,7 @@ import { startControlPlane } from '../sandbox/control-plane.ts';
 import { findFreePort } from '../sandbox/free-port.ts';
 import { startBridge } from '../bridge/bridge.ts';
 import { createSilentLogger } from '../core/logger.ts';
-import { withKeepAliveAgents } from '../core/kubeconfig.ts';
+import { withSharedAgents } from '../core/kubeconfig.ts';
 import { toNodeName, MODULE_COMPONENT_LABEL, VNODE_TAINT } from '../core/names.ts';
 import { toSimIp } from '../base-sim/base-info.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
@@ -48,7 +48,7 @@ try {
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cp.kubeconfig);
-  withKeepAliveAgents(kc); // as the bridge command's loadKubeConfig does
+  withSharedAgents(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const registry = new Registry();
   const bridge = startBridge({
@@ -107,9 +107,12 @@ try {
   const lat = [...running].map(([n, t]) => t - created.get(n)!);
   say(`| ${PODS} module pods over ${POD_BASES} bases (created in ${createdIn.toFixed(1)} s) | all Running after ${total.toFixed(1)} s; create → Running p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms (${running.size}/${PODS}); bridge CPU ${(((cpu2.user + cpu2.system) / 1e6 / total) * 100).toFixed(0)} % of one core; ${(((await writes()) - w1) / total).toFixed(1)} API writes/s; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB |`);
   await bridge.stop();
+  rmSync(dir, { recursive: true, force: true });
+} catch (err) {
+  say(`benchmark failed: ${(err as Error).message}; control-plane logs kept in ${dir}/logs`);
+  process.exitCode = 1;
 } finally {
   for (const c of children) c.kill('SIGTERM');
   stopBroker();
   await cp.stop();
-  rmSync(dir, { recursive: true, force: true });
 }

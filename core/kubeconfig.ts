@@ -1,17 +1,20 @@
 /** Loads a kubeconfig from a file, or the in-cluster service account when no file is given. */
 import https from 'node:https';
 import http from 'node:http';
+import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { ControllerError } from './errors.ts';
 
 type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) => http.Agent;
 
 /**
- * @kubernetes/client-node builds a new https.Agent for every request, so every API call pays a TLS
- * handshake (it was most of the bridge's CPU at 1,000 bases). Reuse one keep-alive agent per distinct
- * set of TLS options; proxies keep the library's own agents.
+ * @kubernetes/client-node builds a new https.Agent (and so a new TLS context and a full handshake) for
+ * every request: that was most of the bridge's CPU at 1,000 bases. Reuse one agent per distinct set of
+ * TLS options, with its TLS context built once and its session cache kept, so connections resume TLS
+ * sessions. Connections are not kept alive: node-fetch 2 (under client-node) misreads a reused
+ * keep-alive socket's chunked response as "Premature close". Proxies keep the library's own agents.
  */
-export function withKeepAliveAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
+export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
   const target = kc as unknown as { createAgent: AgentFactory };
   const original = target.createAgent.bind(kc);
   const agents = new Map<string, http.Agent>();
@@ -20,8 +23,9 @@ export function withKeepAliveAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
     const key = JSON.stringify([cluster?.server, cluster?.skipTLSVerify, String(options.ca ?? ''), String(options.cert ?? ''), String(options.key ?? ''), options.rejectUnauthorized]);
     let agent = agents.get(key);
     if (!agent) {
-      const keepAlive = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 32, maxFreeSockets: 8 };
-      agent = cluster?.server?.startsWith('http:') ? new http.Agent({ ...keepAlive }) : new https.Agent({ ...options, ...keepAlive });
+      agent = cluster?.server?.startsWith('http:')
+        ? new http.Agent()
+        : new https.Agent({ ...options, secureContext: tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key }), maxCachedSessions: 100 });
       agents.set(key, agent);
     }
     return agent;
@@ -40,5 +44,5 @@ export function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
   if (!kc.getCurrentCluster()) {
     throw new ControllerError('CONFIG_INVALID', `kubeconfig ${file ?? '(in-cluster)'} has no current cluster; pass --kubeconfig <file> or run inside a cluster`);
   }
-  return withKeepAliveAgents(kc);
+  return withSharedAgents(kc);
 }

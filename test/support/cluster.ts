@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { startControlPlane, runKubectl, type ControlPlaneState } from '../../sandbox/control-plane.ts';
 import { findFreePort } from '../../sandbox/free-port.ts';
-import { withKeepAliveAgents } from '../../core/kubeconfig.ts';
+import { withSharedAgents } from '../../core/kubeconfig.ts';
 
 export interface TestCluster {
   readonly state: ControlPlaneState;
@@ -48,7 +48,7 @@ async function load(): Promise<TestCluster> {
   }
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(state.kubeconfig);
-  withKeepAliveAgents(kc);
+  withSharedAgents(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const schedulers: ChildProcess[] = [];
