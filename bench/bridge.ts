@@ -92,6 +92,8 @@ try {
       await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { [MODULE_COMPONENT_LABEL]: 'module' } }, spec: { nodeName: toNodeName(base), tolerations: [{ key: VNODE_TAINT.key, operator: 'Equal', value: VNODE_TAINT.value, effect: VNODE_TAINT.effect }], containers: [{ name: `biz${i}`, image: `https://example.invalid/biz${i}-1.0.0-ark-biz.jar`, env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] }] } } });
     }
   };
+  // Caught here so a failed list ends the run through the finally below (no stray control plane).
+  let watchError: unknown;
   const watcher = (async () => {
     while (running.size < PODS && performance.now() - p0 < 600_000) {
       const list = await core.listNamespacedPod({ namespace: ns });
@@ -99,10 +101,13 @@ try {
       for (const p of list.items) if (p.status?.phase === 'Running' && !running.has(p.metadata!.name!)) running.set(p.metadata!.name!, now);
       await sleep(250);
     }
-  })();
+  })().catch((err: unknown) => {
+    watchError = err;
+  });
   await Promise.all(Array.from({ length: 8 }, creator));
   const createdIn = (performance.now() - p0) / 1000;
   await watcher;
+  if (watchError) throw watchError;
   const total = (performance.now() - p0) / 1000; const cpu2 = process.cpuUsage(cpu1);
   const lat = [...running].map(([n, t]) => t - created.get(n)!);
   say(`| ${PODS} module pods over ${POD_BASES} bases (created in ${createdIn.toFixed(1)} s) | all Running after ${total.toFixed(1)} s; create → Running p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms (${running.size}/${PODS}); bridge CPU ${(((cpu2.user + cpu2.system) / 1e6 / total) * 100).toFixed(0)} % of one core; ${(((await writes()) - w1) / total).toFixed(1)} API writes/s; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB |`);
