@@ -176,7 +176,7 @@ function observe(m: ModuleSpec, base: BaseRecord | undefined, present: ReportedM
   if (st.kind === 'failed') {
     if (st.retryInMs > 0) wakeups.push(st.retryInMs);
     const retryAt = now + Math.max(0, st.retryInMs);
-    return { kind: 'installFailed', message: `${st.message}${st.retryInMs > 0 ? ` (next try at ${new Date(Math.ceil(retryAt / 1000) * 1000).toISOString()})` : ''}`, retryAt };
+    return { kind: 'installFailed', message: `${st.message}${st.retryInMs > 0 ? ` (next try at ${new Date(Math.ceil(retryAt / 1000) * 1000).toISOString()})` : ''}` };
   }
   return { kind: 'installing' };
 }

@@ -8,7 +8,7 @@
 export type ModuleObservation =
   | { readonly kind: 'waitingForBase'; readonly message: string }
   | { readonly kind: 'installing' }
-  | { readonly kind: 'installFailed'; readonly message: string; readonly retryAt?: number | undefined }
+  | { readonly kind: 'installFailed'; readonly message: string }
   | { readonly kind: 'uninstalling' }
   | {
       readonly kind: 'reported';

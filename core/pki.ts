@@ -88,7 +88,3 @@ export function createRsaKeyPem(): { privateKeyPem: string; publicKeyPem: string
   };
 }
 
-/** notAfter of a PEM certificate. */
-export function readNotAfter(certPem: string): Date {
-  return forge.pki.certificateFromPem(certPem).validity.notAfter;
-}

@@ -58,7 +58,6 @@ export const arkBizInfoSchema = z.object({
 });
 export type ArkBizInfo = z.infer<typeof arkBizInfoSchema>;
 
-export const OUTPUT_CODES = ['SUCCESS', 'FAILED', 'CMD_NOT_FOUND', 'CMD_PROCESS_INTERNAL_ERROR'] as const;
 export const outputSchema = z.object({
   code: z.string().min(1),
   message: z.string().nullish(),

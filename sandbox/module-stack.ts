@@ -15,6 +15,7 @@ import { bridgeCommand } from '../bridge/command.ts';
 import { renderSchedulerConfigTemplate } from '../extender/scheduler-config.ts';
 import { ControllerError } from '../core/errors.ts';
 import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../core/kubeconfig.ts';
 import { findFreePort } from './free-port.ts';
 import { runInProcess } from './run-in-process.ts';
 
@@ -100,9 +101,7 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
       stop.abort();
       await Promise.all(running);
       // URL-registered configurations would point at a closed port; remove them with the stack.
-      const kc = new k8s.KubeConfig();
-      kc.loadFromFile(o.kubeconfig);
-      const api = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+      const api = loadKubeConfig(o.kubeconfig).makeApiClient(k8s.AdmissionregistrationV1Api);
       await api.deleteMutatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
       await api.deleteValidatingWebhookConfiguration({ name: webhookName }).catch(() => undefined);
     },
