@@ -118,7 +118,7 @@ async function measureLatency(nodeCount: number): Promise<void> {
     const parsed = parseExtenderArgs(JSON.parse(filterText));
     if (parsed.kind !== 'ok') throw new Error(parsed.error);
     const filtered = planFilter(parsed.args, snapshot, { maxModulesPerBase: 100 });
-    planPrioritize({ ...parsed.args, nodeNames: filtered.result.NodeNames! }, snapshot);
+    planPrioritize({ ...parsed.args, nodeNames: filtered.names.filter((_n, k) => !filtered.rejections[k]) }, snapshot);
     if (i >= 30) decide.push(performance.now() - t0);
   }
   decide.sort((a, b) => a - b);

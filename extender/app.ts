@@ -22,7 +22,8 @@ import { addOpsRoutes } from '../core/ops-routes.ts';
 import { toErrorFields } from '../core/errors.ts';
 import { BodyTooLargeError, readBody } from '../core/read-body.ts';
 import { parseExtenderArgs, toFilterError, type ExtenderArgs } from './extender-args.ts';
-import { planFilter, planPrioritize } from './decisions.ts';
+import { planFilter, planPrioritize, toFilterResult, toHostPriorities } from './decisions.ts';
+import { encodeFilterNames, encodeHostPriorities } from './wire.ts';
 import type { FilterConfig } from './filter-nodes.ts';
 import type { ExtenderView } from './snapshot.ts';
 import type { ExtenderMetrics } from './metrics.ts';
@@ -42,7 +43,10 @@ type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'error';
 
 function send(res: ServerResponse, status: number, answer: unknown): void {
   // One encode: the Buffer's length is the content-length (no second pass over a 100 kB string).
-  const bytes = Buffer.from(JSON.stringify(answer), 'utf8');
+  sendBytes(res, status, Buffer.from(JSON.stringify(answer), 'utf8'));
+}
+
+function sendBytes(res: ServerResponse, status: number, bytes: Buffer): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
 }
@@ -99,14 +103,16 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     if (fits > 0) metrics.nodeDecisions.inc({ reason: 'fits' }, fits);
     for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections[i]?.code ?? 'fits']) }, 'filter');
-    send(res, 200, plan.result);
+    // Names mode (the one that matters at scale) is written from the verdicts; Node objects go through JSON.
+    if (plan.answerNames && !plan.nodes) sendBytes(res, 200, encodeFilterNames(plan));
+    else send(res, 200, toFilterResult(plan));
   };
 
   const answerPrioritize = (args: ExtenderArgs, res: ServerResponse) => {
     const plan = planPrioritize(args, view);
     if (plan.assumed) view.assume(plan.assumed);
-    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: plan.result }, 'prioritize');
-    send(res, 200, plan.result);
+    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: toHostPriorities(plan) }, 'prioritize');
+    sendBytes(res, 200, encodeHostPriorities(plan.hosts, plan.scores, plan.wire));
   };
 
   const handle = (verb: Verb, answer: (args: ExtenderArgs, res: ServerResponse) => void) => async (req: IncomingMessage, res: ServerResponse) => {

@@ -11,7 +11,8 @@ import { filterNodes, toPodToPlace, type Candidate, type FilterConfig, type Reje
 import { pickBest, scoreNodes } from './score-nodes.ts';
 import { toModuleRefs, type ExtenderView, type NodeView } from './snapshot.ts';
 import { toNodeFacts } from './node-facts.ts';
-import type { ModuleRef } from './node-load.ts';
+import type { ModuleRef, NodeLoad } from './node-load.ts';
+import type { NodeWire } from './wire.ts';
 
 export interface Assumption {
   readonly podUid: string;
@@ -20,16 +21,23 @@ export interface Assumption {
 }
 
 export interface FilterPlan {
-  readonly result: ExtenderFilterResult;
-  /** The candidates' names and verdicts (undefined = fits), aligned. */
+  /** The names sent, each one's wire pieces where the snapshot has them, and its verdict (undefined = fits), aligned. */
   readonly names: readonly string[];
+  readonly wire: ReadonlyArray<NodeWire | undefined>;
   readonly rejections: ReadonlyArray<Rejection | undefined>;
+  /** The Node objects the scheduler sent (nodeCacheCapable false), aligned with `names`. */
+  readonly nodes: readonly V1Node[] | undefined;
+  /** The scheduler sent names (nodeCacheCapable true): the answer lists names. */
+  readonly answerNames: boolean;
   /** Where the pod will go when exactly one node is left (the scheduler then skips scoring). */
   readonly assumed: Assumption | undefined;
 }
 
 export interface PrioritizePlan {
-  readonly result: HostPriority[];
+  /** The hosts sent, their scores and their names as JSON where the snapshot has them, aligned. */
+  readonly hosts: readonly string[];
+  readonly scores: readonly number[];
+  readonly wire: ReadonlyArray<NodeWire | undefined>;
   /** The node ranked first: the one the shipped weight makes the scheduler bind. */
   readonly assumed: Assumption | undefined;
 }
@@ -63,41 +71,67 @@ export function planFilter(args: ExtenderArgs, view: ExtenderView, config: Filte
   const place = toPlace(args.pod);
   const uid = args.pod.metadata?.uid;
   const names = toHostNames(args);
-  const rejections = filterNodes(place, toCandidates(args, names, view.readAll(names, uid)), config);
+  const views = view.readAll(names, uid);
+  const rejections = filterNodes(place, toCandidates(args, names, views), config);
+  const wire = new Array<NodeWire | undefined>(views.length);
+  let passed = 0;
+  let only: string | undefined;
+  for (let i = 0; i < views.length; i++) {
+    wire[i] = views[i]!.wire;
+    if (!rejections[i]) {
+      passed++;
+      only = names[i];
+    }
+  }
+  const assumed = uid && passed === 1 && only !== undefined ? { podUid: uid, nodeName: only, modules: place.probe.modules } : undefined;
+  return { names, wire, rejections, nodes: args.nodes, answerNames: args.nodeNames !== undefined, assumed };
+}
+
+/** The filter answer as the wire's object: in the mode(s) the scheduler asked in, and only with names it sent. */
+export function toFilterResult(plan: FilterPlan): ExtenderFilterResult {
+  const { names, rejections } = plan;
   const passedNames: string[] = [];
-  const failed: Record<string, string> = {};
-  const unresolvable: Record<string, string> = {};
+  // No prototype: a name like `__proto__` from a malformed request stays an ordinary key.
+  const failed = Object.create(null) as Record<string, string>;
+  const unresolvable = Object.create(null) as Record<string, string>;
   for (let i = 0; i < names.length; i++) {
     const r = rejections[i];
     if (!r) passedNames.push(names[i]!);
     else if (r.resolvable) failed[names[i]!] = r.message;
     else unresolvable[names[i]!] = r.message;
   }
-  // Answer in the mode(s) the scheduler asked in, and only with names it sent.
   let items: V1Node[] | undefined;
-  if (args.nodes && !args.nodeNames) items = args.nodes.filter((_n, i) => !rejections[i]);
-  else if (args.nodes) {
+  if (plan.nodes && !plan.answerNames) items = plan.nodes.filter((_n, i) => !rejections[i]);
+  else if (plan.nodes) {
     const passed = new Set(passedNames);
-    items = args.nodes.filter((n) => passed.has(n.metadata!.name!));
+    items = plan.nodes.filter((n) => passed.has(n.metadata!.name!));
   }
-  const result: ExtenderFilterResult = {
+  return {
     Nodes: items ? { metadata: {}, items } : null,
-    NodeNames: args.nodeNames ? passedNames : null,
+    NodeNames: plan.answerNames ? passedNames : null,
     FailedNodes: failed,
     FailedAndUnresolvableNodes: unresolvable,
     Error: '',
   };
-  const only = passedNames.length === 1 ? passedNames[0] : undefined;
-  return { result, names, rejections, assumed: uid && only ? { podUid: uid, nodeName: only, modules: place.probe.modules } : undefined };
 }
 
 export function planPrioritize(args: ExtenderArgs, view: ExtenderView): PrioritizePlan {
   const place = toPlace(args.pod);
   const uid = args.pod.metadata?.uid;
   const hosts = toHostNames(args);
-  const scores = scoreNodes(place.probe, toTieKey(args.pod, place), hosts, view.readAll(hosts, uid).map((v) => v.load));
-  const result = new Array<HostPriority>(hosts.length);
-  for (let i = 0; i < hosts.length; i++) result[i] = { Host: hosts[i]!, Score: scores[i]! };
+  const views = view.readAll(hosts, uid);
+  const loads = new Array<NodeLoad>(views.length);
+  const wire = new Array<NodeWire | undefined>(views.length);
+  for (let i = 0; i < views.length; i++) {
+    loads[i] = views[i]!.load;
+    wire[i] = views[i]!.wire;
+  }
+  const scores = scoreNodes(place.probe, toTieKey(args.pod, place), hosts, loads);
   const best = pickBest(scores);
-  return { result, assumed: uid && best >= 0 ? { podUid: uid, nodeName: hosts[best]!, modules: place.probe.modules } : undefined };
+  return { hosts, scores, wire, assumed: uid && best >= 0 ? { podUid: uid, nodeName: hosts[best]!, modules: place.probe.modules } : undefined };
+}
+
+/** The prioritize answer as the wire's objects (tests and debug logs; the server encodes from the plan directly). */
+export function toHostPriorities(plan: PrioritizePlan): HostPriority[] {
+  return plan.hosts.map((Host, i) => ({ Host, Score: plan.scores[i]! }));
 }

@@ -14,6 +14,7 @@ import { parseModules } from '../core/module-spec.ts';
 import { EMPTY_LOAD, toNodeLoad, type ModuleRef, type NodeLoad } from './node-load.ts';
 import { toNodeFacts, type NodeFacts } from './node-facts.ts';
 import type { PlacementMemory } from './placement-memory.ts';
+import { toNodeWire, type NodeWire } from './wire.ts';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
 
@@ -22,6 +23,8 @@ export interface NodeView {
   /** Undefined when the node is not a virtual node the informer has seen. */
   readonly facts: NodeFacts | undefined;
   readonly load: NodeLoad;
+  /** The name's JSON pieces, encoded once per node for the answers (wire.ts); undefined for names the snapshot does not hold. */
+  readonly wire: NodeWire | undefined;
 }
 
 /** What the request handlers need; the snapshot implements it, tests may too. */
@@ -130,12 +133,12 @@ export class ClusterSnapshot implements ExtenderView {
       entries[i] = e;
       const assumed = assumedOn.length > 0 && (assumedSet ? assumedSet.has(name) : assumedOn.includes(name));
       if (name !== excludeNode && !assumed) {
-        views[i] = e ?? { name, facts: undefined, load: EMPTY_LOAD };
+        views[i] = e ?? { name, facts: undefined, load: EMPTY_LOAD, wire: undefined };
         continue;
       }
       const pods: Array<readonly [string, readonly ModuleRef[]]> = e?.pods ? [...e.pods] : [];
       for (const p of memory.on(name)) pods.push([p.podUid, p.modules]);
-      views[i] = { name, facts: e?.facts, load: toNodeLoad(pods, excludePodUid) };
+      views[i] = { name, facts: e?.facts, load: toNodeLoad(pods, excludePodUid), wire: e?.wire };
     }
     this.#recent = [{ names, entries, version: this.#version }, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);
     return views;
@@ -164,7 +167,7 @@ export class ClusterSnapshot implements ExtenderView {
   #entry(name: string): NodeEntry {
     let e = this.#entries.get(name);
     if (!e) {
-      this.#entries.set(name, (e = { name, facts: undefined, load: EMPTY_LOAD, pods: undefined }));
+      this.#entries.set(name, (e = { name, facts: undefined, load: EMPTY_LOAD, pods: undefined, wire: toNodeWire(name) }));
       this.#version++;
     }
     return e;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import { planFilter, planPrioritize, toTieKey, toPlace } from '../../extender/decisions.ts';
+import { planFilter, planPrioritize, toFilterResult, toHostPriorities, toTieKey, toPlace } from '../../extender/decisions.ts';
 import { ClusterSnapshot } from '../../extender/snapshot.ts';
 import { PlacementMemory } from '../../extender/placement-memory.ts';
 import { EXTENDER_WEIGHT } from '../../extender/scheduler-config.ts';
@@ -23,13 +23,13 @@ test('cache mode: answers NodeNames, only names that were sent, reasons split by
   s.applyPod('all', 'add', toPod({ uid: 'x', nodeName: 'b' }));
   const args: ExtenderArgs = { pod: toPod(), nodeNames: ['a', 'b', 'old', 'real-node'], nodes: undefined };
   const plan = planFilter(args, s, config);
-  assert.deepEqual(plan.result.NodeNames, ['a']);
-  assert.equal(plan.result.Nodes, null);
-  assert.deepEqual(Object.keys(plan.result.FailedNodes), ['b']);
-  assert.deepEqual(Object.keys(plan.result.FailedAndUnresolvableNodes).sort(), ['old', 'real-node']);
-  assert.equal(plan.result.Error, '');
+  assert.deepEqual(toFilterResult(plan).NodeNames, ['a']);
+  assert.equal(toFilterResult(plan).Nodes, null);
+  assert.deepEqual(Object.keys(toFilterResult(plan).FailedNodes), ['b']);
+  assert.deepEqual(Object.keys(toFilterResult(plan).FailedAndUnresolvableNodes).sort(), ['old', 'real-node']);
+  assert.equal(toFilterResult(plan).Error, '');
   assert.equal(plan.assumed?.nodeName, 'a', 'one node left: the scheduler takes it without scoring');
-  assert.ok(!JSON.stringify(plan.result).includes('"c"'), 'c was not sent, so it is never answered');
+  assert.ok(!JSON.stringify(toFilterResult(plan)).includes('"c"'), 'c was not sent, so it is never answered');
 });
 
 test('full-object mode: answers the Node objects as sent, and uses them rather than the cache', () => {
@@ -37,10 +37,10 @@ test('full-object mode: answers the Node objects as sent, and uses them rather t
   const sentB = toNode('b', { ready: 'False' }); // fresher than the cache, which says Ready
   const args: ExtenderArgs = { pod: toPod(), nodeNames: undefined, nodes: [toNode('a'), sentB, toNode('unknown-to-cache')] };
   const plan = planFilter(args, s, config);
-  assert.equal(plan.result.NodeNames, null);
-  assert.deepEqual(plan.result.Nodes?.items.map((n) => n.metadata?.name), ['a', 'unknown-to-cache']);
-  assert.equal(plan.result.Nodes?.items[0], args.nodes![0], 'the very object that was sent');
-  assert.match(plan.result.FailedNodes['b'] ?? '', /not Ready/);
+  assert.equal(toFilterResult(plan).NodeNames, null);
+  assert.deepEqual(toFilterResult(plan).Nodes?.items.map((n) => n.metadata?.name), ['a', 'unknown-to-cache']);
+  assert.equal(toFilterResult(plan).Nodes?.items[0], args.nodes![0], 'the very object that was sent');
+  assert.match(toFilterResult(plan).FailedNodes['b'] ?? '', /not Ready/);
   assert.equal(plan.assumed, undefined, 'two nodes left: wait for prioritize');
 });
 
@@ -48,7 +48,7 @@ test('no node fits: an empty list, never null, and no assumption', () => {
   const s = createSnapshot(['a']);
   s.applyPod('all', 'add', toPod({ uid: 'x', nodeName: 'a' }));
   const plan = planFilter({ pod: toPod(), nodeNames: ['a'], nodes: undefined }, s, config);
-  assert.deepEqual(plan.result.NodeNames, []);
+  assert.deepEqual(toFilterResult(plan).NodeNames, []);
   assert.equal(plan.assumed, undefined);
 });
 
@@ -58,7 +58,7 @@ test('prioritize: scores in input order for the names sent; the top one is assum
   s.applyPod('all', 'add', toPod({ uid: 'y', nodeName: 'b', modules: [{ bizName: 'other', bizVersion: '1' }] }));
   const pod = toPod();
   const plan = planPrioritize({ pod, nodeNames: ['a', 'b', 'c'], nodes: undefined }, s);
-  assert.deepEqual(plan.result, [{ Host: 'a', Score: 4 }, { Host: 'b', Score: 8 }, { Host: 'c', Score: 10 }]);
+  assert.deepEqual(toHostPriorities(plan), [{ Host: 'a', Score: 4 }, { Host: 'b', Score: 8 }, { Host: 'c', Score: 10 }]);
   assert.deepEqual(plan.assumed, { podUid: pod.metadata!.uid, nodeName: 'c', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }] });
   const noUid = planPrioritize({ pod: { ...pod, metadata: { ...pod.metadata, uid: undefined } }, nodeNames: ['a'], nodes: undefined }, s);
   assert.equal(noUid.assumed, undefined);
@@ -85,14 +85,14 @@ function simulate(opts: { bases: number; pods: V1Pod[]; lag: number; seed: numbe
   for (const pod of opts.pods) {
     const f = planFilter({ pod, nodeNames: names, nodes: undefined }, s, config);
     if (f.assumed) s.assume(f.assumed);
-    const feasible = f.result.NodeNames!;
+    const feasible = toFilterResult(f).NodeNames!;
     let chosen: string | undefined;
     if (feasible.length === 1) chosen = feasible[0];
     else if (feasible.length > 1) {
       const p = planPrioritize({ pod, nodeNames: feasible, nodes: undefined }, s);
       if (p.assumed) s.assume(p.assumed);
       const total = (h: { Score: number }) => h.Score * EXTENDER_WEIGHT * 10 + Math.floor(random() * 1301);
-      chosen = p.result.map((h) => ({ host: h.Host, t: total(h) })).sort((x, y) => y.t - x.t)[0]!.host;
+      chosen = toHostPriorities(p).map((h) => ({ host: h.Host, t: total(h) })).sort((x, y) => y.t - x.t)[0]!.host;
       assert.equal(chosen, p.assumed?.nodeName, 'the weight makes the scheduler follow the extender');
     }
     placed.set(pod.metadata!.name!, chosen);
@@ -153,7 +153,7 @@ test('spread: a new version goes first to the base without the module, then next
 test('the label verdict kept per node follows the pod constraints and the node updates', () => {
   const s = createSnapshot(['a', 'b']);
   const names = ['a', 'b'];
-  const filter = (pod: V1Pod) => planFilter({ pod, nodeNames: names, nodes: undefined }, s, config);
+  const filter = (pod: V1Pod) => ({ result: toFilterResult(planFilter({ pod, nodeNames: names, nodes: undefined }, s, config)) });
   // Same constraints, call after call (the cached verdict is used the second time).
   assert.deepEqual(filter(toPod()).result.NodeNames, ['a', 'b']);
   assert.deepEqual(filter(toPod()).result.NodeNames, ['a', 'b']);
