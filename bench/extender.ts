@@ -10,7 +10,7 @@
  *    before each scheduler starts; the rate is measured from the first bind to the last.
  */
 import http from 'node:http';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
@@ -52,11 +52,18 @@ function post(port: number, agent: http.Agent, path: string, body: string): Prom
 let httpFloor = '';
 const decisionRows: string[] = [];
 
+/** Runs the client (extender-client.ts) as a separate process, like a scheduler: the job on stdin, timings on stdout. */
 function runClient(job: ClientJob): Promise<ClientTimings> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./extender-client.ts', import.meta.url), { workerData: job });
-    worker.once('message', resolve);
-    worker.once('error', reject);
+    const child = spawn(process.execPath, [new URL('./extender-client.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code !== 0) reject(new Error(`the benchmark client exited with ${code}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as ClientTimings);
+    });
+    child.stdin.end(JSON.stringify(job));
   });
 }
 
@@ -118,7 +125,7 @@ async function measureLatency(nodeCount: number): Promise<void> {
     const parsed = parseExtenderArgs(JSON.parse(filterText));
     if (parsed.kind !== 'ok') throw new Error(parsed.error);
     const filtered = planFilter(parsed.args, snapshot, { maxModulesPerBase: 100 });
-    planPrioritize({ ...parsed.args, nodeNames: filtered.names.filter((_n, k) => !filtered.rejections[k]) }, snapshot);
+    planPrioritize({ ...parsed.args, nodeNames: filtered.names.filter((_n, k) => filtered.rejections.fits(k)) }, snapshot);
     if (i >= 30) decide.push(performance.now() - t0);
   }
   decide.sort((a, b) => a - b);

@@ -23,6 +23,8 @@ import { toErrorFields } from '../core/errors.ts';
 import { BodyTooLargeError, readBody } from '../core/read-body.ts';
 import { parseExtenderArgs, toFilterError, type ExtenderArgs } from './extender-args.ts';
 import { planFilter, planPrioritize, toFilterResult, toHostPriorities } from './decisions.ts';
+import { NodeListCache } from './node-list-cache.ts';
+import { BufferPool } from '../core/buffer-pool.ts';
 import { encodeFilterNames, encodeHostPriorities } from './wire.ts';
 import type { FilterConfig } from './filter-nodes.ts';
 import type { ExtenderView } from './snapshot.ts';
@@ -46,6 +48,12 @@ function send(res: ServerResponse, status: number, answer: unknown): void {
   sendBytes(res, status, Buffer.from(JSON.stringify(answer), 'utf8'));
 }
 
+/** An answer written into a reusable buffer: the buffer goes back once the socket has taken all of it. */
+function sendAnswer(res: ServerResponse, buffers: BufferPool, bytes: Buffer): void {
+  res.once('finish', () => buffers.give(bytes));
+  sendBytes(res, 200, bytes);
+}
+
 function sendBytes(res: ServerResponse, status: number, bytes: Buffer): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });
   res.end(bytes);
@@ -59,7 +67,7 @@ const INFLATE: Readonly<Record<string, ((b: Buffer, o: { maxOutputLength: number
 };
 
 /** The body as ExtenderArgs JSON, or why it is not; an empty body reads as `{}` (as express.json did). */
-function decodeBody(body: Buffer, encoding: string | undefined, limit: number): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string } {
+function decodeBody(body: Buffer, encoding: string | undefined, limit: number, lists: NodeListCache): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string } {
   try {
     let raw = body;
     if (encoding && encoding !== 'identity') {
@@ -73,7 +81,7 @@ function decodeBody(body: Buffer, encoding: string | undefined, limit: number): 
       }
     }
     if (raw.length === 0) return { ok: true, value: {} };
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+    return { ok: true, value: lists.parse(raw) };
   } catch (err) {
     return { ok: false, error: `the body is not valid ExtenderArgs JSON (${toErrorFields(err).message})` };
   }
@@ -81,6 +89,9 @@ function decodeBody(body: Buffer, encoding: string | undefined, limit: number): 
 
 export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
   const { view, config, logger, metrics } = deps;
+  const buffers = new BufferPool();
+  const bodies = new BufferPool();
+  const lists = new NodeListCache();
 
   const reject = (res: ServerResponse, verb: Verb, status: number, error: string, outcome: Exclude<Outcome, 'ok'>) => {
     logger.warn({ verb, error }, 'extender request rejected');
@@ -96,15 +107,16 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     // Most nodes fit: count those without a map update each.
     const byReason = new Map<string, number>();
     let fits = 0;
-    for (const r of plan.rejections) {
+    for (let i = 0; i < plan.rejections.length; i++) {
+      const r = plan.rejections.at(i);
       if (!r) fits++;
       else byReason.set(r.code, (byReason.get(r.code) ?? 0) + 1);
     }
     if (fits > 0) metrics.nodeDecisions.inc({ reason: 'fits' }, fits);
     for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
-    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections[i]?.code ?? 'fits']) }, 'filter');
+    if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections.at(i)?.code ?? 'fits']) }, 'filter');
     // Names mode (the one that matters at scale) is written from the verdicts; Node objects go through JSON.
-    if (plan.answerNames && !plan.nodes) sendBytes(res, 200, encodeFilterNames(plan));
+    if (plan.answerNames && !plan.nodes) sendAnswer(res, buffers, encodeFilterNames(plan, buffers.take));
     else send(res, 200, toFilterResult(plan));
   };
 
@@ -112,7 +124,7 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     const plan = planPrioritize(args, view);
     if (plan.assumed) view.assume(plan.assumed);
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: toHostPriorities(plan) }, 'prioritize');
-    sendBytes(res, 200, encodeHostPriorities(plan.hosts, plan.scores, plan.wire));
+    sendAnswer(res, buffers, encodeHostPriorities(plan.hosts, plan.scores, buffers.take));
   };
 
   const handle = (verb: Verb, answer: (args: ExtenderArgs, res: ServerResponse) => void) => async (req: IncomingMessage, res: ServerResponse) => {
@@ -120,7 +132,7 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     let outcome: Outcome = 'ok';
     let body: Buffer | undefined;
     try {
-      body = await readBody(req, deps.maxBodyBytes);
+      body = await readBody(req, deps.maxBodyBytes, bodies.take);
     } catch (err) {
       // Like any bad body, still a well-formed answer (the scheduler shows `Error` on the pod).
       const tooLarge = err instanceof BodyTooLargeError;
@@ -128,7 +140,9 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
       outcome = reject(res, verb, tooLarge ? 413 : 400, `EXTENDER_BAD_REQUEST: ${why}`, 'bad_request');
     }
     if (body) {
-      const decoded = decodeBody(body, req.headers['content-encoding']?.toLowerCase(), deps.maxBodyBytes);
+      const decoded = decodeBody(body, req.headers['content-encoding']?.toLowerCase(), deps.maxBodyBytes, lists);
+      // Decoding copied what it keeps (strings, remembered lists): the body's memory can serve the next request.
+      bodies.give(body);
       const parsed = decoded.ok ? parseExtenderArgs(decoded.value) : { kind: 'invalid' as const, error: decoded.error };
       const notReady = view.notReadyReason();
       if (parsed.kind === 'invalid') outcome = reject(res, verb, 400, `EXTENDER_BAD_REQUEST: ${parsed.error}`, 'bad_request');

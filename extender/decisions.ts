@@ -7,12 +7,11 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from './extender-args.ts';
-import { filterNodes, toPodToPlace, type Candidate, type FilterConfig, type Rejection, type PodToPlace } from './filter-nodes.ts';
+import { filterNodes, toPodToPlace, type Candidate, type FilterConfig, type PodToPlace, type Verdicts } from './filter-nodes.ts';
 import { pickBest, scoreNodes } from './score-nodes.ts';
 import { toModuleRefs, type ExtenderView, type NodeView } from './snapshot.ts';
 import { toNodeFacts } from './node-facts.ts';
-import type { ModuleRef, NodeLoad } from './node-load.ts';
-import type { NodeWire } from './wire.ts';
+import type { ModuleRef } from './node-load.ts';
 
 export interface Assumption {
   readonly podUid: string;
@@ -21,10 +20,9 @@ export interface Assumption {
 }
 
 export interface FilterPlan {
-  /** The names sent, each one's wire pieces where the snapshot has them, and its verdict (undefined = fits), aligned. */
+  /** The names sent and each one's verdict (undefined = fits), aligned. */
   readonly names: readonly string[];
-  readonly wire: ReadonlyArray<NodeWire | undefined>;
-  readonly rejections: ReadonlyArray<Rejection | undefined>;
+  readonly rejections: Verdicts;
   /** The Node objects the scheduler sent (nodeCacheCapable false), aligned with `names`. */
   readonly nodes: readonly V1Node[] | undefined;
   /** The scheduler sent names (nodeCacheCapable true): the answer lists names. */
@@ -34,10 +32,9 @@ export interface FilterPlan {
 }
 
 export interface PrioritizePlan {
-  /** The hosts sent, their scores and their names as JSON where the snapshot has them, aligned. */
+  /** The hosts sent and their scores, aligned. */
   readonly hosts: readonly string[];
-  readonly scores: readonly number[];
-  readonly wire: ReadonlyArray<NodeWire | undefined>;
+  readonly scores: Uint8Array;
   /** The node ranked first: the one the shipped weight makes the scheduler bind. */
   readonly assumed: Assumption | undefined;
 }
@@ -73,18 +70,10 @@ export function planFilter(args: ExtenderArgs, view: ExtenderView, config: Filte
   const names = toHostNames(args);
   const views = view.readAll(names, uid);
   const rejections = filterNodes(place, toCandidates(args, names, views), config);
-  const wire = new Array<NodeWire | undefined>(views.length);
-  let passed = 0;
   let only: string | undefined;
-  for (let i = 0; i < views.length; i++) {
-    wire[i] = views[i]!.wire;
-    if (!rejections[i]) {
-      passed++;
-      only = names[i];
-    }
-  }
-  const assumed = uid && passed === 1 && only !== undefined ? { podUid: uid, nodeName: only, modules: place.probe.modules } : undefined;
-  return { names, wire, rejections, nodes: args.nodes, answerNames: args.nodeNames !== undefined, assumed };
+  if (rejections.fitCount === 1) for (let i = 0; i < names.length && only === undefined; i++) if (rejections.fits(i)) only = names[i];
+  const assumed = uid && only !== undefined ? { podUid: uid, nodeName: only, modules: place.probe.modules } : undefined;
+  return { names, rejections, nodes: args.nodes, answerNames: args.nodeNames !== undefined, assumed };
 }
 
 /** The filter answer as the wire's object: in the mode(s) the scheduler asked in, and only with names it sent. */
@@ -95,13 +84,13 @@ export function toFilterResult(plan: FilterPlan): ExtenderFilterResult {
   const failed = Object.create(null) as Record<string, string>;
   const unresolvable = Object.create(null) as Record<string, string>;
   for (let i = 0; i < names.length; i++) {
-    const r = rejections[i];
+    const r = rejections.at(i);
     if (!r) passedNames.push(names[i]!);
     else if (r.resolvable) failed[names[i]!] = r.message;
     else unresolvable[names[i]!] = r.message;
   }
   let items: V1Node[] | undefined;
-  if (plan.nodes && !plan.answerNames) items = plan.nodes.filter((_n, i) => !rejections[i]);
+  if (plan.nodes && !plan.answerNames) items = plan.nodes.filter((_n, i) => rejections.fits(i));
   else if (plan.nodes) {
     const passed = new Set(passedNames);
     items = plan.nodes.filter((n) => passed.has(n.metadata!.name!));
@@ -120,15 +109,9 @@ export function planPrioritize(args: ExtenderArgs, view: ExtenderView): Prioriti
   const uid = args.pod.metadata?.uid;
   const hosts = toHostNames(args);
   const views = view.readAll(hosts, uid);
-  const loads = new Array<NodeLoad>(views.length);
-  const wire = new Array<NodeWire | undefined>(views.length);
-  for (let i = 0; i < views.length; i++) {
-    loads[i] = views[i]!.load;
-    wire[i] = views[i]!.wire;
-  }
-  const scores = scoreNodes(place.probe, toTieKey(args.pod, place), hosts, loads);
+  const scores = scoreNodes(place.probe, toTieKey(args.pod, place), hosts, views);
   const best = pickBest(scores);
-  return { hosts, scores, wire, assumed: uid && best >= 0 ? { podUid: uid, nodeName: hosts[best]!, modules: place.probe.modules } : undefined };
+  return { hosts, scores, assumed: uid && best >= 0 ? { podUid: uid, nodeName: hosts[best]!, modules: place.probe.modules } : undefined };
 }
 
 /** The prioritize answer as the wire's objects (tests and debug logs; the server encodes from the plan directly). */

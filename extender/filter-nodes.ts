@@ -9,6 +9,7 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { toNodeConstraintsCheck, type NodeConstraintsCheck } from '../core/node-selector.ts';
 import { toModuleKey } from '../core/module-spec.ts';
+import { intern } from '../core/intern.ts';
 import { findSameModule, toModuleProbe, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
 import type { NodeFacts } from './node-facts.ts';
 
@@ -48,7 +49,7 @@ export interface PodToPlace {
 function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
   const terms: unknown = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (Array.isArray(terms) && terms.some((t: { matchFields?: unknown } | null) => t?.matchFields !== undefined)) return undefined;
-  return JSON.stringify([spec?.nodeSelector ?? null, terms ?? null]);
+  return intern(JSON.stringify([spec?.nodeSelector ?? null, terms ?? null]));
 }
 
 export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[]): PodToPlace {
@@ -120,15 +121,67 @@ export function checkNode(c: NodeCheck): Rejection | undefined {
   return notVirtualNode(c) ?? labelsMismatch(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? full(c);
 }
 
-/** One verdict per candidate, aligned with the input: undefined = fits. */
-export function filterNodes(pod: PodToPlace, candidates: readonly Candidate[], config: FilterConfig): Array<Rejection | undefined> {
-  const out = new Array<Rejection | undefined>(candidates.length);
+/**
+ * One verdict per candidate, aligned with the input: undefined = fits. Kept as a typed array of
+ * indices into the few distinct rejections, not as an array of thousands of slots per request: V8
+ * moved such per-request arrays straight to the old generation (allocation-site pretenuring) and
+ * then spent a core on marking them (bench/extender.ts, docs/extender.md).
+ */
+export class Verdicts {
+  readonly length: number;
+  /** 0 = fits, k = `#reasons[k - 1]`. */
+  readonly #codes: Uint32Array;
+  readonly #reasons: Rejection[] = [];
+  readonly #index = new Map<Rejection, number>();
+  #fits = 0;
+
+  constructor(length: number) {
+    this.length = length;
+    this.#codes = new Uint32Array(length);
+  }
+
+  /** Sets candidate i's verdict (once, in filterNodes). */
+  set(i: number, r: Rejection | undefined): void {
+    if (!r) {
+      this.#fits++;
+      return;
+    }
+    let k = this.#index.get(r);
+    if (k === undefined) {
+      k = this.#reasons.push(r);
+      this.#index.set(r, k);
+    }
+    this.#codes[i] = k;
+  }
+
+  at(i: number): Rejection | undefined {
+    const k = this.#codes[i];
+    return k ? this.#reasons[k - 1] : undefined;
+  }
+
+  fits(i: number): boolean {
+    return this.#codes[i] === 0;
+  }
+
+  /** How many candidates fit. */
+  get fitCount(): number {
+    return this.#fits;
+  }
+
+  toArray(): Array<Rejection | undefined> {
+    return Array.from({ length: this.length }, (_v, i) => this.at(i));
+  }
+}
+
+/** One verdict per candidate, aligned with the input. */
+export function filterNodes(pod: PodToPlace, candidates: readonly Candidate[], config: FilterConfig): Verdicts {
+  const out = new Verdicts(candidates.length);
   if (candidates.length === 0) return out;
   // One check object for every node (the rules keep no reference to it): no allocation per node.
   const check: { candidate: Candidate; pod: PodToPlace; config: FilterConfig } = { candidate: candidates[0]!, pod, config };
   for (let i = 0; i < candidates.length; i++) {
     check.candidate = candidates[i]!;
-    out[i] = checkNode(check);
+    out.set(i, checkNode(check));
   }
   return out;
 }

@@ -52,24 +52,23 @@ function rankIn(smallest: readonly number[], c: number): number {
 }
 
 /**
- * Scores every host, aligned with `hosts` (and `loads`, their modules without the pod itself). `tieKey` names the workload (e.g. the bizNames joined) so
- * replicas of one module agree on the tie order while other modules get a different one.
- * Linear in the hosts, without sorting thousands of nodes; the tie hash is computed only for the
- * hosts tied at the top.
+ * Scores every host, aligned with `hosts` (and `nodes`, whose loads are their modules without the
+ * pod itself). `tieKey` names the workload (e.g. the bizNames joined) so replicas of one module
+ * agree on the tie order while other modules get a different one. Linear in the hosts, without
+ * sorting thousands of nodes; the tie hash is computed only for the hosts tied at the top. Scores
+ * are 0..10, so they fit a byte array (no array of thousands of slots per request).
  */
-export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], loads: readonly NodeLoad[]): number[] {
+export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>): Uint8Array {
   const n = hosts.length;
   const replica = new Uint8Array(n);
-  const count = new Float64Array(n);
   const smallest: [number[], number[]] = [[], []];
   let bestReplica = 1;
   let bestCount = Infinity;
   for (let i = 0; i < n; i++) {
-    const load = loads[i]!;
+    const load = nodes[i]!.load;
     const r = hasReplica(probe, load) ? 1 : 0;
     const c = load.moduleCount;
     replica[i] = r;
-    count[i] = c;
     noteCount(smallest[r], c);
     if (r < bestReplica || (r === bestReplica && c < bestCount)) {
       bestReplica = r;
@@ -79,11 +78,12 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
   const seed = hashText(`${tieKey}/`);
   let best = -1;
   let bestTie = 0;
-  const scores = new Array<number>(n);
+  const scores = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const r = replica[i]!;
-    scores[i] = (r ? REPLICA_TOP : NO_REPLICA_TOP) - rankIn(smallest[r as 0 | 1], count[i]!);
-    if (r === bestReplica && count[i] === bestCount) {
+    const c = nodes[i]!.load.moduleCount;
+    scores[i] = (r ? REPLICA_TOP : NO_REPLICA_TOP) - rankIn(smallest[r as 0 | 1], c);
+    if (r === bestReplica && c === bestCount) {
       const tie = hashText(hosts[i]!, seed);
       if (best < 0 || tie < bestTie || (tie === bestTie && hosts[i]! < hosts[best]!)) {
         best = i;
@@ -96,7 +96,7 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
 }
 
 /** Index of the highest score (the first on a tie, which scoreNodes never produces at the top); -1 when empty. */
-export function pickBest(scores: readonly number[]): number {
+export function pickBest(scores: ArrayLike<number>): number {
   let best = -1;
   for (let i = 0; i < scores.length; i++) if (best < 0 || scores[i]! > scores[best]!) best = i;
   return best;

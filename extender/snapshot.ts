@@ -14,7 +14,6 @@ import { parseModules } from '../core/module-spec.ts';
 import { EMPTY_LOAD, toNodeLoad, type ModuleRef, type NodeLoad } from './node-load.ts';
 import { toNodeFacts, type NodeFacts } from './node-facts.ts';
 import type { PlacementMemory } from './placement-memory.ts';
-import { toNodeWire, type NodeWire } from './wire.ts';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
 
@@ -23,8 +22,6 @@ export interface NodeView {
   /** Undefined when the node is not a virtual node the informer has seen. */
   readonly facts: NodeFacts | undefined;
   readonly load: NodeLoad;
-  /** The name's JSON pieces, encoded once per node for the answers (wire.ts); undefined for names the snapshot does not hold. */
-  readonly wire: NodeWire | undefined;
 }
 
 /** What the request handlers need; the snapshot implements it, tests may too. */
@@ -32,7 +29,8 @@ export interface ExtenderView {
   /** Undefined when the informers have synced; otherwise what is still missing. */
   notReadyReason(): string | undefined;
   /** Views aligned with `names`, leaving out the pod being scheduled (a retry must not count itself). */
-  readAll(names: readonly string[], excludePodUid: string | undefined): NodeView[];
+  /** Valid until the next readAll of the same list (the snapshot reuses the array). */
+  readAll(names: readonly string[], excludePodUid: string | undefined): readonly NodeView[];
   assume(placement: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }): void;
 }
 
@@ -53,6 +51,56 @@ interface NodeEntry extends NodeView {
   pods: Map<string, readonly ModuleRef[]> | undefined;
 }
 
+/** A node list resolved against the snapshot's entries (valid while the set of entries is unchanged). */
+class ResolvedList {
+  readonly names: readonly string[];
+  readonly entries: ReadonlyArray<NodeEntry | undefined>;
+  /** The entries, or a view of an unknown node where there is none. */
+  readonly views: readonly NodeView[];
+  readonly version: number;
+  #index: Map<string, number[]> | undefined;
+  #patched: NodeView[] | undefined;
+  readonly #touched: number[] = [];
+
+  constructor(names: readonly string[], entries: ReadonlyArray<NodeEntry | undefined>, views: readonly NodeView[], version: number) {
+    this.names = names;
+    this.entries = entries;
+    this.views = views;
+    this.version = version;
+  }
+
+  /**
+   * The views with the given nodes' views replaced: one array per list, patched in place (the
+   * previous call's patches undone first), so a request allocates nothing per node. The array is
+   * valid until the next read of the same list.
+   */
+  patch(names: readonly string[], viewOf: (name: string, index: number) => NodeView): readonly NodeView[] {
+    const out = (this.#patched ??= this.views.slice());
+    for (const i of this.#touched) out[i] = this.views[i]!;
+    this.#touched.length = 0;
+    for (const name of names) {
+      for (const i of this.indexOf(name)) {
+        out[i] = viewOf(name, i);
+        this.#touched.push(i);
+      }
+    }
+    return out;
+  }
+
+  /** Where a name is in the list (built on first use). */
+  indexOf(name: string): readonly number[] {
+    if (!this.#index) {
+      this.#index = new Map();
+      for (let i = 0; i < this.names.length; i++) {
+        const at = this.#index.get(this.names[i]!);
+        if (at) at.push(i);
+        else this.#index.set(this.names[i]!, [i]);
+      }
+    }
+    return this.#index.get(name) ?? [];
+  }
+}
+
 export class ClusterSnapshot implements ExtenderView {
   readonly #memory: PlacementMemory;
   readonly #entries = new Map<string, NodeEntry>();
@@ -63,7 +111,7 @@ export class ClusterSnapshot implements ExtenderView {
   /** Bumped whenever a node entry is created or dropped, which invalidates `#recent`. */
   #version = 0;
   /** The last node lists read (one per length: filter's full list, prioritize's feasible list). */
-  #recent: Array<{ readonly names: readonly string[]; readonly entries: ReadonlyArray<NodeEntry | undefined>; readonly version: number }> = [];
+  #recent: ResolvedList[] = [];
 
   /** `sources` names every informer that must have listed before the snapshot is ready. */
   constructor(memory: PlacementMemory, sources: readonly string[]) {
@@ -115,33 +163,41 @@ export class ClusterSnapshot implements ExtenderView {
     else this.#unindex(uid);
   }
 
-  readAll(names: readonly string[], excludePodUid: string | undefined): NodeView[] {
+  readAll(names: readonly string[], excludePodUid: string | undefined): readonly NodeView[] {
     const excludeNode = excludePodUid === undefined ? undefined : this.#podNode.get(excludePodUid);
-    const memory = this.#memory;
-    // Usually a handful of nodes carry assumptions: compare names with those few instead of
-    // hashing every name of the request for a map lookup.
-    const assumedOn = memory.nodeNames();
-    const assumedSet = assumedOn.length > 16 ? new Set(assumedOn) : undefined;
-    // The scheduler sends the same node list, in the same order, call after call: comparing names
-    // by position with the last list of that length is cheaper than thousands of map lookups.
-    const recent = this.#recent.find((r) => r.version === this.#version && r.names.length === names.length);
+    const list = this.#resolve(names);
+    // Entries are live (an update changes their facts and load in place), so the list's views stay
+    // current; only the few nodes holding an assumption or the pod itself need a view of their own.
+    const special = this.#memory.nodeNames();
+    if (excludeNode !== undefined) special.push(excludeNode);
+    return list.patch(special, (name, i) => this.#viewWithout(name, list.entries[i], excludePodUid));
+  }
+
+  /** The entries of a node list: the same array object as last time is known at once (node-list-cache.ts hands it back); an equal list is matched by position. */
+  #resolve(names: readonly string[]): ResolvedList {
+    const version = this.#version;
+    const same = this.#recent.find((r) => r.version === version && r.names === names);
+    if (same) return same;
+    const like = this.#recent.find((r) => r.version === version && r.names.length === names.length);
     const entries = new Array<NodeEntry | undefined>(names.length);
     const views = new Array<NodeView>(names.length);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const e = recent && recent.names[i] === name ? recent.entries[i] : this.#entries.get(name);
+      const e = like && like.names[i] === name ? like.entries[i] : this.#entries.get(name);
       entries[i] = e;
-      const assumed = assumedOn.length > 0 && (assumedSet ? assumedSet.has(name) : assumedOn.includes(name));
-      if (name !== excludeNode && !assumed) {
-        views[i] = e ?? { name, facts: undefined, load: EMPTY_LOAD, wire: undefined };
-        continue;
-      }
-      const pods: Array<readonly [string, readonly ModuleRef[]]> = e?.pods ? [...e.pods] : [];
-      for (const p of memory.on(name)) pods.push([p.podUid, p.modules]);
-      views[i] = { name, facts: e?.facts, load: toNodeLoad(pods, excludePodUid), wire: e?.wire };
+      views[i] = e ?? { name, facts: undefined, load: EMPTY_LOAD };
     }
-    this.#recent = [{ names, entries, version: this.#version }, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);
-    return views;
+    const resolved = new ResolvedList(names, entries, views, version);
+    // One per length: the scheduler's full list and its feasible subset.
+    this.#recent = [resolved, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);
+    return resolved;
+  }
+
+  /** A node's view with its assumed placements added and the pod being placed left out. */
+  #viewWithout(name: string, e: NodeEntry | undefined, excludePodUid: string | undefined): NodeView {
+    const pods: Array<readonly [string, readonly ModuleRef[]]> = e?.pods ? [...e.pods] : [];
+    for (const p of this.#memory.on(name)) pods.push([p.podUid, p.modules]);
+    return { name, facts: e?.facts, load: toNodeLoad(pods, excludePodUid) };
   }
 
   node(name: string): V1Node | undefined {
@@ -167,7 +223,7 @@ export class ClusterSnapshot implements ExtenderView {
   #entry(name: string): NodeEntry {
     let e = this.#entries.get(name);
     if (!e) {
-      this.#entries.set(name, (e = { name, facts: undefined, load: EMPTY_LOAD, pods: undefined, wire: toNodeWire(name) }));
+      this.#entries.set(name, (e = { name, facts: undefined, load: EMPTY_LOAD, pods: undefined }));
       this.#version++;
     }
     return e;

@@ -1,86 +1,132 @@
 /**
  * The extender's answers in nodeCacheCapable mode as JSON bytes, written straight into one Buffer.
  *
- * Such an answer is thousands of node names: a filter answer lists the feasible ones (and a reason
- * for each of the others), a prioritize answer is `[{"Host":…,"Score":…},…]`. Building those as
- * objects, then JSON.stringify, then a UTF-8 copy cost more than the decisions themselves
- * (bench/extender.ts). Instead each node's pieces are encoded once, when the snapshot first sees
- * the node (`NodeWire`), and an answer is a sequence of copies of ready bytes. Names the snapshot
- * does not know are encoded on the spot. The bytes are exactly what JSON.stringify writes for the
- * same answer (test/extender/wire.test.ts compares them).
+ * Such an answer is about thousands of node names: a filter answer lists the feasible ones (and a
+ * reason for each of the others), a prioritize answer is `[{"Host":…,"Score":…},…]`. Building
+ * those as objects, then JSON.stringify, then a UTF-8 copy cost more than the decisions themselves
+ * (bench/extender.ts). But the scheduler sends the same list call after call (node-list-cache.ts
+ * hands the same array back for it), so the bytes that depend only on the list are encoded once
+ * per list (`ListWire`):
+ *
+ * - the names as `"a","b",…`: a filter answer copies each run of consecutive feasible names in one
+ *   piece (usually a few runs, not thousands of names);
+ * - the prioritize answer with a two-byte slot per score, `{"Host":"a","Score": 7}`: an answer is
+ *   one copy and two bytes per host. Scores are 0..10, written as ` 0`..` 9` and `10` (JSON allows
+ *   the space; Go's decoder, like every JSON reader, ignores it).
+ *
+ * Answers read back exactly as the objects they stand for (test/extender/wire.test.ts).
  */
-
-/** A node name's JSON pieces, encoded once per node. */
-export interface NodeWire {
-  /** `"name"` */
-  readonly name: Buffer;
-  /** `{"Host":"name","Score":` */
-  readonly host: Buffer;
-}
-
-export function toNodeWire(name: string): NodeWire {
-  const quoted = JSON.stringify(name);
-  return { name: Buffer.from(quoted, 'utf8'), host: Buffer.from(`{"Host":${quoted},"Score":`, 'utf8') };
-}
-
-const SMALL_SCORES = 10;
-const [COMMA, COLON, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT, ZERO] = [0x2c, 0x3a, 0x5b, 0x5d, 0x7d, 0x30];
-
-/** `[{"Host":"a","Score":3},…]`: hosts, scores and (where known) their wire pieces, aligned. */
-export function encodeHostPriorities(hosts: readonly string[], scores: readonly number[], wire: ReadonlyArray<NodeWire | undefined>): Buffer {
-  const n = hosts.length;
-  const pieces = new Array<Buffer>(n);
-  // Whole scores 0..10 (all the extender gives) are written as digits; anything else as JSON text.
-  let odd: Map<number, Buffer> | undefined;
-  let size = 2;
-  for (let i = 0; i < n; i++) {
-    const piece = wire[i]?.host ?? toNodeWire(hosts[i]!).host;
-    pieces[i] = piece;
-    const s = scores[i]!;
-    if (Number.isInteger(s) && s >= 0 && s <= SMALL_SCORES) size += piece.length + 4;
-    else {
-      const text = Buffer.from(JSON.stringify(s), 'latin1');
-      (odd ??= new Map()).set(i, text);
-      size += piece.length + text.length + 2;
-    }
-  }
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
-  out[o++] = OPEN_LIST;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) out[o++] = COMMA;
-    const piece = pieces[i]!;
-    out.set(piece, o);
-    o += piece.length;
-    const text = odd?.get(i);
-    if (text) {
-      out.set(text, o);
-      o += text.length;
-    } else {
-      const s = scores[i]!;
-      if (s >= 10) {
-        out[o++] = ZERO + 1;
-        out[o++] = ZERO;
-      } else out[o++] = ZERO + s;
-    }
-    out[o++] = CLOSE_OBJECT;
-  }
-  out[o++] = CLOSE_LIST;
-  return out.subarray(0, o);
-}
-
-/** What a names-mode filter answer is made of: every name sent, its wire pieces and its verdict (undefined = fits), aligned. */
-export interface FilterVerdicts {
-  readonly names: readonly string[];
-  readonly wire: ReadonlyArray<NodeWire | undefined>;
-  readonly rejections: ReadonlyArray<{ readonly message: string; readonly resolvable: boolean } | undefined>;
-}
+import type { Allocate } from '../core/buffer-pool.ts';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
+const [COMMA, COLON, ZERO, SPACE] = [0x2c, 0x3a, 0x30, 0x20];
+
+/** The bytes of one node list that do not depend on the answer, built once per list (see the top). */
+export class ListWire {
+  static readonly #byList = new WeakMap<readonly string[], ListWire>();
+  /** `"a","b",…,"z",`: name i is `names[starts[i] .. starts[i + 1] - 1)`, each followed by a comma. */
+  readonly names: Buffer;
+  readonly starts: Int32Array;
+  #priorities: { readonly template: Buffer; readonly slots: Int32Array } | undefined;
+
+  private constructor(list: readonly string[]) {
+    const quoted = list.map((n) => `${JSON.stringify(n)},`);
+    this.names = Buffer.from(quoted.join(''), 'utf8');
+    this.starts = new Int32Array(list.length + 1);
+    let at = 0;
+    for (let i = 0; i < quoted.length; i++) {
+      this.starts[i] = at;
+      at += Buffer.byteLength(quoted[i]!, 'utf8');
+    }
+    this.starts[list.length] = at;
+  }
+
+  /** The list's bytes, kept as long as the list itself (node lists recognised by node-list-cache.ts come back as the same array). */
+  static of(list: readonly string[]): ListWire {
+    let wire = ListWire.#byList.get(list);
+    if (!wire) ListWire.#byList.set(list, (wire = new ListWire(list)));
+    return wire;
+  }
+
+  /** Name i as JSON text (without its comma). */
+  name(i: number): Buffer {
+    return this.names.subarray(this.starts[i]!, this.starts[i + 1]! - 1);
+  }
+
+  /** `[{"Host":"a","Score":__},…]` and where each two-byte score slot is. */
+  get priorities(): { readonly template: Buffer; readonly slots: Int32Array } {
+    if (this.#priorities) return this.#priorities;
+    const n = this.starts.length - 1;
+    const parts: Buffer[] = [latin1('[')];
+    const slots = new Int32Array(n);
+    let at = 1;
+    for (let i = 0; i < n; i++) {
+      const piece = Buffer.concat([latin1(i > 0 ? ',{"Host":' : '{"Host":'), this.name(i), latin1(',"Score":')]);
+      parts.push(piece, latin1('__}'));
+      slots[i] = at + piece.length;
+      at += piece.length + 3;
+    }
+    parts.push(latin1(']'));
+    this.#priorities = { template: Buffer.concat(parts), slots };
+    return this.#priorities;
+  }
+}
+
+const allocate: Allocate = (size) => Buffer.allocUnsafe(size);
+
+/** True when every score fits a two-byte slot: whole numbers 0..10, as the extender gives. */
+function slotted(scores: ArrayLike<number>): boolean {
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (!(Number.isInteger(s) && s >= 0 && s <= 10)) return false;
+  }
+  return true;
+}
+
+/** `[{"Host":"a","Score": 3},…]`, hosts and scores aligned. */
+export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike<number>, alloc: Allocate = allocate): Buffer {
+  if (!slotted(scores)) return Buffer.from(JSON.stringify(hosts.map((Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
+  const { template, slots } = ListWire.of(hosts).priorities;
+  const out = alloc(template.length);
+  out.set(template, 0);
+  for (let i = 0; i < slots.length; i++) {
+    const s = scores[i]!;
+    const at = slots[i]!;
+    out[at] = s === 10 ? ZERO + 1 : SPACE;
+    out[at + 1] = s === 10 ? ZERO : ZERO + s;
+  }
+  return out.subarray(0, template.length);
+}
+
+/** What a names-mode filter answer is made of: every name sent and its verdict (undefined = fits), aligned. */
+export interface FilterVerdicts {
+  readonly names: readonly string[];
+  /** Arrays qualify, as do the filter's Verdicts. */
+  readonly rejections: { readonly length: number; at(i: number): { readonly message: string; readonly resolvable: boolean } | undefined };
+}
+
 const FILTER_HEAD = latin1('{"Nodes":null,"NodeNames":[');
 const FAILED_KEY = latin1('],"FailedNodes":{');
 const UNRESOLVABLE_KEY = latin1('},"FailedAndUnresolvableNodes":{');
 const FILTER_TAIL = latin1('},"Error":""}');
+
+/** `"name":"reason"` for the rejections of one class, from `at`; returns the new offset. */
+function writeReasons(out: Buffer, at: number, v: FilterVerdicts, wire: ListWire, messages: ReadonlyMap<string, Buffer>, resolvable: boolean): number {
+  let o = at;
+  let first = true;
+  for (let i = 0; i < v.names.length; i++) {
+    const r = v.rejections.at(i);
+    if (!r || r.resolvable !== resolvable) continue;
+    if (!first) out[o++] = COMMA;
+    first = false;
+    o += wire.names.copy(out, o, wire.starts[i]!, wire.starts[i + 1]! - 1);
+    out[o++] = COLON;
+    const text = messages.get(r.message)!;
+    out.set(text, o);
+    o += text.length;
+  }
+  return o;
+}
 
 /**
  * An ExtenderFilterResult for a scheduler that sent names: `Nodes` null, the feasible names in
@@ -88,56 +134,42 @@ const FILTER_TAIL = latin1('},"Error":""}');
  * NodeNames (as sent) and keyed twice in the reasons (JSON readers keep the last one, as
  * JSON.stringify of an object would have kept it once with the same value).
  */
-export function encodeFilterNames(v: FilterVerdicts): Buffer {
+export function encodeFilterNames(v: FilterVerdicts, alloc: Allocate = allocate): Buffer {
   const n = v.names.length;
-  const names = new Array<Buffer>(n);
+  const wire = ListWire.of(v.names);
   // Thousands of rejections usually share a handful of messages: encode each once per answer.
   const messages = new Map<string, Buffer>();
-  let size = FILTER_HEAD.length + FAILED_KEY.length + UNRESOLVABLE_KEY.length + FILTER_TAIL.length;
+  let size = FILTER_HEAD.length + FAILED_KEY.length + UNRESOLVABLE_KEY.length + FILTER_TAIL.length + wire.names.length;
   for (let i = 0; i < n; i++) {
-    const name = v.wire[i]?.name ?? toNodeWire(v.names[i]!).name;
-    names[i] = name;
-    size += name.length + 1;
-    const r = v.rejections[i];
-    if (r) {
-      let text = messages.get(r.message);
-      if (!text) messages.set(r.message, (text = Buffer.from(JSON.stringify(r.message), 'utf8')));
-      size += text.length + 1;
-    }
+    const r = v.rejections.at(i);
+    if (!r) continue;
+    let text = messages.get(r.message);
+    if (!text) messages.set(r.message, (text = Buffer.from(JSON.stringify(r.message), 'utf8')));
+    size += text.length + 1;
   }
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
-  out.set(FILTER_HEAD, o);
-  o += FILTER_HEAD.length;
+  const out = alloc(size);
+  out.set(FILTER_HEAD, 0);
+  let o = FILTER_HEAD.length;
+  // Feasible names in runs: each run of consecutive ones is one copy of the list's bytes.
   let first = true;
-  for (let i = 0; i < n; i++) {
-    if (v.rejections[i]) continue;
+  for (let i = 0; i < n; ) {
+    if (v.rejections.at(i)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && !v.rejections.at(j)) j++;
     if (!first) out[o++] = COMMA;
     first = false;
-    out.set(names[i]!, o);
-    o += names[i]!.length;
+    o += wire.names.copy(out, o, wire.starts[i]!, wire.starts[j]! - 1);
+    i = j;
   }
-  const writeReasons = (resolvable: boolean) => {
-    let firstReason = true;
-    for (let i = 0; i < n; i++) {
-      const r = v.rejections[i];
-      if (!r || r.resolvable !== resolvable) continue;
-      if (!firstReason) out[o++] = COMMA;
-      firstReason = false;
-      out.set(names[i]!, o);
-      o += names[i]!.length;
-      out[o++] = COLON;
-      const text = messages.get(r.message)!;
-      out.set(text, o);
-      o += text.length;
-    }
-  };
   out.set(FAILED_KEY, o);
   o += FAILED_KEY.length;
-  writeReasons(true);
+  o = writeReasons(out, o, v, wire, messages, true);
   out.set(UNRESOLVABLE_KEY, o);
   o += UNRESOLVABLE_KEY.length;
-  writeReasons(false);
+  o = writeReasons(out, o, v, wire, messages, false);
   out.set(FILTER_TAIL, o);
   o += FILTER_TAIL.length;
   return out.subarray(0, o);

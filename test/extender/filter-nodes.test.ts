@@ -71,7 +71,9 @@ test('filterNodes keeps input order', () => {
     ],
     config,
   );
-  assert.deepEqual(decisions.map((d) => d?.code ?? 'fits'), ['fits', 'already-running', 'not-virtual-node']);
+  assert.deepEqual(decisions.toArray().map((d) => d?.code ?? 'fits'), ['fits', 'already-running', 'not-virtual-node']);
+  assert.equal(decisions.fitCount, 1);
+  assert.deepEqual([0, 1, 2].map((i) => decisions.fits(i)), [true, false, false]);
 });
 
 test('checkNode answers what the first matching rule of FILTER_RULES answers', () => {

@@ -31,3 +31,21 @@ test('toNodeLoad sums pods and leaves out the excluded one', () => {
   assert.equal(without.index, '\nc@1\n');
   assert.equal(toNodeLoad([], undefined), EMPTY_LOAD);
 });
+
+test('answers remembered on a load follow the probe: alternating probes never get each other\'s answer', () => {
+  const load = toLoad([m('a', '1'), m('b', '2')]);
+  const sameA = toModuleProbe([m('a', '1')]);
+  const otherB = toModuleProbe([m('b', '3')]);
+  const none = toModuleProbe([m('c', '1')]);
+  for (let round = 0; round < 3; round++) {
+    assert.equal(findSameModule(sameA, load)?.bizName, 'a');
+    assert.equal(hasReplica(sameA, load), true);
+    assert.equal(findSameModule(otherB, load), undefined);
+    assert.equal(hasReplica(otherB, load), true);
+    assert.equal(findSameModule(none, load), undefined);
+    assert.equal(hasReplica(none, load), false);
+  }
+  // A probe built anew for the same modules asks the same question (same key).
+  assert.equal(toModuleProbe([m('a', '1')]).key, sameA.key);
+  assert.equal(load.memo?.key, none.key);
+});

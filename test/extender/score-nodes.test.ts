@@ -9,12 +9,12 @@ const loads = (table: Record<string, Array<[string, string]>>) => (host: string)
 };
 const others = (n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [`other-${i}`, '1']);
 function score(mods: readonly ModuleRef[], key: string, hosts: string[], loadOf: (h: string) => NodeLoad): Record<string, number> {
-  const scores = scoreNodes(toModuleProbe(mods), key, hosts, hosts.map(loadOf));
+  const scores = scoreNodes(toModuleProbe(mods), key, hosts, hosts.map((h) => ({ load: loadOf(h) })));
   assert.equal(scores.length, hosts.length);
   return Object.fromEntries(hosts.map((h, i) => [h, scores[i]!]));
 }
 function winner(mods: readonly ModuleRef[], key: string, hosts: string[], loadOf: (h: string) => NodeLoad): string | undefined {
-  return hosts[pickBest(scoreNodes(toModuleProbe(mods), key, hosts, hosts.map(loadOf)))];
+  return hosts[pickBest(scoreNodes(toModuleProbe(mods), key, hosts, hosts.map((h) => ({ load: loadOf(h) }))))];
 }
 
 test('scatter first: a base without a replica beats a less loaded base with one', () => {
@@ -63,7 +63,7 @@ test('ties: exactly one node gets 10, chosen by a stable hash of module and node
 
 test('a single node and a subset of nodes both work', () => {
   assert.deepEqual(score(demo, 'demo', ['only'], loads({ only: [['demo', '1.0.0']] })), { only: 10 });
-  assert.deepEqual(scoreNodes(toModuleProbe(demo), 'demo', [], []), []);
+  assert.deepEqual([...scoreNodes(toModuleProbe(demo), 'demo', [], [])], []);
   assert.equal(pickBest([]), -1);
   assert.deepEqual(score(demo, 'demo', ['c', 'a'], loads({ a: others(1) })), { c: 10, a: 8 });
 });

@@ -1,23 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFilterNames, encodeHostPriorities, toNodeWire, type FilterVerdicts } from '../../extender/wire.ts';
+import { ListWire, encodeFilterNames, encodeHostPriorities } from '../../extender/wire.ts';
 
 // Names a request may carry: plain, escaped, non-ASCII, and JavaScript-special keys.
 const NAMES = ['virtual-node-1', 'a"b\\c', 'ünïcode-节点', 'line\nbreak', '__proto__', 'constructor', ''];
 
-test('host priorities: byte for byte what JSON.stringify writes, with and without pre-encoded names', () => {
+test('host priorities: read back as the HostPriority list, a two-byte slot per score', () => {
   const scores = [0, 10, 7, 3, 5, 9, 1];
-  const expected = JSON.stringify(NAMES.map((Host, i) => ({ Host, Score: scores[i] })));
-  assert.equal(encodeHostPriorities(NAMES, scores, NAMES.map(toNodeWire)).toString('utf8'), expected);
-  assert.equal(encodeHostPriorities(NAMES, scores, []).toString('utf8'), expected);
-  assert.equal(encodeHostPriorities(NAMES, scores, NAMES.map((n, i) => (i % 2 ? toNodeWire(n) : undefined))).toString('utf8'), expected);
+  const answer = encodeHostPriorities(NAMES, scores).toString('utf8');
+  assert.deepEqual(JSON.parse(answer), NAMES.map((Host, i) => ({ Host, Score: scores[i] })));
+  assert.equal(encodeHostPriorities(['a', 'b'], [10, 3]).toString(), '[{"Host":"a","Score":10},{"Host":"b","Score": 3}]');
+  // The same list again (the cached template) with other scores.
+  assert.deepEqual(JSON.parse(encodeHostPriorities(NAMES, [1, 2, 3, 4, 5, 6, 10]).toString()).map((h: { Score: number }) => h.Score), [1, 2, 3, 4, 5, 6, 10]);
 });
 
 test('host priorities: an empty list, and scores outside 0..10 still encode as JSON numbers', () => {
-  assert.equal(encodeHostPriorities([], [], []).toString(), '[]');
+  assert.equal(encodeHostPriorities([], []).toString(), '[]');
   const scores = [11, -1, 2.5, 100];
   const hosts = ['a', 'b', 'c', 'd'];
-  assert.equal(encodeHostPriorities(hosts, scores, hosts.map(toNodeWire)).toString(), JSON.stringify(hosts.map((Host, i) => ({ Host, Score: scores[i] }))));
+  assert.deepEqual(JSON.parse(encodeHostPriorities(hosts, scores).toString()), hosts.map((Host, i) => ({ Host, Score: scores[i] })));
+});
+
+test('list bytes: each name as JSON text, one encoding per list', () => {
+  const wire = ListWire.of(NAMES);
+  assert.equal(ListWire.of(NAMES), wire, 'the same list, the same bytes');
+  assert.deepEqual(NAMES.map((_n, i) => JSON.parse(wire.name(i).toString('utf8'))), NAMES);
 });
 
 const REJECTIONS = [
@@ -30,8 +37,8 @@ const REJECTIONS = [
   undefined,
 ];
 
-/** The answer the way JSON.stringify writes it (what the encoder must equal). */
-function viaObjects(v: FilterVerdicts): string {
+/** The answer the way JSON.stringify writes it. */
+function viaObjects(v: { names: readonly string[]; rejections: ReadonlyArray<{ message: string; resolvable: boolean } | undefined> }): string {
   const failed: Record<string, string> = {};
   const unresolvable: Record<string, string> = {};
   for (let i = 0; i < v.names.length; i++) {
@@ -42,22 +49,22 @@ function viaObjects(v: FilterVerdicts): string {
   return JSON.stringify({ Nodes: null, NodeNames: v.names.filter((_n, i) => !v.rejections[i]), FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' });
 }
 
-test('filter names: byte for byte what JSON.stringify writes, reasons split by class', () => {
-  const verdicts = { names: NAMES, wire: NAMES.map(toNodeWire), rejections: REJECTIONS };
+test('filter names: byte for byte what JSON.stringify writes, feasible runs and reasons split by class', () => {
+  const verdicts = { names: NAMES, rejections: REJECTIONS };
   const expected = viaObjects(verdicts);
   assert.equal(encodeFilterNames(verdicts).toString('utf8'), expected);
-  assert.equal(encodeFilterNames({ ...verdicts, wire: [] }).toString('utf8'), expected);
   const parsed = JSON.parse(expected) as { NodeNames: string[]; FailedNodes: Record<string, string>; FailedAndUnresolvableNodes: Record<string, string> };
   assert.deepEqual(parsed.NodeNames, ['virtual-node-1', 'ünïcode-节点', '']);
   assert.deepEqual(Object.keys(parsed.FailedNodes), ['a"b\\c', '__proto__', 'constructor']);
   assert.deepEqual(Object.keys(parsed.FailedAndUnresolvableNodes), ['line\nbreak']);
 });
 
-test('filter names: nothing sent, nothing fits, everything fits', () => {
-  assert.equal(encodeFilterNames({ names: [], wire: [], rejections: [] }).toString(), viaObjects({ names: [], wire: [], rejections: [] }));
-  const names = ['a', 'b'];
-  for (const rejections of [[undefined, undefined], [{ message: 'x', resolvable: false }, { message: 'y', resolvable: true }]]) {
-    const v = { names, wire: names.map(toNodeWire), rejections };
-    assert.equal(encodeFilterNames(v).toString(), viaObjects(v));
+test('filter names: nothing sent, nothing fits, everything fits, runs at both ends', () => {
+  const cases: Array<{ names: string[]; rejections: Array<{ message: string; resolvable: boolean } | undefined> }> = [{ names: [], rejections: [] }];
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const no = { message: 'no', resolvable: true };
+  for (const pattern of ['.....', 'xxxxx', 'x...x', '..x..', 'x.x.x', '.x.x.', '....x', 'x....']) {
+    cases.push({ names, rejections: [...pattern].map((c) => (c === 'x' ? no : undefined)) });
   }
+  for (const v of cases) assert.equal(encodeFilterNames(v).toString(), viaObjects(v), JSON.stringify(v.rejections));
 });
