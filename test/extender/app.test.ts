@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { createExtenderApp } from '../../extender/app.ts';
@@ -185,4 +187,47 @@ test('a compressed body is read like express.json read it; an unknown encoding i
   assert.match(bomb.body.Error, /^EXTENDER_BAD_REQUEST: the body is too large: more than 2048 bytes once decompressed/);
   const broken = await request(app).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(Buffer.from('not gzip')).expect(200);
   assert.match(broken.body.Error, /^EXTENDER_BAD_REQUEST: the gzip body could not be decompressed/);
+});
+
+test('call after call with reused lists and buffers, every answer is the plan for that moment', async () => {
+  const { app, snapshot } = createApp();
+  const names = Array.from({ length: 40 }, (_, i) => `virtual-node-${i}`);
+  for (const n of names) snapshot.applyNode('add', toNode(n, { ready: n.endsWith('7') ? 'False' : 'True' }));
+  const server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const post = async (path: string, body: unknown, chunked = false) => {
+    const text = JSON.stringify(body);
+    return new Promise<string>((resolve, reject) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (!chunked) headers['content-length'] = Buffer.byteLength(text);
+      const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+      });
+      req.on('error', reject);
+      // Chunked: the body arrives in pieces without a declared length.
+      if (chunked) for (let i = 0; i < text.length; i += 100) req.write(text.slice(i, i + 100));
+      req.end(chunked ? undefined : text);
+    });
+  };
+  try {
+    for (let round = 0; round < 12; round++) {
+      const pod = toPod({ uid: `pod-${round}`, name: `demo-${round}`, modules: [{ bizName: round % 3 ? 'demo' : 'other', bizVersion: '1.0.0' }] });
+      const filtered = JSON.parse(await post('/filter', { Pod: pod, Nodes: null, NodeNames: names }, round % 4 === 3)) as { NodeNames: string[]; FailedNodes: Record<string, string> };
+      const expectedFeasible = names.filter((n) => !n.endsWith('7') && !(round > 0 && snapshot.loadOf(n, pod.metadata!.uid).modules.some((m) => m.bizName === (round % 3 ? 'demo' : 'other'))));
+      assert.deepEqual(filtered.NodeNames, expectedFeasible, `round ${round}`);
+      assert.deepEqual(Object.keys(filtered.FailedNodes).sort(), names.filter((n) => !expectedFeasible.includes(n)).sort());
+      const scores = JSON.parse(await post('/prioritize', { Pod: pod, Nodes: null, NodeNames: filtered.NodeNames })) as Array<{ Host: string; Score: number }>;
+      assert.deepEqual(scores.map((h) => h.Host), filtered.NodeNames);
+      const top = scores.reduce((a, b) => (b.Score > a.Score ? b : a));
+      assert.equal(top.Score, 10);
+      // The scheduler binds where the extender ranked first; the informer shows it a moment later.
+      snapshot.applyPod('informers', 'add', { ...pod, spec: { ...pod.spec!, nodeName: top.Host } });
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
