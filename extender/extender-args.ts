@@ -43,6 +43,12 @@ export function pickField(obj: Record<string, unknown>, name: string): unknown {
   return undefined;
 }
 
+/**
+ * Name lists already found valid: node-list-cache.ts hands the scheduler's recurring list back as
+ * the same (never written) array, so thousands of names are checked once, not per request.
+ */
+const checkedLists = new WeakSet<readonly unknown[]>();
+
 export function parseExtenderArgs(body: unknown): ArgsParse {
   if (!isObject(body)) return { kind: 'invalid', error: 'the request body must be a JSON object (ExtenderArgs with Pod and NodeNames or Nodes)' };
   const pod = pickField(body, 'Pod');
@@ -53,8 +59,11 @@ export function parseExtenderArgs(body: unknown): ArgsParse {
   let nodeNames: string[] | undefined;
   if (rawNames !== undefined && rawNames !== null) {
     if (!Array.isArray(rawNames)) return { kind: 'invalid', error: 'ExtenderArgs.NodeNames must be a list of node names' };
-    const bad = rawNames.findIndex((n) => typeof n !== 'string' || n === '');
-    if (bad >= 0) return { kind: 'invalid', error: `ExtenderArgs.NodeNames[${bad}] is not a node name` };
+    if (!checkedLists.has(rawNames)) {
+      const bad = rawNames.findIndex((n) => typeof n !== 'string' || n === '');
+      if (bad >= 0) return { kind: 'invalid', error: `ExtenderArgs.NodeNames[${bad}] is not a node name` };
+      checkedLists.add(rawNames);
+    }
     nodeNames = rawNames as string[];
   }
   let nodes: V1Node[] | undefined;

@@ -173,15 +173,38 @@ export class Verdicts {
   }
 }
 
-/** One verdict per candidate, aligned with the input. */
+/**
+ * Names everything a verdict depends on besides the node (its facts and load): the pod's
+ * constraints and modules, and the config. Undefined when the verdict also depends on the node's
+ * name (`matchFields`), which is never remembered.
+ */
+function toVerdictKey(pod: PodToPlace, config: FilterConfig): string | undefined {
+  return pod.labelsKey === undefined ? undefined : intern(`${pod.labelsKey}\n${pod.probe.key}\n${config.maxModulesPerBase}`);
+}
+
+/**
+ * One verdict per candidate, aligned with the input. A node's verdict is remembered with its facts
+ * for the load and the key it was made for (`NodeFacts.verdict`): replicas of a module ask the
+ * same question of thousands of unchanged nodes call after call, and a bind changes one load.
+ */
 export function filterNodes(pod: PodToPlace, candidates: readonly Candidate[], config: FilterConfig): Verdicts {
   const out = new Verdicts(candidates.length);
   if (candidates.length === 0) return out;
+  const key = toVerdictKey(pod, config);
   // One check object for every node (the rules keep no reference to it): no allocation per node.
   const check: { candidate: Candidate; pod: PodToPlace; config: FilterConfig } = { candidate: candidates[0]!, pod, config };
   for (let i = 0; i < candidates.length; i++) {
-    check.candidate = candidates[i]!;
-    out.set(i, checkNode(check));
+    const candidate = candidates[i]!;
+    const facts = candidate.facts;
+    const known = facts?.verdict;
+    if (known !== undefined && known.key === key && known.load === candidate.load) {
+      out.set(i, known.rejection);
+      continue;
+    }
+    check.candidate = candidate;
+    const rejection = checkNode(check);
+    if (facts && key !== undefined) facts.verdict = { key, load: candidate.load, rejection };
+    out.set(i, rejection);
   }
   return out;
 }

@@ -6,6 +6,8 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { isVirtualNodeLabels } from '../core/names.ts';
 import { readNodeReadiness, type NodeReadiness } from '../core/node-ready.ts';
+import type { NodeLoad } from './node-load.ts';
+import type { Rejection } from './filter-nodes.ts';
 
 export interface NodeFacts {
   readonly node: V1Node;
@@ -19,6 +21,8 @@ export interface NodeFacts {
    * constraints; replicas of one module share them, so call after call only the key is compared.
    */
   labelsVerdict: { readonly key: string; readonly why: string | undefined } | undefined;
+  /** The last whole filter verdict, for the load and the pod/config key it was made for (filterNodes). */
+  verdict: { readonly key: string; readonly load: NodeLoad; readonly rejection: Rejection | undefined } | undefined;
 }
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -32,5 +36,6 @@ export function toNodeFacts(node: V1Node): NodeFacts {
     readiness: readNodeReadiness(node.status),
     cordoned: node.spec?.unschedulable === true,
     labelsVerdict: undefined,
+    verdict: undefined,
   };
 }

@@ -32,36 +32,19 @@ export function hashText(text: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-// Ranks deeper than BAND_DEPTH all score the band's bottom, so each band only needs its
-// BAND_DEPTH + 1 smallest distinct module counts, kept sorted in a tiny array (no sets or sorts).
-const KEPT = BAND_DEPTH + 1;
-
-function noteCount(smallest: number[], c: number): void {
-  const n = smallest.length;
-  if (n === KEPT && c >= smallest[n - 1]!) return;
-  let i = 0;
-  while (i < n && smallest[i]! < c) i++;
-  if (smallest[i] === c) return;
-  smallest.splice(i, 0, c);
-  if (smallest.length > KEPT) smallest.pop();
-}
-
-function rankIn(smallest: readonly number[], c: number): number {
-  for (let i = 0; i < smallest.length; i++) if (smallest[i] === c) return Math.min(i, BAND_DEPTH);
-  return BAND_DEPTH;
-}
-
 /**
  * Scores every host, aligned with `hosts` (and `nodes`, whose loads are their modules without the
  * pod itself). `tieKey` names the workload (e.g. the bizNames joined) so replicas of one module
  * agree on the tie order while other modules get a different one. Linear in the hosts, without
- * sorting thousands of nodes; the tie hash is computed only for the hosts tied at the top. Scores
- * are 0..10, so they fit a byte array (no array of thousands of slots per request).
+ * sorting: module counts are small whole numbers, so the dense rank of every (band, count) comes
+ * from a table indexed by count; the tie hash is computed only for the hosts tied at the top.
+ * Scores are 0..10, so they fit a byte array (no array of thousands of slots per request).
  */
 export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>): Uint8Array {
   const n = hosts.length;
   const replica = new Uint8Array(n);
-  const smallest: [number[], number[]] = [[], []];
+  const count = new Uint32Array(n);
+  let maxCount = 0;
   let bestReplica = 1;
   let bestCount = Infinity;
   for (let i = 0; i < n; i++) {
@@ -69,10 +52,24 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
     const r = hasReplica(probe, load) ? 1 : 0;
     const c = load.moduleCount;
     replica[i] = r;
-    noteCount(smallest[r], c);
+    count[i] = c;
+    if (c > maxCount) maxCount = c;
     if (r < bestReplica || (r === bestReplica && c < bestCount)) {
       bestReplica = r;
       bestCount = c;
+    }
+  }
+  // score[band * width + count]: the band's top minus the count's dense rank among the band's counts.
+  const width = maxCount + 1;
+  const table = new Uint8Array(2 * width);
+  for (let i = 0; i < n; i++) table[replica[i]! * width + count[i]!] = 1;
+  for (let band = 0; band < 2; band++) {
+    const top = band ? REPLICA_TOP : NO_REPLICA_TOP;
+    let rank = 0;
+    for (let c = 0; c < width; c++) {
+      const at = band * width + c;
+      if (table[at]) table[at] = top - Math.min(rank++, BAND_DEPTH);
+      else table[at] = 0;
     }
   }
   const seed = hashText(`${tieKey}/`);
@@ -81,8 +78,8 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
   const scores = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const r = replica[i]!;
-    const c = nodes[i]!.load.moduleCount;
-    scores[i] = (r ? REPLICA_TOP : NO_REPLICA_TOP) - rankIn(smallest[r as 0 | 1], c);
+    const c = count[i]!;
+    scores[i] = table[r * width + c]!;
     if (r === bestReplica && c === bestCount) {
       const tie = hashText(hosts[i]!, seed);
       if (best < 0 || tie < bestTie || (tie === bestTie && hosts[i]! < hosts[best]!)) {

@@ -86,3 +86,25 @@ test('checkNode answers what the first matching rule of FILTER_RULES answers', (
     assert.equal(checkNode(check)?.message, first?.message, row.name);
   }
 });
+
+test('a verdict remembered with a node\'s facts is used only for the same load, modules, constraints and config', () => {
+  const facts = toNodeFacts(toNode('virtual-node-a'));
+  const code = (pod: PodOptions, l: NodeLoad, c = config) => filterNodes(toPlace(toPod(pod)), [{ name: 'virtual-node-a', facts, load: l }], c).at(0)?.code ?? 'fits';
+  const withDemo = load(['demo', '1.0.0']);
+  assert.equal(code({}, withDemo), 'already-running');
+  assert.ok(facts.verdict, 'remembered');
+  assert.equal(code({}, withDemo), 'already-running', 'asked again: the same answer');
+  assert.equal(code({}, load(['demo', '1.0.0'])), 'already-running', 'an equal new load is judged again, the same');
+  assert.equal(code({}, EMPTY_LOAD), 'fits', 'the module left: a new load, a new verdict');
+  assert.equal(code({ modules: [{ bizName: 'other', bizVersion: '1' }] }, withDemo), 'fits', 'other modules, other question');
+  assert.equal(code({ baseVersion: '2.0.0' }, withDemo), 'labels-mismatch', 'other constraints, other question');
+  const full = load(['x', '1'], ['y', '1'], ['z', '1']);
+  assert.equal(code({}, full), 'full');
+  assert.equal(code({}, full, { maxModulesPerBase: 10 }), 'fits', 'other config, other question');
+  // matchFields depend on the node's name: never remembered.
+  facts.verdict = undefined;
+  const byName = toPod({ affinity: false });
+  byName.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['virtual-node-a'] }] }] } } };
+  assert.equal(filterNodes(toPlace(byName), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], config).at(0), undefined);
+  assert.equal(facts.verdict, undefined);
+});
