@@ -4,7 +4,11 @@
  * 1. Latency: filter + prioritize for one pod over 100, 1,000 and 5,000 virtual nodes, in both
  *    scheduler modes (nodeCacheCapable names, and full Node objects), over loopback HTTP to the
  *    real app, the way kube-scheduler calls it (filter, then prioritize on the feasible nodes).
- *    The client runs in a worker thread (extender-client.ts), like a separate scheduler process.
+ *    Three processes, as in a cluster: this one (setup, results), the extender (extender-server.ts,
+ *    started with the chart's NODE_OPTIONS from extender/runtime.ts) and the scheduler's side
+ *    (extender-client.ts). BENCH_EXTENDER_NODE_OPTIONS adds options to the extender's, e.g.
+ *    `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. Then the extender's own work per pair
+ *    without HTTP, in this process.
  * 2. Throughput: pods/s bound by the real kube-scheduler with the module-scheduler configuration,
  *    with and without the extender, in the same run on the real local control plane. Pods exist
  *    before each scheduler starts; the rate is measured from the first bind to the last.
@@ -68,7 +72,7 @@ function runClient(job: ClientJob): Promise<ClientTimings> {
 
 /** The benchmark's extender process (extender-server.ts), started with the shipped runtime options. */
 async function startServer(nodeCount: number): Promise<{ readonly port: number; times(): Promise<ServerTimes>; stop(): void }> {
-  const child = fork(new URL('./extender-server.ts', import.meta.url).pathname, [], { execArgv: (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean), env: { ...process.env, NODE_OPTIONS: `${EXTENDER_NODE_OPTIONS} ${process.env.BENCH_SERVER_OPTIONS ?? ''}` }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./extender-server.ts', import.meta.url).pathname, [], { env: { ...process.env, NODE_OPTIONS: `${EXTENDER_NODE_OPTIONS} ${process.env['BENCH_EXTENDER_NODE_OPTIONS'] ?? ''}`.trim() }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>() => new Promise<T>((resolve, reject) => {
     child.once('message', (m) => resolve(m as T));
     child.once('exit', (code) => reject(new Error(`the benchmark extender exited with ${code}`)));

@@ -12,6 +12,7 @@ import { webhookCommand } from '../../webhook/command.ts';
 import { extenderCommand } from '../../extender/command.ts';
 import { bridgeCommand } from '../../bridge/command.ts';
 import { brokerCommand } from '../../broker/command.ts';
+import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
 
 const CHART = 'charts/module-controller';
 const COMMANDS: Record<string, AnyCommand> = { webhook: webhookCommand, extender: extenderCommand, bridge: bridgeCommand, broker: brokerCommand };
@@ -70,4 +71,14 @@ test('the chart\'s webhook configurations are generated from webhook/registratio
 
 test('the chart\'s scheduler configuration is the extender\'s', () => {
   assert.equal(readFileSync(`${CHART}/files/module-scheduler-config.yaml`, 'utf8'), readFileSync('extender/module-scheduler-config.yaml', 'utf8'));
+});
+
+test('the extender runs with the runtime options its latency was measured with', async () => {
+  const docs = await template();
+  const extender = docs.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-extender')!;
+  const env: Array<{ name: string; value: string }> = extender['spec']['template']['spec']['containers'][0].env ?? [];
+  assert.equal(env.find((e) => e.name === 'NODE_OPTIONS')?.value, EXTENDER_NODE_OPTIONS);
+  const cleared = await template(['--set', 'extender.nodeOptions=']);
+  const bare = cleared.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-extender')!;
+  assert.equal(bare['spec']['template']['spec']['containers'][0].env, undefined);
 });
