@@ -8,10 +8,12 @@
  * logs it and schedules on its own plugins' scores for that cycle, which is what it does with any
  * prioritize failure.
  *
- * POST /filter and /prioritize take a direct path (read the raw body, JSON.parse once,
- * JSON.stringify once, set content-length); express serves everything else (/healthz, /readyz,
- * /metrics, other methods, 404s). At 5,000 nodes express's body parser and response helpers cost
- * as much as the decisions (bench/extender.ts, docs/extender.md).
+ * POST /filter and /prioritize take a direct path: the raw body is read into a reused buffer,
+ * decoded with the node list recognised when the scheduler sends it again (node-list-cache.ts),
+ * and names-mode answers are written as bytes into reused buffers (wire.ts) with their
+ * content-length; express serves everything else (/healthz, /readyz, /metrics, other methods,
+ * 404s). At 5,000 nodes express's body parser and JSON.stringify had cost more than the decisions
+ * (bench/extender.ts, docs/extender.md).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
