@@ -14,7 +14,10 @@
  *   one copy and two bytes per host. Scores are 0..10, written as ` 0`..` 9` and `10` (JSON allows
  *   the space; Go's decoder, like every JSON reader, ignores it).
  *
- * Answers read back exactly as the objects they stand for (test/extender/wire.test.ts).
+ * A list seen for the first time (say, a feasible subset that changes with every bind) is
+ * encoded the plain way, objects through JSON.stringify: preparing bytes for reuse only pays
+ * from the second time. Answers read back exactly as the objects they stand for
+ * (test/extender/wire.test.ts).
  */
 import type { Allocate } from '../core/buffer-pool.ts';
 
@@ -27,19 +30,29 @@ export class ListWire {
   /** `"a","b",…,"z",`: name i is `names[starts[i] .. starts[i + 1] - 1)`, each followed by a comma. */
   readonly names: Buffer;
   readonly starts: Int32Array;
+  /** Each name as JSON text and its length in bytes, kept until the prioritize template is built. */
+  #quoted: string[] | undefined;
   #priorities: { readonly template: Buffer; readonly slots: Int32Array } | undefined;
 
   private constructor(list: readonly string[]) {
-    const quoted = list.map((n) => `${JSON.stringify(n)},`);
-    this.names = Buffer.from(quoted.join(''), 'utf8');
-    this.starts = new Int32Array(list.length + 1);
+    const n = list.length;
+    const quoted = new Array<string>(n);
+    for (let i = 0; i < n; i++) quoted[i] = JSON.stringify(list[i]);
+    const text = n > 0 ? `${quoted.join(',')},` : '';
+    this.names = Buffer.from(text, 'utf8');
+    // Node names are ASCII (DNS names), so string lengths are byte lengths; anything else is measured.
+    const ascii = this.names.length === text.length;
+    this.starts = new Int32Array(n + 1);
     let at = 0;
-    for (let i = 0; i < quoted.length; i++) {
+    for (let i = 0; i < n; i++) {
       this.starts[i] = at;
-      at += Buffer.byteLength(quoted[i]!, 'utf8');
+      at += (ascii ? quoted[i]!.length : Buffer.byteLength(quoted[i]!, 'utf8')) + 1;
     }
-    this.starts[list.length] = at;
+    this.starts[n] = at;
+    this.#quoted = quoted;
   }
+
+  static readonly #seenOnce = new WeakSet<readonly string[]>();
 
   /** The list's bytes, kept as long as the list itself (node lists recognised by node-list-cache.ts come back as the same array). */
   static of(list: readonly string[]): ListWire {
@@ -48,26 +61,41 @@ export class ListWire {
     return wire;
   }
 
+  /**
+   * The list's bytes once the same list comes a second time; undefined the first time. A list the
+   * scheduler sends once (a feasible subset that changes with every bind) is cheaper to encode
+   * directly than to prepare for reuse.
+   */
+  static ifRecurring(list: readonly string[]): ListWire | undefined {
+    const wire = ListWire.#byList.get(list);
+    if (wire || ListWire.#seenOnce.has(list)) return wire ?? ListWire.of(list);
+    ListWire.#seenOnce.add(list);
+    return undefined;
+  }
+
   /** Name i as JSON text (without its comma). */
   name(i: number): Buffer {
     return this.names.subarray(this.starts[i]!, this.starts[i + 1]! - 1);
   }
 
-  /** `[{"Host":"a","Score":__},…]` and where each two-byte score slot is. */
+  /** `[{"Host":"a","Score":__},…]` and where each two-byte score slot is; built as one string, encoded once. */
   get priorities(): { readonly template: Buffer; readonly slots: Int32Array } {
     if (this.#priorities) return this.#priorities;
-    const n = this.starts.length - 1;
-    const parts: Buffer[] = [latin1('[')];
+    const quoted = this.#quoted!;
+    const n = quoted.length;
+    const parts = new Array<string>(n);
+    for (let i = 0; i < n; i++) parts[i] = `{"Host":${quoted[i]!},"Score":__}`;
+    const template = Buffer.from(`[${parts.join(',')}]`, 'utf8');
     const slots = new Int32Array(n);
+    // `{"Host":` (8 bytes) + name + `,"Score":` (9) + slot (2) + `}` (1), a comma between entries.
     let at = 1;
     for (let i = 0; i < n; i++) {
-      const piece = Buffer.concat([latin1(i > 0 ? ',{"Host":' : '{"Host":'), this.name(i), latin1(',"Score":')]);
-      parts.push(piece, latin1('__}'));
-      slots[i] = at + piece.length;
-      at += piece.length + 3;
+      const nameBytes = this.starts[i + 1]! - this.starts[i]! - 1;
+      slots[i] = at + 8 + nameBytes + 9;
+      at += 8 + nameBytes + 9 + 3 + 1;
     }
-    parts.push(latin1(']'));
-    this.#priorities = { template: Buffer.concat(parts), slots };
+    this.#priorities = { template, slots };
+    this.#quoted = undefined;
     return this.#priorities;
   }
 }
@@ -85,8 +113,9 @@ function slotted(scores: ArrayLike<number>): boolean {
 
 /** `[{"Host":"a","Score": 3},…]`, hosts and scores aligned. */
 export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike<number>, alloc: Allocate = allocate): Buffer {
-  if (!slotted(scores)) return Buffer.from(JSON.stringify(hosts.map((Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
-  const { template, slots } = ListWire.of(hosts).priorities;
+  const wire = slotted(scores) ? ListWire.ifRecurring(hosts) : undefined;
+  if (!wire) return Buffer.from(JSON.stringify(Array.from(hosts, (Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
+  const { template, slots } = wire.priorities;
   const out = alloc(template.length);
   out.set(template, 0);
   for (let i = 0; i < slots.length; i++) {
@@ -136,7 +165,8 @@ function writeReasons(out: Buffer, at: number, v: FilterVerdicts, wire: ListWire
  */
 export function encodeFilterNames(v: FilterVerdicts, alloc: Allocate = allocate): Buffer {
   const n = v.names.length;
-  const wire = ListWire.of(v.names);
+  const wire = ListWire.ifRecurring(v.names);
+  if (!wire) return encodeFilterOnce(v);
   // Thousands of rejections usually share a handful of messages: encode each once per answer.
   const messages = new Map<string, Buffer>();
   let size = FILTER_HEAD.length + FAILED_KEY.length + UNRESOLVABLE_KEY.length + FILTER_TAIL.length + wire.names.length;
@@ -173,4 +203,18 @@ export function encodeFilterNames(v: FilterVerdicts, alloc: Allocate = allocate)
   out.set(FILTER_TAIL, o);
   o += FILTER_TAIL.length;
   return out.subarray(0, o);
+}
+
+/** A filter answer for a list seen for the first time: the answer's objects through JSON.stringify. */
+function encodeFilterOnce(v: FilterVerdicts): Buffer {
+  const feasible: string[] = [];
+  // No prototype: a name like `__proto__` from a malformed request stays an ordinary key.
+  const failed = Object.create(null) as Record<string, string>;
+  const unresolvable = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < v.names.length; i++) {
+    const r = v.rejections.at(i);
+    if (!r) feasible.push(v.names[i]!);
+    else (r.resolvable ? failed : unresolvable)[v.names[i]!] = r.message;
+  }
+  return Buffer.from(JSON.stringify({ Nodes: null, NodeNames: feasible, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' }), 'utf8');
 }

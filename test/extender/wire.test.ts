@@ -5,13 +5,15 @@ import { ListWire, encodeFilterNames, encodeHostPriorities } from '../../extende
 // Names a request may carry: plain, escaped, non-ASCII, and JavaScript-special keys.
 const NAMES = ['virtual-node-1', 'a"b\\c', 'ünïcode-节点', 'line\nbreak', '__proto__', 'constructor', ''];
 
-test('host priorities: read back as the HostPriority list, a two-byte slot per score', () => {
-  const scores = [0, 10, 7, 3, 5, 9, 1];
-  const answer = encodeHostPriorities(NAMES, scores).toString('utf8');
-  assert.deepEqual(JSON.parse(answer), NAMES.map((Host, i) => ({ Host, Score: scores[i] })));
-  assert.equal(encodeHostPriorities(['a', 'b'], [10, 3]).toString(), '[{"Host":"a","Score":10},{"Host":"b","Score": 3}]');
-  // The same list again (the cached template) with other scores.
-  assert.deepEqual(JSON.parse(encodeHostPriorities(NAMES, [1, 2, 3, 4, 5, 6, 10]).toString()).map((h: { Score: number }) => h.Score), [1, 2, 3, 4, 5, 6, 10]);
+test('host priorities: read back as the HostPriority list, the first time and from the list\'s template after', () => {
+  const names = [...NAMES];
+  for (const [round, scores] of [[0, 10, 7, 3, 5, 9, 1], [1, 2, 3, 4, 5, 6, 10], [10, 0, 0, 9, 9, 1, 2]].entries()) {
+    const answer = encodeHostPriorities(names, scores).toString('utf8');
+    assert.deepEqual(JSON.parse(answer), names.map((Host, i) => ({ Host, Score: scores[i] })), `round ${round}`);
+  }
+  const ab = ['a', 'b'];
+  assert.equal(encodeHostPriorities(ab, [10, 3]).toString(), '[{"Host":"a","Score":10},{"Host":"b","Score":3}]', 'first time: plain JSON');
+  assert.equal(encodeHostPriorities(ab, [10, 3]).toString(), '[{"Host":"a","Score":10},{"Host":"b","Score": 3}]', 'again: the template, a two-byte slot per score');
 });
 
 test('host priorities: an empty list, and scores outside 0..10 still encode as JSON numbers', () => {
@@ -50,9 +52,10 @@ function viaObjects(v: { names: readonly string[]; rejections: ReadonlyArray<{ m
 }
 
 test('filter names: byte for byte what JSON.stringify writes, feasible runs and reasons split by class', () => {
-  const verdicts = { names: NAMES, rejections: REJECTIONS };
+  const verdicts = { names: [...NAMES], rejections: REJECTIONS };
   const expected = viaObjects(verdicts);
-  assert.equal(encodeFilterNames(verdicts).toString('utf8'), expected);
+  assert.equal(encodeFilterNames(verdicts).toString('utf8'), expected, 'first time');
+  assert.equal(encodeFilterNames(verdicts).toString('utf8'), expected, 'again, from the list\'s bytes');
   const parsed = JSON.parse(expected) as { NodeNames: string[]; FailedNodes: Record<string, string>; FailedAndUnresolvableNodes: Record<string, string> };
   assert.deepEqual(parsed.NodeNames, ['virtual-node-1', 'ünïcode-节点', '']);
   assert.deepEqual(Object.keys(parsed.FailedNodes), ['a"b\\c', '__proto__', 'constructor']);
@@ -66,5 +69,7 @@ test('filter names: nothing sent, nothing fits, everything fits, runs at both en
   for (const pattern of ['.....', 'xxxxx', 'x...x', '..x..', 'x.x.x', '.x.x.', '....x', 'x....']) {
     cases.push({ names, rejections: [...pattern].map((c) => (c === 'x' ? no : undefined)) });
   }
-  for (const v of cases) assert.equal(encodeFilterNames(v).toString(), viaObjects(v), JSON.stringify(v.rejections));
+  for (const v of cases) {
+    for (const round of ['first time', 'again']) assert.equal(encodeFilterNames(v).toString(), viaObjects(v), `${round}: ${JSON.stringify(v.rejections)}`);
+  }
 });
