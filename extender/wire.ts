@@ -1,7 +1,7 @@
 /**
  * The extender's answers in nodeCacheCapable mode as JSON bytes, written straight into one Buffer.
  *
- * Such an answer is about thousands of node names: a filter answer lists the feasible ones (and a
+ * Such an answer is thousands of node names: a filter answer lists the feasible ones (and a
  * reason for each of the others), a prioritize answer is `[{"Host":…,"Score":…},…]`. Building
  * those as objects, then JSON.stringify, then a UTF-8 copy cost more than the decisions themselves
  * (bench/extender.ts). But the scheduler sends the same list call after call (node-list-cache.ts
@@ -27,10 +27,11 @@ const [COMMA, COLON, ZERO, SPACE] = [0x2c, 0x3a, 0x30, 0x20];
 /** The bytes of one node list that do not depend on the answer, built once per list (see the top). */
 export class ListWire {
   static readonly #byList = new WeakMap<readonly string[], ListWire>();
+  static readonly #seenOnce = new WeakSet<readonly string[]>();
   /** `"a","b",…,"z",`: name i is `names[starts[i] .. starts[i + 1] - 1)`, each followed by a comma. */
   readonly names: Buffer;
   readonly starts: Int32Array;
-  /** Each name as JSON text and its length in bytes, kept until the prioritize template is built. */
+  /** Each name as JSON text, kept until the prioritize template is built from them. */
   #quoted: string[] | undefined;
   #priorities: { readonly template: Buffer; readonly slots: Int32Array } | undefined;
 
@@ -51,8 +52,6 @@ export class ListWire {
     this.starts[n] = at;
     this.#quoted = quoted;
   }
-
-  static readonly #seenOnce = new WeakSet<readonly string[]>();
 
   /** The list's bytes, kept as long as the list itself (node lists recognised by node-list-cache.ts come back as the same array). */
   static of(list: readonly string[]): ListWire {
