@@ -16,8 +16,16 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * With `alloc` (a BufferPool's take) a body of declared length is copied straight into a reused
- * buffer instead of being joined from its chunks into a new one; the caller gives it back when done.
+ * Bodies up to this size with a declared length go into a reused buffer, sized before any byte
+ * arrives; larger ones grow as their chunks come, so a client declaring a huge body and sending
+ * nothing holds no memory for it.
+ */
+export const POOLED_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * With `alloc` (a BufferPool's take) a body of declared length up to POOLED_BODY_LIMIT is copied
+ * straight into a reused buffer instead of being joined from its chunks into a new one; the caller
+ * gives it back when done.
  */
 export function readBody(req: IncomingMessage, limit: number, alloc?: Allocate): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -25,7 +33,7 @@ export function readBody(req: IncomingMessage, limit: number, alloc?: Allocate):
     req.resume();
     return Promise.reject(new BodyTooLargeError(limit));
   }
-  if (alloc && Number.isSafeInteger(declared) && declared > 0) return readInto(req, alloc(declared), declared);
+  if (alloc && Number.isSafeInteger(declared) && declared > 0 && declared <= POOLED_BODY_LIMIT) return readInto(req, alloc(declared), declared);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

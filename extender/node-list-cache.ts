@@ -15,8 +15,10 @@
  * after `{` or `,` opens a key or a value, never continues a string; a head that parses with
  * `null` at that place therefore holds `"NodeNames"` as the last member of the outermost object,
  * and a list that parses on its own is exactly one JSON value, the one JSON.parse would give it.
- * Recognised lists are shared between requests: they are typed readonly and nothing writes them
- * (not frozen: V8's array builtins lose their fast paths on frozen arrays, measured).
+ * Recognised lists are shared between requests, and more caches key on them by identity (the
+ * list's JSON bytes in wire.ts, its resolved entries in snapshot.ts, its validation in
+ * extender-args.ts): they are typed readonly and nothing may write them (not frozen: V8's array
+ * builtins lose their fast paths on frozen arrays, measured).
  */
 const KEY = Buffer.from('"NodeNames":', 'latin1');
 const [OPEN_OBJECT, COMMA, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT] = [0x7b, 0x2c, 0x5b, 0x5d, 0x7d];
