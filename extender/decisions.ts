@@ -12,6 +12,7 @@ import { pickBest, scoreNodes } from './score-nodes.ts';
 import { toModuleRefs, type ExtenderView, type NodeView } from './snapshot.ts';
 import { toNodeFacts } from './node-facts.ts';
 import type { ModuleRef } from './node-load.ts';
+import { splitVerdicts } from './wire.ts';
 
 export interface Assumption {
   readonly podUid: string;
@@ -78,17 +79,8 @@ export function planFilter(args: ExtenderArgs, view: ExtenderView, config: Filte
 
 /** The filter answer as the wire's object: in the mode(s) the scheduler asked in, and only with names it sent. */
 export function toFilterResult(plan: FilterPlan): ExtenderFilterResult {
-  const { names, rejections } = plan;
-  const passedNames: string[] = [];
-  // No prototype: a name like `__proto__` from a malformed request stays an ordinary key.
-  const failed = Object.create(null) as Record<string, string>;
-  const unresolvable = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < names.length; i++) {
-    const r = rejections.at(i);
-    if (!r) passedNames.push(names[i]!);
-    else if (r.resolvable) failed[names[i]!] = r.message;
-    else unresolvable[names[i]!] = r.message;
-  }
+  const { rejections } = plan;
+  const { feasible: passedNames, failed, unresolvable } = splitVerdicts(plan);
   let items: V1Node[] | undefined;
   if (plan.nodes && !plan.answerNames) items = plan.nodes.filter((_n, i) => rejections.fits(i));
   else if (plan.nodes) {

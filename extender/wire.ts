@@ -204,8 +204,8 @@ export function encodeFilterNames(v: FilterVerdicts, alloc: Allocate = allocate)
   return out.subarray(0, o);
 }
 
-/** A filter answer for a list seen for the first time: the answer's objects through JSON.stringify. */
-function encodeFilterOnce(v: FilterVerdicts): Buffer {
+/** The names sent, split by verdict: the feasible ones in order, and the reasons of the others by class. */
+export function splitVerdicts(v: FilterVerdicts): { readonly feasible: string[]; readonly failed: Record<string, string>; readonly unresolvable: Record<string, string> } {
   const feasible: string[] = [];
   // No prototype: a name like `__proto__` from a malformed request stays an ordinary key.
   const failed = Object.create(null) as Record<string, string>;
@@ -215,5 +215,11 @@ function encodeFilterOnce(v: FilterVerdicts): Buffer {
     if (!r) feasible.push(v.names[i]!);
     else (r.resolvable ? failed : unresolvable)[v.names[i]!] = r.message;
   }
+  return { feasible, failed, unresolvable };
+}
+
+/** A filter answer for a list seen for the first time: the answer's objects through JSON.stringify. */
+function encodeFilterOnce(v: FilterVerdicts): Buffer {
+  const { feasible, failed, unresolvable } = splitVerdicts(v);
   return Buffer.from(JSON.stringify({ Nodes: null, NodeNames: feasible, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' }), 'utf8');
 }
