@@ -66,7 +66,7 @@ export class NodeListCache {
     return head;
   }
 
-  /** How many lists were recognised and how many had to be parsed (for tests and metrics). */
+  /** How many lists were recognised and how many had to be parsed. */
   get stats(): { readonly hits: number; readonly misses: number } {
     return { hits: this.#hits, misses: this.#misses };
   }
