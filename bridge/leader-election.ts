@@ -22,6 +22,12 @@ export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly identity: string;
   readonly leaseDurationMs: number;
+  /** client-go's RenewDeadline: a leader that has not renewed within this stops acting (< leaseDurationMs). */
+  readonly renewDeadlineMs?: number | undefined;
+  /** client-go's RetryPeriod: how often candidates try and leaders renew. */
+  readonly retryPeriodMs?: number | undefined;
+  /** When it returns false (e.g. the MQTT link is down) the replica does not take or keep the lease. */
+  readonly isHealthy?: (() => boolean) | undefined;
   readonly logger: Logger;
   readonly now: () => number;
   readonly onStartedLeading: () => void;

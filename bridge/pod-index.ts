@@ -11,6 +11,8 @@ export interface PodIndex {
   podsOnNode(nodeName: string): k8s.V1Pod[];
   all(): k8s.V1Pod[];
   isSynced(): boolean;
+  /** Every underlying cache listed since its last watch error (see WatchCache.isFresh). */
+  isFresh(): boolean;
   readonly synced: Promise<void>;
   stop(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export function startPodIndex(kc: k8s.KubeConfig, logger: Logger, onChange: (pod
     podsOnNode: (nodeName) => all().filter((p) => p.spec?.nodeName === nodeName),
     all,
     isSynced: () => caches.every((c) => c.isSynced()),
+    isFresh: () => caches.every((c) => c.isFresh()),
     synced: Promise.all(caches.map((c) => c.synced)).then(() => undefined),
     stop: async () => {
       await Promise.all(caches.map((c) => c.stop()));

@@ -10,6 +10,11 @@ export interface WatchCache<T extends k8s.KubernetesObject> {
   list(namespace?: string): ReadonlyArray<T>;
   get(name: string, namespace?: string): T | undefined;
   isSynced(): boolean;
+  /**
+   * True when the cache has been listed successfully since its last watch error: only then may a
+   * destructive decision (uninstalling an unclaimed module, deleting a node) be taken on it.
+   */
+  isFresh(): boolean;
   /** Resolves after the first successful list. */
   readonly synced: Promise<void>;
   stop(): Promise<void>;
@@ -73,6 +78,7 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
     list: (ns) => informer.list(ns),
     get: (name, ns) => informer.get(name, ns),
     isSynced: () => synced,
+    isFresh: () => synced && !failed,
     synced: syncedPromise,
     stop: async () => {
       stopped = true;
