@@ -12,11 +12,14 @@
  * - Workloads carry the module label on their pod template, not on themselves, which an
  *   objectSelector cannot see: a CEL matchCondition on the template's labels does (Kubernetes ≥ 1.30).
  *
- * Failure policies: pod mutation and module DaemonSet mutation Fail — a module pod without its
- * toleration and scheduler could never run, so it is better refused with a clear error — and only
- * module objects are ever sent, so everything else still creates while the webhook is down. All
- * validation Ignores: controllers keep scaling and rolling out when the webhook is down, and a
- * module pod is still refused by the failing mutation (and its modules by the bridge).
+ * Failure policies (both configurable, `failurePolicy`; the chart's `webhook.failurePolicy`): by
+ * default mutation and validation both Fail — fail closed — because only module objects are ever
+ * sent (objectSelector / matchConditions above), so nothing else is blocked while the webhook is down.
+ * Mutation Fail: a module pod without its toleration and scheduler could never run, so it is better
+ * refused with a clear error. Validation Fail: an invalid module (a jar URL outside the policy) is
+ * never admitted unchecked. The price of validation Fail: while the webhook is down, creating or
+ * updating module workloads (and module pod updates) is refused; Ignore keeps them editable then, at
+ * the cost of admitting unvalidated modules (docs/security-kubernetes.md).
  */
 import type {
   AdmissionregistrationV1WebhookClientConfig,
@@ -42,7 +45,16 @@ export interface RegistrationOptions {
   /** Namespaces never sent to the webhook; kube-system and the controller's own belong here. */
   readonly excludedNamespaces: readonly string[];
   readonly timeoutSeconds: number;
+  /** Defaults: DEFAULT_FAILURE_POLICY. */
+  readonly failurePolicy?: Partial<FailurePolicies>;
 }
+
+export type FailurePolicy = 'Fail' | 'Ignore';
+export interface FailurePolicies {
+  readonly mutating: FailurePolicy;
+  readonly validating: FailurePolicy;
+}
+export const DEFAULT_FAILURE_POLICY: FailurePolicies = Object.freeze({ mutating: 'Fail', validating: 'Fail' });
 
 export interface WebhookConfigurations {
   readonly mutating: V1MutatingWebhookConfiguration;
@@ -91,30 +103,31 @@ export function toWebhookConfigurations(opts: RegistrationOptions): WebhookConfi
   const namespaceSelector = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(opts.excludedNamespaces)] }] };
   const common = { admissionReviewVersions: ['v1'], sideEffects: 'None', timeoutSeconds: opts.timeoutSeconds, namespaceSelector, matchPolicy: 'Equivalent' };
   const [primary, alias] = toModulePodSelectors();
+  const { mutating: mutatePolicy, validating: validatePolicy } = { ...DEFAULT_FAILURE_POLICY, ...opts.failurePolicy };
   const mutate = toClientConfig(opts, '/mutate');
   const validate = toClientConfig(opts, '/validate');
   const mutating: V1MutatingWebhook[] = [
-    { name: `pods.mutate.${SUFFIX}`, clientConfig: mutate, rules: [rule('', ['pods'], ['CREATE'])], objectSelector: primary, failurePolicy: 'Fail', reinvocationPolicy: 'IfNeeded', ...common },
-    { name: `pods-alias.mutate.${SUFFIX}`, clientConfig: mutate, rules: [rule('', ['pods'], ['CREATE'])], objectSelector: alias, failurePolicy: 'Fail', reinvocationPolicy: 'IfNeeded', ...common },
+    { name: `pods.mutate.${SUFFIX}`, clientConfig: mutate, rules: [rule('', ['pods'], ['CREATE'])], objectSelector: primary, failurePolicy: mutatePolicy, reinvocationPolicy: 'IfNeeded', ...common },
+    { name: `pods-alias.mutate.${SUFFIX}`, clientConfig: mutate, rules: [rule('', ['pods'], ['CREATE'])], objectSelector: alias, failurePolicy: mutatePolicy, reinvocationPolicy: 'IfNeeded', ...common },
     {
       name: `daemonsets.mutate.${SUFFIX}`,
       clientConfig: mutate,
       rules: [rule('apps', ['daemonsets'], ['CREATE', 'UPDATE'])],
       matchConditions: [toTemplateMatchCondition(['spec', 'template'])],
-      failurePolicy: 'Fail',
+      failurePolicy: mutatePolicy,
       reinvocationPolicy: 'Never',
       ...common,
     },
   ];
   const validating: V1ValidatingWebhook[] = [
-    { name: `pods.validate.${SUFFIX}`, clientConfig: validate, rules: [rule('', ['pods'], ['CREATE', 'UPDATE'])], objectSelector: primary, failurePolicy: 'Ignore', ...common },
-    { name: `pods-alias.validate.${SUFFIX}`, clientConfig: validate, rules: [rule('', ['pods'], ['CREATE', 'UPDATE'])], objectSelector: alias, failurePolicy: 'Ignore', ...common },
+    { name: `pods.validate.${SUFFIX}`, clientConfig: validate, rules: [rule('', ['pods'], ['CREATE', 'UPDATE'])], objectSelector: primary, failurePolicy: validatePolicy, ...common },
+    { name: `pods-alias.validate.${SUFFIX}`, clientConfig: validate, rules: [rule('', ['pods'], ['CREATE', 'UPDATE'])], objectSelector: alias, failurePolicy: validatePolicy, ...common },
     {
       name: `workloads.validate.${SUFFIX}`,
       clientConfig: validate,
       rules: [rule('apps', ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], ['CREATE', 'UPDATE']), rule('batch', ['jobs'], ['CREATE', 'UPDATE'])],
       matchConditions: [toTemplateMatchCondition(['spec', 'template'])],
-      failurePolicy: 'Ignore',
+      failurePolicy: validatePolicy,
       ...common,
     },
     {
@@ -122,7 +135,7 @@ export function toWebhookConfigurations(opts: RegistrationOptions): WebhookConfi
       clientConfig: validate,
       rules: [rule('batch', ['cronjobs'], ['CREATE', 'UPDATE'])],
       matchConditions: [toTemplateMatchCondition(['spec', 'jobTemplate', 'spec', 'template'])],
-      failurePolicy: 'Ignore',
+      failurePolicy: validatePolicy,
       ...common,
     },
   ];

@@ -60,10 +60,18 @@ test('service mode: every webhook is scoped, v1, side-effect free, with caBundle
   assert.ok(validating.webhooks!.every((w) => w.clientConfig.service!.path === '/validate'));
 });
 
-test('failure policies: mutation Fails (module objects only), validation Ignores', () => {
+test('failure policies: mutation and validation fail closed by default (module objects only)', () => {
   const { mutating, validating } = toWebhookConfigurations(BASE);
   assert.deepEqual(mutating.webhooks!.map((w) => [w.name.split('.')[0], w.failurePolicy]), [['pods', 'Fail'], ['pods-alias', 'Fail'], ['daemonsets', 'Fail']]);
-  assert.ok(validating.webhooks!.every((w) => w.failurePolicy === 'Ignore'));
+  assert.ok(validating.webhooks!.every((w) => w.failurePolicy === 'Fail'));
+});
+
+test('failure policies: each side can be opened on its own', () => {
+  const open = toWebhookConfigurations({ ...BASE, failurePolicy: { validating: 'Ignore' } });
+  assert.ok(open.mutating.webhooks!.every((w) => w.failurePolicy === 'Fail'));
+  assert.ok(open.validating.webhooks!.every((w) => w.failurePolicy === 'Ignore'));
+  const both = toWebhookConfigurations({ ...BASE, failurePolicy: { mutating: 'Ignore', validating: 'Ignore' } });
+  assert.ok([...both.mutating.webhooks!, ...both.validating.webhooks!].every((w) => w.failurePolicy === 'Ignore'));
 });
 
 test('rules: pods CREATE mutated, DaemonSets CREATE/UPDATE mutated, pods and all workload kinds validated', () => {
