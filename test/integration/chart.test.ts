@@ -1,30 +1,328 @@
-// `helm install` of the chart into the real local control plane: the API server accepts every object
-// (RBAC, webhook configurations, PDBs...). Nothing runs (no kubelet), so the release is removed at once
-// after the check: its webhook configurations would otherwise catch other tests' module pods.
+// `helm install` of the chart into the real local control plane, in a namespace that enforces Pod
+// Security "restricted": the API server accepts every object, kube-controller-manager creates every
+// Deployment's pods (admitted by PodSecurity), the RBAC table holds (`kubectl auth can-i`), the
+// ValidatingAdmissionPolicy confines the bridge's identity, and the webhook fails closed for module
+// objects only. Nothing runs (no kubelet), so the release is removed at the end: its webhook
+// configurations would otherwise catch other tests' module pods.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { getTestCluster } from '../support/cluster.ts';
+import https from 'node:https';
+import { eventually, getTestCluster } from '../support/cluster.ts';
 import { runHelm } from '../support/helm.ts';
+import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
+import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
+const CHART = 'charts/module-controller';
 const cluster = await getTestCluster();
 const release = `mc${Math.random().toString(36).slice(2, 6)}`;
 const ns = await cluster.createNamespace('chart');
+const plainNode = `plain-${release}`;
+const vnode = toNodeName(`192.0.2.${Math.floor(Math.random() * 200) + 10}-${release}`);
+let installed = false;
 after(async () => {
-  await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait=false']);
+  if (installed) await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait=false']);
+  await cluster.kubectl(['delete', 'node', plainNode, vnode, '--ignore-not-found', '--wait=false']);
+  await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 
-test('helm install creates every object of the chart in a real API server, and uninstall removes them', async () => {
-  const r = await runHelm(['install', release, 'charts/module-controller', '-n', ns, '--kubeconfig', cluster.kubeconfig]);
+const sa = (component: string) => `system:serviceaccount:${ns}:${release}-${component}`;
+
+/**
+ * One API request as the bridge's ServiceAccount (impersonated by the admin), exactly as the bridge
+ * makes it: kubectl label/patch/delete would first GET, which the bridge never does (and may not).
+ */
+async function bridgeRequest(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
+  const opts: https.RequestOptions = {};
+  await cluster.kc.applyToHTTPSOptions(opts);
+  const url = new URL(path, cluster.kc.getCurrentCluster()!.server);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      ...opts,
+      method,
+      headers: {
+        ...opts.headers,
+        'Impersonate-User': sa('bridge'),
+        'Impersonate-Group': ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+        'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+        Accept: 'application/json',
+      },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => {
+        let message = text;
+        try { message = (JSON.parse(text) as { message?: string }).message ?? text; } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, message });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+const ok = (r: { status: number }) => r.status >= 200 && r.status < 300;
+
+/** A pod that satisfies Pod Security "restricted". */
+function restrictedPod(name: string, labels: Record<string, string>): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [{ name: 'c', image: 'https://example.invalid/biz.jar', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    },
+  });
+}
+
+test('helm install into a Pod Security "restricted" namespace: every object is accepted and every Deployment\'s pods are admitted', async () => {
+  const label = await cluster.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
+  assert.equal(label.code, 0, label.stderr);
+  const r = await runHelm(['install', release, CHART, '-n', ns, '--kubeconfig', cluster.kubeconfig]);
   assert.equal(r.code, 0, r.stderr);
+  installed = true;
+  assert.doesNotMatch(r.stderr, /PodSecurity/, 'no Pod Security warning for any Deployment');
   const mwc = await cluster.kubectl(['get', 'mutatingwebhookconfiguration', `${release}-webhook`, '-o', 'jsonpath={.webhooks[*].name}']);
   assert.equal(mwc.code, 0, mwc.stderr);
   assert.match(mwc.stdout, /pods\.mutate\.module-controller\.koupleless\.io/);
-  const deps = await cluster.kubectl(['get', 'deployments', '-n', ns, '-o', 'name']);
-  assert.deepEqual(deps.stdout.trim().split('\n').sort(), [`deployment.apps/${release}-bridge`, `deployment.apps/${release}-broker`, `deployment.apps/${release}-extender`, `deployment.apps/${release}-scheduler`, `deployment.apps/${release}-webhook`]);
+  const deps = await cluster.apps.listNamespacedDeployment({ namespace: ns });
+  const names = deps.items.map((d) => d.metadata!.name!).sort();
+  assert.deepEqual(names, ['bridge', 'broker', 'extender', 'scheduler', 'webhook'].map((c) => `${release}-${c}`));
   const cm = await cluster.kubectl(['get', 'configmap', `${release}-scheduler`, '-n', ns, '-o', 'jsonpath={.data.config\\.yaml}']);
   assert.match(cm.stdout, new RegExp(`urlPrefix: "http://${release}-extender\\.${ns}\\.svc:8080"`));
+  // kube-controller-manager creates the pods; PodSecurity would refuse them (FailedCreate) if not restricted.
+  for (const d of deps.items) {
+    const want = d.spec!.replicas!;
+    const selector = Object.entries(d.spec!.selector.matchLabels!).map(([k, v]) => `${k}=${v}`).join(',');
+    await eventually(`${want} pods of ${d.metadata!.name}`, async () => {
+      const pods = await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: selector });
+      return pods.items.length === want ? true : undefined;
+    }, 60_000);
+  }
+  const events = await cluster.core.listNamespacedEvent({ namespace: ns });
+  const refused = events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message);
+  assert.deepEqual(refused, []);
+});
+
+test('the helm test pod is admitted under Pod Security "restricted" too', async () => {
+  const rendered = await runHelm(['template', release, CHART, '-n', ns, '--show-only', 'templates/tests/healthz.yaml']);
+  assert.equal(rendered.code, 0, rendered.stderr);
+  const dry = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered.stdout);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.doesNotMatch(dry.stderr, /PodSecurity|violate/);
+  // The namespace really enforces: the same pod without the chart's security contexts is refused.
+  const loose = await runHelm(['template', release, CHART, '-n', ns, '--show-only', 'templates/tests/healthz.yaml', '--set-json', 'podSecurityContext={}', '--set-json', 'securityContext={}']);
+  assert.equal(loose.code, 0, loose.stderr);
+  const refused = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], loose.stdout);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /violates PodSecurity "restricted/);
+});
+
+// [service account, verb, resource, namespace (or '' for cluster scope / all namespaces), allowed]
+type Row = readonly [string, string, string, string, boolean];
+const rbacTable = (): Row[] => [
+  // bridge: virtual nodes, module pods, node heartbeats, its leader Lease, module Services.
+  ['bridge', 'list', 'nodes', '', true],
+  ['bridge', 'watch', 'nodes', '', true],
+  ['bridge', 'create', 'nodes', '', true],
+  ['bridge', 'patch', 'nodes', '', true],
+  ['bridge', 'delete', 'nodes', '', true],
+  ['bridge', 'patch', 'nodes/status', '', true],
+  ['bridge', 'update', 'nodes', '', false],
+  ['bridge', 'get', 'nodes', '', false],
+  ['bridge', 'list', 'pods', '', true],
+  ['bridge', 'delete', 'pods', 'default', true],
+  ['bridge', 'patch', 'pods/status', 'default', true],
+  ['bridge', 'create', 'pods', 'default', false],
+  ['bridge', 'patch', 'pods', 'default', false],
+  ['bridge', 'create', 'pods/exec', 'default', false],
+  ['bridge', 'create', 'events', 'default', true],
+  ['bridge', 'create', 'leases', NODE_LEASE_NAMESPACE, true],
+  ['bridge', 'patch', 'leases', NODE_LEASE_NAMESPACE, true],
+  ['bridge', 'delete', 'leases', NODE_LEASE_NAMESPACE, true],
+  ['bridge', 'create', 'leases', 'kube-system', false],
+  ['bridge', 'patch', 'leases', 'kube-system', false],
+  ['bridge', 'update', 'leases', 'default', false],
+  ['bridge', 'create', 'leases', ns, true],
+  ['bridge', 'get', `leases/${release}-bridge`, ns, true],
+  ['bridge', 'update', `leases/${release}-bridge`, ns, true],
+  ['bridge', 'update', 'leases/someone-else', ns, false],
+  ['bridge', 'delete', `leases/${release}-bridge`, ns, false],
+  ['bridge', 'create', 'services', 'default', true],
+  ['bridge', 'update', 'services', 'default', true],
+  ['bridge', 'delete', 'services', 'default', true],
+  ['bridge', 'list', 'deployments.apps', '', true],
+  ['bridge', 'create', 'deployments.apps', 'default', false],
+  ['bridge', 'get', 'secrets', ns, false],
+  ['bridge', 'list', 'secrets', '', false],
+  ['bridge', 'list', 'configmaps', '', false],
+  // webhook: its own two configurations and its CA Secret.
+  ['webhook', 'get', `mutatingwebhookconfigurations/${release}-webhook`, '', true],
+  ['webhook', 'update', `validatingwebhookconfigurations/${release}-webhook`, '', true],
+  ['webhook', 'get', 'mutatingwebhookconfigurations/someone-else', '', false],
+  ['webhook', 'list', 'mutatingwebhookconfigurations', '', false],
+  ['webhook', 'delete', `mutatingwebhookconfigurations/${release}-webhook`, '', false],
+  ['webhook', 'create', 'secrets', ns, true],
+  ['webhook', 'get', `secrets/${release}-webhook-ca`, ns, true],
+  ['webhook', 'update', `secrets/${release}-webhook-ca`, ns, true],
+  ['webhook', 'get', 'secrets/someone-else', ns, false],
+  ['webhook', 'list', 'secrets', ns, false],
+  ['webhook', 'create', 'secrets', 'default', false],
+  ['webhook', 'list', 'pods', '', false],
+  // extender: reads nodes and pods, nothing else.
+  ['extender', 'list', 'nodes', '', true],
+  ['extender', 'watch', 'pods', '', true],
+  ['extender', 'get', 'secrets', ns, false],
+  ['extender', 'patch', 'nodes', '', false],
+  ['extender', 'create', 'pods/binding', 'default', false],
+  // module-scheduler: a kube-scheduler, with its leader Lease in the release namespace.
+  ['scheduler', 'create', 'pods/binding', 'default', true],
+  ['scheduler', 'get', 'leases/module-scheduler', ns, true],
+  ['scheduler', 'update', 'leases/module-scheduler', ns, true],
+  ['scheduler', 'delete', 'nodes', '', false],
+  ['scheduler', 'get', 'secrets', ns, false],
+  // broker: no API rights at all.
+  ['broker', 'list', 'pods', '', false],
+  ['broker', 'get', 'secrets', ns, false],
+];
+
+test('RBAC: each component may do exactly what its code does (kubectl auth can-i)', async () => {
+  const wrong: string[] = [];
+  for (const [who, verb, resource, namespace, allowed] of rbacTable()) {
+    const [res, sub] = resource.split('/');
+    const target = sub && !['status', 'exec', 'binding'].includes(sub) ? `${res}/${sub}` : res!;
+    const args = ['auth', 'can-i', verb, target, '--as', sa(who), ...(sub && ['status', 'exec', 'binding'].includes(sub) ? ['--subresource', sub] : []), ...(namespace ? ['-n', namespace] : ['--all-namespaces'])];
+    const r = await cluster.kubectl(args);
+    const got = r.stdout.trim() === 'yes';
+    if (got !== allowed) wrong.push(`${who} ${verb} ${resource} ${namespace || '(cluster)'}: expected ${allowed ? 'yes' : 'no'}, got ${r.stdout.trim() || r.stderr.trim()}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the bridge\'s identity cannot label, taint or delete an ordinary Node, nor touch its Lease', async () => {
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: plainNode, labels: { 'kubernetes.io/hostname': plainNode } }, spec: { unschedulable: true, taints: [{ key: 'test.module-controller/no-schedule', effect: 'NoSchedule' }] } };
+  const made = await cluster.kubectl(['create', '-f', '-'], JSON.stringify(node));
+  assert.equal(made.code, 0, made.stderr);
+  // The policy takes effect once the API server has loaded it.
+  const nodePath = `/api/v1/nodes/${plainNode}`;
+  await eventually('the bridge policy is in force', async () => {
+    const r = await bridgeRequest('PATCH', `${nodePath}?dryRun=All`, { metadata: { labels: { probe: '1' } } });
+    return r.status === 403 || r.status === 422 ? true : undefined;
+  }, 30_000, 500);
+  const attempts: Array<[string, 'PATCH' | 'DELETE', string, unknown]> = [
+    ['label', 'PATCH', nodePath, { metadata: { labels: { owned: 'yes' } } }],
+    ['label as a virtual node', 'PATCH', nodePath, { metadata: { labels: { [VNODE_COMPONENT_LABEL]: VNODE_COMPONENT_VALUE } } }],
+    ['taint', 'PATCH', nodePath, { spec: { taints: [{ key: 'evil', value: 'yes', effect: 'NoExecute' }] } }],
+    ['status', 'PATCH', `${nodePath}/status`, { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Forged', message: 'x' }] } }],
+    ['delete', 'DELETE', nodePath, undefined],
+  ];
+  for (const [what, method, path, body] of attempts) {
+    const r = await bridgeRequest(method, path, body);
+    assert.ok(!ok(r), `${what} must be refused`);
+    assert.match(r.message, /only create, change or delete virtual nodes/, what);
+  }
+  const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: plainNode, namespace: NODE_LEASE_NAMESPACE }, spec: { holderIdentity: plainNode, leaseDurationSeconds: 40 } };
+  const forged = await bridgeRequest('POST', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, lease);
+  assert.ok(!ok(forged));
+  assert.match(forged.message, /Leases of virtual nodes/);
+  const still = await cluster.core.readNode({ name: plainNode });
+  assert.equal(still.metadata?.labels?.['owned'], undefined);
+  assert.equal(still.metadata?.labels?.[VNODE_COMPONENT_LABEL], undefined);
+});
+
+test('the bridge\'s identity still does its job on virtual nodes: create, label, taint, status, Lease, delete', async () => {
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: vnode, labels: { [VNODE_COMPONENT_LABEL]: VNODE_COMPONENT_VALUE } }, spec: { taints: [{ key: 'schedule.koupleless.io/virtual-node', value: 'True', effect: 'NoExecute' }] } };
+  const path = `/api/v1/nodes/${vnode}`;
+  const steps: Array<[string, 'POST' | 'PATCH' | 'DELETE', string, unknown]> = [
+    ['create', 'POST', '/api/v1/nodes', node],
+    ['label', 'PATCH', path, { metadata: { labels: { 'base.koupleless.io/name': 'base1' } } }],
+    ['taint', 'PATCH', path, { spec: { taints: [{ key: 'schedule.koupleless.io/virtual-node', value: 'True', effect: 'NoExecute' }, { key: 'extra', value: 'yes', effect: 'NoSchedule' }] } }],
+    ['status', 'PATCH', `${path}/status`, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'BaseReady', message: 'alive', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] } }],
+    ['node lease', 'POST', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases`, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: vnode, namespace: NODE_LEASE_NAMESPACE }, spec: { holderIdentity: vnode, leaseDurationSeconds: 40 } }],
+    ['renew node lease', 'PATCH', `/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${vnode}`, { spec: { renewTime: new Date().toISOString().replace('Z', '000Z') } }],
+  ];
+  for (const [what, method, p, body] of steps) {
+    const r = await bridgeRequest(method, p, body);
+    assert.ok(ok(r), `${what}: ${r.status} ${r.message}`);
+  }
+  const unlabel = await bridgeRequest('PATCH', path, { metadata: { labels: { [VNODE_COMPONENT_LABEL]: null } } });
+  assert.ok(!ok(unlabel), 'a virtual node cannot be turned into an ordinary one');
+  assert.match(unlabel.message, /only create, change or delete virtual nodes/);
+  for (const p of [`/apis/coordination.k8s.io/v1/namespaces/${NODE_LEASE_NAMESPACE}/leases/${vnode}`, path]) {
+    const r = await bridgeRequest('DELETE', p);
+    assert.ok(ok(r), `delete ${p}: ${r.status} ${r.message}`);
+  }
+});
+
+test('the bridge\'s identity may patch a module pod\'s status and delete it, but not delete any other pod', async () => {
+  // The release namespace is excluded from the webhook, so these pods are created without it.
+  for (const [name, labels] of [['module-pod', { [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE }], ['plain-pod', { app: 'plain' }]] as const) {
+    const r = await cluster.kubectl(['create', '-f', '-'], restrictedPod(name, labels));
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const pods = `/api/v1/namespaces/${ns}/pods`;
+  const status = await bridgeRequest('PATCH', `${pods}/module-pod/status`, { status: { message: 'installing' } });
+  assert.ok(ok(status), `${status.status} ${status.message}`);
+  const plainStatus = await bridgeRequest('PATCH', `${pods}/plain-pod/status`, { status: { message: 'forged' } });
+  assert.ok(!ok(plainStatus));
+  assert.match(plainStatus.message, /only change or delete module pods/);
+  const relabel = await bridgeRequest('PATCH', `${pods}/plain-pod`, { metadata: { labels: { [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE } } });
+  assert.equal(relabel.status, 403, 'RBAC gives the bridge no pod patch');
+  const plainDelete = await bridgeRequest('DELETE', `${pods}/plain-pod`);
+  assert.ok(!ok(plainDelete));
+  assert.match(plainDelete.message, /only change or delete module pods/);
+  const moduleDelete = await bridgeRequest('DELETE', `${pods}/module-pod`);
+  assert.ok(ok(moduleDelete), `${moduleDelete.status} ${moduleDelete.message}`);
+});
+
+test('the bridge\'s identity may only write the Services it manages', async () => {
+  const svc = (name: string, labels: Record<string, string>) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, labels }, spec: { ports: [{ port: 8080 }], selector: { app: 'x' } } });
+  const services = `/api/v1/namespaces/${ns}/services`;
+  const foreign = await bridgeRequest('POST', services, JSON.parse(svc('foreign', { app: 'x' })));
+  assert.ok(!ok(foreign));
+  assert.match(foreign.message, /module Services it manages/);
+  const own = await bridgeRequest('POST', services, JSON.parse(svc('biz1-service', { [SERVICE_MANAGED_BY_LABEL]: SERVICE_MANAGED_BY_VALUE })));
+  assert.ok(ok(own), `${own.status} ${own.message}`);
+  const made = await cluster.kubectl(['create', '-f', '-'], svc('users-service', { app: 'x' }));
+  assert.equal(made.code, 0, made.stderr);
+  const takeOver = await bridgeRequest('DELETE', `${services}/users-service`);
+  assert.ok(!ok(takeOver), 'a Service the bridge does not manage is not its to delete');
+  assert.match(takeOver.message, /module Services it manages/);
+});
+
+test('with the webhook down, module objects are refused (fail closed) and nothing else is blocked', async () => {
+  const other = await cluster.createNamespace('chart-fc');
+  try {
+    const deployment = (name: string, labels: Record<string, string>) => JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: other },
+      spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name, ...labels } }, spec: { containers: [{ name: 'biz1', image: 'https://example.invalid/biz1.jar' }] } } },
+    });
+    const pod = (name: string, labels: Record<string, string>) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: other, labels }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    const plainDep = await cluster.kubectl(['create', '-f', '-'], deployment('plain', {}));
+    assert.equal(plainDep.code, 0, plainDep.stderr);
+    const plainPod = await cluster.kubectl(['create', '-f', '-'], pod('plain', { app: 'plain' }));
+    assert.equal(plainPod.code, 0, plainPod.stderr);
+    const moduleDep = await cluster.kubectl(['create', '-f', '-'], deployment('biz1', { [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE }));
+    assert.notEqual(moduleDep.code, 0, 'a module Deployment is not admitted unvalidated');
+    assert.match(moduleDep.stderr, /workloads\.validate\.module-controller\.koupleless\.io/);
+    const modulePod = await cluster.kubectl(['create', '-f', '-'], pod('biz1', { [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE }));
+    assert.notEqual(modulePod.code, 0);
+    assert.match(modulePod.stderr, /pods\.mutate\.module-controller\.koupleless\.io/);
+  } finally {
+    await cluster.kubectl(['delete', 'namespace', other, '--wait=false']);
+  }
+});
+
+test('helm uninstall removes the cluster-scoped objects', async () => {
   const un = await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig]);
   assert.equal(un.code, 0, un.stderr);
-  const gone = await cluster.kubectl(['get', 'mutatingwebhookconfiguration', `${release}-webhook`]);
-  assert.notEqual(gone.code, 0);
+  installed = false;
+  for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+    const gone = await cluster.kubectl(['get', kind, `${release}-webhook`]);
+    assert.notEqual(gone.code, 0, `${kind} left behind`);
+  }
+  const vap = await cluster.kubectl(['get', 'validatingadmissionpolicy', `${release}-bridge-confinement.module-controller.koupleless.io`]);
+  assert.notEqual(vap.code, 0, 'the bridge policy is left behind');
+  const role = await cluster.kubectl(['get', 'role', `${release}-bridge-node-leases`, '-n', NODE_LEASE_NAMESPACE]);
+  assert.notEqual(role.code, 0, 'the kube-node-lease Role is left behind');
 });
