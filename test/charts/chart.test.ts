@@ -13,6 +13,8 @@ import { extenderCommand } from '../../extender/command.ts';
 import { bridgeCommand } from '../../bridge/command.ts';
 import { brokerCommand } from '../../broker/command.ts';
 import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
+import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
+import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
 const CHART = 'charts/module-controller';
 const COMMANDS: Record<string, AnyCommand> = { webhook: webhookCommand, extender: extenderCommand, bridge: bridgeCommand, broker: brokerCommand };
@@ -81,4 +83,278 @@ test('the extender runs with the runtime options its latency was measured with',
   const cleared = await template(['--set', 'extender.nodeOptions=']);
   const bare = cleared.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-extender')!;
   assert.equal(bare['spec']['template']['spec']['containers'][0].env, undefined);
+});
+
+// ---- issue #10 / #12: the chart's conventions ----
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const byKind = (docs: Doc[], kind: string) => docs.filter((d) => d['kind'] === kind);
+const named = (docs: Doc[], kind: string, name: string) => docs.find((d) => d['kind'] === kind && d['metadata']['name'] === name);
+/** Every pod spec the chart renders: the Deployments' templates and the helm test pod. */
+function podSpecs(docs: Doc[]): Array<[string, Doc]> {
+  return [
+    ...byKind(docs, 'Deployment').map((d): [string, Doc] => [d['metadata']['name'], d['spec']['template']['spec']]),
+    ...byKind(docs, 'Pod').map((d): [string, Doc] => [d['metadata']['name'], d['spec']]),
+  ];
+}
+const COMPONENT_VALUES: Record<string, string> = { webhook: 'mc-webhook', extender: 'mc-extender', moduleScheduler: 'mc-scheduler', bridge: 'mc-bridge', broker: 'mc-broker' };
+
+test('the project-built helm renders the chart without --kube-version (its default Kubernetes version is set at build time)', async () => {
+  const r = await runHelm(['template', 'mc', CHART]);
+  assert.equal(r.code, 0, r.stderr);
+  // The chart says kubeVersion >=1.30: helm's fallback (v1.20) would fail this.
+  const lint = await runHelm(['lint', CHART]);
+  assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+});
+
+test('the values schema rejects unknown keys at every level, naming the key', async () => {
+  for (const [set, key] of [['webhook.replica=3', 'replica'], ['replicas=3', 'replicas'], ['bridge.resources.limit.cpu=1', 'limit'], ['webhook.failurePolicy.mutate=Fail', 'mutate'], ['networkPolicy.enable=true', 'enable'], ['webhook.certManager.issuer=x', 'issuer']] as const) {
+    const r = await runHelm(['template', 'mc', CHART, '--set', set]);
+    assert.notEqual(r.code, 0, `--set ${set} must fail`);
+    assert.match(r.stderr, new RegExp(`additional properties '${key}' not allowed`), set);
+  }
+  const bad = await runHelm(['template', 'mc', CHART, '--set', 'webhook.failurePolicy.validating=Maybe']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /validating/);
+});
+
+test('every pod is Pod Security "restricted": RuntimeDefault seccomp, non-root, read-only root, no privilege escalation, no capabilities', async () => {
+  const docs = await template(['--set', 'webhook.certManager.enabled=true']);
+  const specs = podSpecs(docs);
+  assert.equal(specs.length, 6, 'five Deployments and the helm test pod');
+  for (const [name, spec] of specs) {
+    assert.equal(spec['securityContext']['seccompProfile']['type'], 'RuntimeDefault', name);
+    assert.equal(spec['securityContext']['runAsNonRoot'], true, name);
+    for (const c of spec['containers']) {
+      const sc = c.securityContext;
+      assert.deepEqual([sc.allowPrivilegeEscalation, sc.readOnlyRootFilesystem, sc.runAsNonRoot, sc.capabilities.drop, sc.seccompProfile.type], [false, true, true, ['ALL'], 'RuntimeDefault'], `${name}/${c.name}`);
+    }
+  }
+  // The security contexts are values.
+  const custom = await template(['--set', 'podSecurityContext.runAsUser=1234', '--set', 'securityContext.readOnlyRootFilesystem=false']);
+  for (const [name, spec] of podSpecs(custom)) {
+    assert.equal(spec['securityContext']['runAsUser'], 1234, name);
+    assert.equal(spec['containers'][0].securityContext.readOnlyRootFilesystem, false, name);
+  }
+});
+
+test('imagePullSecrets reach every pod, kube-scheduler and the broker included', async () => {
+  const docs = await template(['--set', 'imagePullSecrets[0].name=regcred']);
+  for (const [name, spec] of podSpecs(docs)) assert.deepEqual(spec['imagePullSecrets'], [{ name: 'regcred' }], name);
+});
+
+test('per component: scheduling, pod metadata, extra args and env flow into its pods', async () => {
+  const set: string[] = [];
+  for (const c of Object.keys(COMPONENT_VALUES)) {
+    set.push(
+      '--set', `${c}.nodeSelector.pool=${c}`,
+      '--set', `${c}.tolerations[0].key=dedicated`, '--set', `${c}.tolerations[0].operator=Exists`,
+      '--set', `${c}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone`,
+      '--set', `${c}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists`,
+      '--set', `${c}.topologySpreadConstraints[0].maxSkew=1`, '--set', `${c}.topologySpreadConstraints[0].topologyKey=zone`, '--set', `${c}.topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway`,
+      '--set', `${c}.priorityClassName=prio-${c.toLowerCase()}`,
+      '--set', `${c}.podAnnotations.note=${c}`,
+      '--set', `${c}.podLabels.team=${c}`,
+      '--set', `${c}.extraArgs[0]=--extra-${c.toLowerCase()}=1`,
+      '--set', `${c}.extraEnv[0].name=EXTRA`, '--set', `${c}.extraEnv[0].value=${c}`,
+    );
+  }
+  const docs = await template(set);
+  for (const [c, name] of Object.entries(COMPONENT_VALUES)) {
+    const d = named(docs, 'Deployment', name)!;
+    const tpl = d['spec']['template'];
+    const spec = tpl['spec'];
+    assert.deepEqual(spec['nodeSelector'], { pool: c }, name);
+    assert.deepEqual(spec['tolerations'], [{ key: 'dedicated', operator: 'Exists' }], name);
+    assert.equal(spec['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms'][0]['matchExpressions'][0]['key'], 'zone', name);
+    assert.equal(spec['topologySpreadConstraints'][0]['topologyKey'], 'zone', name);
+    assert.equal(spec['priorityClassName'], `prio-${c.toLowerCase()}`, name);
+    assert.equal(tpl['metadata']['annotations']['note'], c, name);
+    assert.equal(tpl['metadata']['labels']['team'], c, name);
+    // Selector labels stay as they were: podLabels never change what a Deployment selects.
+    assert.deepEqual(Object.keys(d['spec']['selector']['matchLabels']).sort(), ['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name']);
+    const container = spec['containers'][0];
+    const args: string[] = container.args ?? container.command;
+    assert.equal(args.at(-1), `--extra-${c.toLowerCase()}=1`, name);
+    assert.ok(container.env.some((e: { name: string; value: string }) => e.name === 'EXTRA' && e.value === c), name);
+  }
+});
+
+test('nameOverride and fullnameOverride', async () => {
+  const docs = await template(['--set', 'fullnameOverride=koup', '--set', 'nameOverride=mctl']);
+  const deps = byKind(docs, 'Deployment').map((d) => d['metadata']['name']).sort();
+  assert.deepEqual(deps, ['koup-bridge', 'koup-broker', 'koup-extender', 'koup-scheduler', 'koup-webhook']);
+  for (const d of byKind(docs, 'Deployment')) assert.equal(d['spec']['template']['metadata']['labels']['app.kubernetes.io/name'], 'mctl');
+  const mwc = byKind(docs, 'MutatingWebhookConfiguration')[0]!;
+  assert.equal(mwc['webhooks'][0]['clientConfig']['service']['name'], 'koup-webhook');
+  const webhook = named(docs, 'Deployment', 'koup-webhook')!;
+  assert.ok(webhook['spec']['template']['spec']['containers'][0].args.includes('--mutating-config-name=koup-webhook'));
+});
+
+test('a PodDisruptionBudget only for components with more than one replica', async () => {
+  const pdbs = async (extra: string[]) => byKind(await template(extra), 'PodDisruptionBudget').map((d) => d['metadata']['name']).sort();
+  assert.deepEqual(await pdbs([]), ['mc-bridge', 'mc-extender', 'mc-webhook']);
+  assert.deepEqual(await pdbs(['--set', 'webhook.replicas=1', '--set', 'bridge.replicas=1']), ['mc-extender']);
+  assert.deepEqual(await pdbs(['--set', 'moduleScheduler.replicas=2']), ['mc-bridge', 'mc-extender', 'mc-module-scheduler', 'mc-webhook']);
+  assert.deepEqual(await pdbs(['--set', 'podDisruptionBudget.enabled=false']), []);
+});
+
+test('the scheduler configuration checksum follows the rendered configuration', async () => {
+  const checksum = async (extra: string[]) => named(await template(extra), 'Deployment', 'mc-scheduler')!['spec']['template']['metadata']['annotations']['checksum/config'];
+  const a = await checksum([]);
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.equal(await checksum([]), a);
+  assert.notEqual(await checksum(['--set', 'extender.port=8090']), a, 'a new extender URL rolls module-scheduler');
+});
+
+test('webhook failure policies are values, on every webhook of each configuration', async () => {
+  const policies = (docs: Doc[]) => [byKind(docs, 'MutatingWebhookConfiguration')[0]!, byKind(docs, 'ValidatingWebhookConfiguration')[0]!].map((c) => [...new Set(c['webhooks'].map((w: Doc) => w['failurePolicy']))]);
+  assert.deepEqual(policies(await template()), [['Fail'], ['Fail']]);
+  assert.deepEqual(policies(await template(['--set', 'webhook.failurePolicy.validating=Ignore'])), [['Fail'], ['Ignore']]);
+  // Fail closed only for module objects: every webhook is narrowed by labels or a template condition.
+  for (const c of [...byKind(await template(), 'MutatingWebhookConfiguration'), ...byKind(await template(), 'ValidatingWebhookConfiguration')]) {
+    for (const w of c['webhooks']) assert.ok(w['objectSelector'] || w['matchConditions']?.length, w['name']);
+  }
+});
+
+test('cert-manager: a Certificate, CA injection on both configurations, TLS files for the webhook and no API rights for it', async () => {
+  const docs = await template(['--set', 'webhook.certManager.enabled=true']);
+  const cert = named(docs, 'Certificate', 'mc-webhook')!;
+  assert.equal(cert['spec']['secretName'], 'mc-webhook-tls');
+  assert.ok(cert['spec']['dnsNames'].includes('mc-webhook.koupleless.svc'));
+  assert.equal(cert['spec']['issuerRef']['name'], 'mc-webhook-ca');
+  assert.deepEqual(byKind(docs, 'Issuer').map((d) => d['metadata']['name']).sort(), ['mc-webhook-ca', 'mc-webhook-selfsigned']);
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    assert.equal(byKind(docs, kind)[0]!['metadata']['annotations']['cert-manager.io/inject-ca-from'], 'koupleless/mc-webhook', kind);
+  }
+  const spec = named(docs, 'Deployment', 'mc-webhook')!['spec']['template']['spec'];
+  const args: string[] = spec['containers'][0].args;
+  assert.ok(args.includes('--tls-cert-file=/etc/webhook-tls/tls.crt') && args.includes('--tls-key-file=/etc/webhook-tls/tls.key'));
+  assert.ok(!args.some((a) => a.startsWith('--ca-secret-name')));
+  assert.equal(spec['automountServiceAccountToken'], false);
+  assert.deepEqual(spec['volumes'], [{ name: 'tls', secret: { secretName: 'mc-webhook-tls' } }]);
+  assert.equal(docs.some((d) => d['kind']?.endsWith('Role') && d['metadata']['name'] === 'mc-webhook'), false);
+  const own = await template(['--set', 'webhook.certManager.enabled=true', '--set', 'webhook.certManager.issuerRef.name=corp-ca', '--set', 'webhook.certManager.issuerRef.kind=ClusterIssuer']);
+  assert.deepEqual(byKind(own, 'Issuer'), []);
+  assert.deepEqual(named(own, 'Certificate', 'mc-webhook')!['spec']['issuerRef'], { name: 'corp-ca', kind: 'ClusterIssuer' });
+  // Self-managed (default): no cert-manager objects, no annotation.
+  const plain = await template();
+  assert.deepEqual(byKind(plain, 'Certificate'), []);
+  assert.equal(byKind(plain, 'MutatingWebhookConfiguration')[0]!['metadata']['annotations'], undefined);
+});
+
+test('RBAC: no wildcard, no cluster-wide Lease or Secret rights, Leases only in kube-node-lease and the release namespace', async () => {
+  const docs = await template();
+  for (const r of [...byKind(docs, 'ClusterRole'), ...byKind(docs, 'Role')]) {
+    for (const rule of r['rules']) {
+      assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*') && !rule.apiGroups.includes('*'), r['metadata']['name']);
+      if (r['kind'] === 'ClusterRole') assert.ok(!rule.resources.includes('leases') && !rule.resources.includes('secrets'), `${r['metadata']['name']} is cluster-wide`);
+    }
+  }
+  const leaseRoles = byKind(docs, 'Role').filter((r) => r['rules'].some((x: Doc) => x['resources'].includes('leases')));
+  assert.deepEqual([...new Set(leaseRoles.map((r) => r['metadata']['namespace']))].sort(), ['koupleless', NODE_LEASE_NAMESPACE].sort());
+  const noServices = await template(['--set', 'bridge.moduleServices=false']);
+  const bridgeRole = named(noServices, 'ClusterRole', 'mc-bridge')!;
+  assert.ok(!bridgeRole['rules'].some((r: Doc) => r['resources'].includes('services')), 'no Service rights without module Services');
+});
+
+test('the bridge confinement policy speaks the one vocabulary (core/names.ts) and matches only the bridge', async () => {
+  const docs = await template();
+  const vap = byKind(docs, 'ValidatingAdmissionPolicy')[0]!;
+  const text = JSON.stringify(vap);
+  for (const s of [VNODE_COMPONENT_LABEL, `'${VNODE_COMPONENT_VALUE}'`, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, `'${MODULE_COMPONENT_VALUE}'`, SERVICE_MANAGED_BY_LABEL, `'${SERVICE_MANAGED_BY_VALUE}'`, `'${NODE_LEASE_NAMESPACE}'`]) assert.ok(text.includes(s), s);
+  assert.ok(text.includes(`startsWith('${toNodeName('x').slice(0, -1)}')`), 'virtual node Lease prefix is toNodeName\'s');
+  assert.deepEqual(vap['spec']['matchConditions'], [{ name: 'bridge-service-account', expression: "request.userInfo.username == 'system:serviceaccount:koupleless:mc-bridge'" }]);
+  assert.equal(vap['spec']['failurePolicy'], 'Fail');
+  const binding = byKind(docs, 'ValidatingAdmissionPolicyBinding')[0]!;
+  assert.equal(binding['spec']['policyName'], vap['metadata']['name']);
+  assert.deepEqual(binding['spec']['validationActions'], ['Deny']);
+  assert.deepEqual(byKind(await template(['--set', 'bridge.confinementPolicy=false']), 'ValidatingAdmissionPolicy'), []);
+});
+
+test('NetworkPolicies: broker open to bases, webhook and extender only to their callers, bridge only to scrapes', async () => {
+  assert.deepEqual(byKind(await template(), 'NetworkPolicy'), []);
+  const docs = await template(['--set', 'networkPolicy.enabled=true']);
+  const pol = (c: string) => named(docs, 'NetworkPolicy', `mc-${c}`)!['spec'];
+  assert.deepEqual(byKind(docs, 'NetworkPolicy').map((d) => d['metadata']['name']).sort(), ['mc-bridge', 'mc-broker', 'mc-extender', 'mc-module-scheduler', 'mc-webhook']);
+  for (const d of byKind(docs, 'NetworkPolicy')) assert.deepEqual(d['spec']['policyTypes'], ['Ingress']);
+  assert.deepEqual(pol('broker')['ingress'][0], { ports: [{ port: 1883, protocol: 'TCP' }] }, 'bases connect from anywhere by default');
+  assert.deepEqual(pol('webhook')['ingress'], [{ ports: [{ port: 9443, protocol: 'TCP' }] }], 'the API server is not a pod: any source, serving port only');
+  const extenderFrom = pol('extender')['ingress'][0]['from'].map((p: Doc) => p['podSelector']['matchLabels']['app.kubernetes.io/component']);
+  assert.deepEqual(extenderFrom, ['module-scheduler', 'test']);
+  assert.deepEqual(pol('module-scheduler')['ingress'], []);
+  const narrowed = await template(['--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.brokerFrom[0].ipBlock.cidr=192.0.2.0/24', '--set', 'networkPolicy.apiServerFrom[0].ipBlock.cidr=192.0.2.10/32']);
+  const brokerFrom = named(narrowed, 'NetworkPolicy', 'mc-broker')!['spec']['ingress'][0]['from'];
+  assert.deepEqual(brokerFrom[0], { ipBlock: { cidr: '192.0.2.0/24' } });
+  assert.equal(brokerFrom[1]['podSelector']['matchLabels']['app.kubernetes.io/component'], 'bridge', 'the bridge always reaches the broker');
+  assert.deepEqual(named(narrowed, 'NetworkPolicy', 'mc-webhook')!['spec']['ingress'][0]['from'][0], { ipBlock: { cidr: '192.0.2.10/32' } });
+});
+
+/** Metric names the components define, read from their sources. */
+function definedMetrics(): Set<string> {
+  const files = ['bridge/metrics.ts', 'webhook/metrics.ts', 'extender/metrics.ts', 'bridge/services/service-metrics.ts'];
+  return new Set(files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/['"](module_[a-z_]+)['"]/g)].map((m) => m[1]!)));
+}
+/** Metric names used in PromQL text; a `module_(controller_)?x` regex counts as both spellings. */
+function usedMetrics(promql: string): string[] {
+  const plain = [...promql.matchAll(/\b(module_controller_[a-z_]+|module_extender_[a-z_]+)\b/g)].map((m) => m[1]!);
+  const regex = [...promql.matchAll(/module_\(controller_\)\?([a-z_]+)/g)].flatMap((m) => [`module_controller_${m[1]}`, `module_${m[1]}`]);
+  return [...plain, ...regex].map((n) => n.replace(/_(bucket|sum|count)$/, ''));
+}
+
+test('monitoring: a ServiceMonitor per component on a real metrics port, alerts and dashboard on metrics that exist', async () => {
+  const off = await template();
+  assert.deepEqual(['ServiceMonitor', 'PrometheusRule'].flatMap((k) => byKind(off, k)), []);
+  assert.equal(named(off, 'ConfigMap', 'mc-dashboard'), undefined);
+  const docs = await template(['--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true']);
+  const monitors = byKind(docs, 'ServiceMonitor');
+  assert.deepEqual(monitors.map((m) => m['metadata']['name']).sort(), ['mc-bridge', 'mc-broker', 'mc-extender', 'mc-webhook']);
+  for (const m of monitors) {
+    const wanted: Record<string, string> = m['spec']['selector']['matchLabels'];
+    const services = byKind(docs, 'Service').filter((s) => Object.entries(wanted).every(([k, v]) => s['metadata']['labels']?.[k] === v));
+    assert.equal(services.length, 1, `${m['metadata']['name']} selects one Service`);
+    const port = m['spec']['endpoints'][0]['port'];
+    assert.ok(services[0]!['spec']['ports'].some((p: Doc) => p['name'] === port), `${m['metadata']['name']}: port ${port}`);
+  }
+  const defined = definedMetrics();
+  assert.ok(defined.has('module_controller_bridge_bases'), 'metric sources read');
+  const rule = byKind(docs, 'PrometheusRule')[0]!;
+  const alerts: Doc[] = rule['spec']['groups'].flatMap((g: Doc) => g['rules']);
+  assert.deepEqual(alerts.map((a) => a['alert']).sort(), ['ModuleControllerBasesNotReady', 'ModuleControllerExtenderSlow', 'ModuleControllerInstallFailures', 'ModuleControllerNoBridgeLeader', 'ModuleControllerWebhookCertExpiring', 'ModuleControllerWebhookErrors', 'ModuleControllerWebhookSlow']);
+  for (const a of alerts) {
+    const used = usedMetrics(a['expr']);
+    assert.ok(used.length > 0 && used.some((n) => defined.has(n)), `${a['alert']}: ${a['expr']}`);
+    for (const n of usedMetrics(a['expr']).filter((x) => !x.includes('extender'))) assert.ok(defined.has(n), `${a['alert']} uses ${n}, which no component exports`);
+    assert.ok(a['annotations']['description'].length > 20, `${a['alert']} says what to check`);
+  }
+  const cm = named(docs, 'ConfigMap', 'mc-dashboard')!;
+  assert.equal(cm['metadata']['labels']['grafana_dashboard'], '1');
+  const dashboard = JSON.parse(cm['data']['module-controller.json']);
+  const titles: string[] = dashboard['panels'].map((p: Doc) => p['title']);
+  for (const t of [/^Bases/, /Module pods by phase/, /Install latency/, /Webhook latency/, /Extender latency/]) assert.ok(titles.some((x) => t.test(x)), String(t));
+  for (const p of dashboard['panels']) {
+    for (const target of p['targets']) {
+      const used = usedMetrics(target['expr']);
+      if (used.length === 0) continue; // kube-state-metrics panels
+      assert.ok(used.some((n) => defined.has(n)), `${p['title']}: ${target['expr']}`);
+    }
+  }
+});
+
+test('helm test: a hook pod that checks every component\'s /healthz through Services the chart renders', async () => {
+  const docs = await template();
+  const pod = byKind(docs, 'Pod')[0]!;
+  assert.equal(pod['metadata']['annotations']['helm.sh/hook'], 'test');
+  const urls: string[] = pod['spec']['containers'][0].env.find((e: Doc) => e['name'] === 'URLS').value.split(' ');
+  assert.equal(urls.length, 4);
+  for (const u of urls) {
+    const url = new URL(u);
+    assert.equal(url.pathname, '/healthz');
+    const [svcName, svcNs] = url.hostname.split('.');
+    assert.equal(svcNs, 'koupleless');
+    const svc = named(docs, 'Service', svcName!);
+    assert.ok(svc, `${u}: Service ${svcName} exists`);
+    assert.ok(svc['spec']['ports'].some((p: Doc) => String(p['port']) === url.port || (url.port === '' && p['port'] === 443)), `${u}: port`);
+  }
+  assert.deepEqual(byKind(await template(['--set', 'tests.enabled=false']), 'Pod'), []);
 });
