@@ -82,6 +82,9 @@ test('helm install into a Pod Security "restricted" namespace: every object is a
   assert.equal(r.code, 0, r.stderr);
   installed = true;
   assert.doesNotMatch(r.stderr, /PodSecurity/, 'no Pod Security warning for any Deployment');
+  // NOTES: how to check, upgrade and uninstall, with every value filled in.
+  for (const s of ['helm test', 'Upgrade:', 'Uninstall:', `${release}-webhook-ca`]) assert.ok(r.stdout.includes(s), `NOTES mention ${s}`);
+  assert.doesNotMatch(r.stdout, /<no value>/);
   const mwc = await cluster.kubectl(['get', 'mutatingwebhookconfiguration', `${release}-webhook`, '-o', 'jsonpath={.webhooks[*].name}']);
   assert.equal(mwc.code, 0, mwc.stderr);
   assert.match(mwc.stdout, /pods\.mutate\.module-controller\.koupleless\.io/);
