@@ -358,3 +358,27 @@ test('helm test: a hook pod that checks every component\'s /healthz through Serv
   }
   assert.deepEqual(byKind(await template(['--set', 'tests.enabled=false']), 'Pod'), []);
 });
+
+test('the chart README documents every value (the MQTT and broker settings are the README\'s credentials section)', async () => {
+  const { parse } = await import('yaml');
+  const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as Record<string, unknown>;
+  const readme = readFileSync(`${CHART}/README.md`, 'utf8');
+  const COMMON = ['resources', 'nodeSelector', 'tolerations', 'affinity', 'topologySpreadConstraints', 'priorityClassName', 'podAnnotations', 'podLabels', 'extraArgs', 'extraEnv'];
+  const PASS_THROUGH = new Set(['podSecurityContext', 'securityContext', 'image', 'issuerRef', 'labels', 'annotations']);
+  const missing: string[] = [];
+  const walk = (prefix: string, v: unknown, depth: number) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && depth > 0 && !PASS_THROUGH.has(prefix.split('.').at(-1)!) && Object.keys(v).length > 0) {
+      for (const [k, child] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, child, depth - 1);
+      return;
+    }
+    const [top, key] = prefix.split('.');
+    if (top === 'mqtt' || (top === 'broker' && !COMMON.includes(key!))) return;
+    if (key && COMMON.includes(key) && ['webhook', 'extender', 'moduleScheduler', 'bridge', 'broker'].includes(top!)) {
+      if (!readme.includes(`\`<component>.${key}\``)) missing.push(prefix);
+      return;
+    }
+    if (!readme.includes(`\`${prefix}`)) missing.push(prefix);
+  };
+  walk('', values, 3);
+  assert.deepEqual(missing, []);
+});

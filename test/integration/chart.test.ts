@@ -114,7 +114,7 @@ test('the helm test pod is admitted under Pod Security "restricted" too', async 
   assert.equal(dry.code, 0, dry.stderr);
   assert.doesNotMatch(dry.stderr, /PodSecurity|violate/);
   // The namespace really enforces: the same pod without the chart's security contexts is refused.
-  const loose = await runHelm(['template', release, CHART, '-n', ns, '--show-only', 'templates/tests/healthz.yaml', '--set-json', 'podSecurityContext={}', '--set-json', 'securityContext={}']);
+  const loose = await runHelm(['template', release, CHART, '-n', ns, '--show-only', 'templates/tests/healthz.yaml', '--set', 'podSecurityContext=null', '--set', 'securityContext=null']);
   assert.equal(loose.code, 0, loose.stderr);
   const refused = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], loose.stdout);
   assert.notEqual(refused.code, 0);

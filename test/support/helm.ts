@@ -1,4 +1,4 @@
-/** The helm CLI, built from its Go module by scripts/build-helm.sh and cached (first run builds it). */
+/** The helm CLI, built from its Go module by scripts/build-helm.sh and cached (rebuilt when the build stamp changes). */
 import { execFileSync, execFile } from 'node:child_process';
 
 let cached: string | undefined;
