@@ -316,6 +316,26 @@ test('with the webhook down, module objects are refused (fail closed) and nothin
   }
 });
 
+test('the optional NetworkPolicies are valid objects for the real API server', async () => {
+  const rendered = await runHelm(['template', release, CHART, '-n', ns, '--show-only', 'templates/network-policies.yaml', '--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.brokerFrom[0].ipBlock.cidr=192.0.2.0/24']);
+  assert.equal(rendered.code, 0, rendered.stderr);
+  const dry = await cluster.kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered.stdout);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.stdout.trim().split('\n').length, 5, dry.stdout);
+});
+
+test('helm upgrade with a new scheduler configuration rolls module-scheduler (config checksum)', async () => {
+  const rsCount = async () => (await cluster.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app.kubernetes.io/component=module-scheduler' })).items.length;
+  assert.equal(await rsCount(), 1);
+  const same = await runHelm(['upgrade', release, CHART, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--reuse-values']);
+  assert.equal(same.code, 0, same.stderr);
+  const up = await runHelm(['upgrade', release, CHART, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--reuse-values', '--set', 'extender.port=8090']);
+  assert.equal(up.code, 0, up.stderr);
+  await eventually('a second module-scheduler ReplicaSet', async () => (await rsCount()) === 2 ? true : undefined, 30_000);
+  const cm = await cluster.kubectl(['get', 'configmap', `${release}-scheduler`, '-n', ns, '-o', 'jsonpath={.data.config\\.yaml}']);
+  assert.match(cm.stdout, /svc:8090"/);
+});
+
 test('helm uninstall removes the cluster-scoped objects', async () => {
   const un = await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig]);
   assert.equal(un.code, 0, un.stderr);
