@@ -31,7 +31,7 @@ test('helm lint passes', async () => {
 test('every flag the chart passes exists in the command it runs', async () => {
   const docs = await template();
   const deployments = docs.filter((d) => d['kind'] === 'Deployment');
-  assert.equal(deployments.length, 5);
+  assert.equal(deployments.length, 6); // webhook, extender, module-scheduler, bridge, broker, module-deployment
   let checked = 0;
   for (const d of deployments) {
     for (const c of d['spec']['template']['spec']['containers']) {
