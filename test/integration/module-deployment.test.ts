@@ -123,6 +123,8 @@ ${more}`;
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  replicas: -1'), /replicas must be 0 or more; for one replica per matching Ready base \(v1 replicas: -1\) set peer: true/],
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }').replace(`baseDeploymentName: ${BASE}`, 'baseDeploymentName: ""'), /baseDeploymentName is missing/],
   ];
+  const sample = await K(['apply', '--dry-run=server', '-f', 'samples/module-deployment-v1-batched.yaml']);
+  assert.equal(sample.code, 0, sample.stderr);
   for (const [manifest, want] of cases) {
     const r = await K(['apply', '-f', '-'], manifest);
     assert.notEqual(r.code, 0, manifest);
