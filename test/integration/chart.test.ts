@@ -20,7 +20,10 @@ test('helm install creates every object of the chart in a real API server, and u
   assert.equal(mwc.code, 0, mwc.stderr);
   assert.match(mwc.stdout, /pods\.mutate\.module-controller\.koupleless\.io/);
   const deps = await cluster.kubectl(['get', 'deployments', '-n', ns, '-o', 'name']);
-  assert.deepEqual(deps.stdout.trim().split('\n').sort(), [`deployment.apps/${release}-bridge`, `deployment.apps/${release}-broker`, `deployment.apps/${release}-extender`, `deployment.apps/${release}-scheduler`, `deployment.apps/${release}-webhook`]);
+  assert.deepEqual(deps.stdout.trim().split('\n').sort(), [`deployment.apps/${release}-bridge`, `deployment.apps/${release}-broker`, `deployment.apps/${release}-extender`, `deployment.apps/${release}-module-deployment`, `deployment.apps/${release}-scheduler`, `deployment.apps/${release}-webhook`]);
+  // crds/ is installed by helm (and kept on uninstall, as Helm does with CRDs).
+  const crds = await cluster.kubectl(['get', 'crd', 'moduledeployments.koupleless.io', 'moduledeployments.koupleless.alipay.com', '-o', 'name']);
+  assert.equal(crds.code, 0, crds.stderr);
   const cm = await cluster.kubectl(['get', 'configmap', `${release}-scheduler`, '-n', ns, '-o', 'jsonpath={.data.config\\.yaml}']);
   assert.match(cm.stdout, new RegExp(`urlPrefix: "http://${release}-extender\\.${ns}\\.svc:8080"`));
   const un = await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig]);

@@ -171,6 +171,9 @@ test('a 6-replica release in 3 batches waits for a confirmation after batches 1 
   assert.equal((await K(['apply', '-f', '-'], md('rel', 'relbiz', '1.0.0', 6))).code, 0);
   await waitProgress('rel', 'Completed');
   await waitActive('relbiz', { '1.0.0': 6 });
+  // install_then_uninstall: the modules active on the bases never drop below the 6 wanted.
+  let lowest = Infinity;
+  const sampler = setInterval(() => { lowest = Math.min(lowest, Object.values(activeVersions('relbiz')).reduce((a, b) => a + b, 0)); }, 50);
   const r = await K(['apply', '-f', '-'], md('rel', 'relbiz', '2.0.0', 6, '{ batchCount: 3, needConfirm: true }'));
   assert.equal(r.code, 0, r.stderr);
   let m = await waitProgress('rel', 'WaitingForConfirmation', 1);
@@ -190,6 +193,8 @@ test('a 6-replica release in 3 batches waits for a confirmation after batches 1 
   await K(['patch', 'moduledeployments.koupleless.io/rel', '--type=merge', '-p', '{"spec":{"confirmBatchNum":2}}']);
   m = await waitProgress('rel', 'Completed');
   await waitActive('relbiz', { '2.0.0': 6 });
+  clearInterval(sampler);
+  assert.equal(lowest, 6, 'the active module count dropped below the desired replicas');
   assert.equal(m.status?.updatedReplicas, 6);
   assert.equal(m.status?.conditions?.find((c) => c.type === 'Available')?.status, 'True');
   const events = await K(['get', 'events', '--field-selector', 'involvedObject.name=rel', '-o', 'jsonpath={.items[*].reason}']);
@@ -305,4 +310,28 @@ spec:
   await gone.resume();
   await K(['delete', 'moduledeployments.koupleless.io/peer', 'deployment/peer-base', '--wait=false']);
   await waitActive('peerbiz', {});
+});
+
+test('a batch whose modules fail to install stops with ReplicaFailure and a Warning naming the base and the reason', async () => {
+  const broken = await startFleet({ url: broker!.url, count: 1, name: 'broken-base', version: '1.0.0', ipPrefix: '192.0.2', firstIndex: 90, heartbeatPeriodMs: 1_000, installLatencyMs: 50, failureRate: 1 });
+  extra.push(broken);
+  await waitNodesReady(broken);
+  const manifest = md('fail', 'failbiz', '1.0.0', 1).replace(`baseDeploymentName: ${BASE}`, 'baseDeploymentName: broken-base');
+  assert.equal((await K(['apply', '-f', '-'], manifest)).code, 0);
+  const m = await eventually('ReplicaFailure', async () => {
+    const got = await readMd('fail');
+    return got.status?.conditions?.find((c) => c.type === 'ReplicaFailure')?.status === 'True' ? got : undefined;
+  });
+  assert.equal(m.status?.releaseStatus?.progress, 'Paused');
+  const node = toNodeName(broken.bases[0]!.identity);
+  const warn = await eventually('BatchFailed event', async () => {
+    const out = await K(['get', 'events', '--field-selector', 'involvedObject.name=fail,reason=BatchFailed', '-o', 'jsonpath={.items[*].message}']);
+    return out.stdout.trim() ? out.stdout : undefined;
+  });
+  assert.match(warn, new RegExp(`on ${node.replaceAll('.', '\\.')}: ModuleInstallFailed`));
+  // The controller serves its metrics.
+  const metrics = await (await fetch(`http://127.0.0.1:${stack.moduleDeploymentPort}/metrics`)).text();
+  assert.match(metrics, /module_deployment_reconciles_total\{outcome="ok"\} [1-9]/);
+  assert.match(metrics, /module_deployment_actions_total\{kind="createReplicaSet"\} [1-9]/);
+  await K(['delete', 'moduledeployments.koupleless.io/fail', '--wait=false']);
 });
