@@ -175,6 +175,9 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
   let requeueAfterMs: number | undefined;
   let want = planBatchReplicas(policy, countsFor(rel.currentBatch));
   const failures = current ? podsOf(current).filter((p) => !isTerminating(p)).map(toPodFailure).filter((f): f is string => f !== undefined) : [];
+  // Pods the ReplicaSet could not even create (e.g. the webhook denied them) show only on the ReplicaSet.
+  const rsFailure = current?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (rsFailure) failures.push(`ReplicaSet ${current!.metadata?.name}: ${rsFailure.reason ?? 'ReplicaFailure'}${rsFailure.message ? `: ${rsFailure.message}` : ''}`);
   for (let guard = 0; guard <= B && rel.progress !== 'Completed'; guard++) {
     const k = rel.currentBatch;
     const c = countsFor(k);

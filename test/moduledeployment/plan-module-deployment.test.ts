@@ -191,3 +191,12 @@ test('a ModuleDeployment being deleted only reports Terminating (the garbage col
   assert.deepEqual(plan.actions, []);
   assert.equal(plan.status.releaseStatus?.progress, 'Terminating');
 });
+
+test('a ReplicaSet that cannot create its pods (e.g. denied at admission) is a replica failure too', () => {
+  const { d, old, first } = release({ batchCount: 3 });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu: V1ReplicaSet = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' }, status: { replicas: 0, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook denied the request' }] } };
+  const plan = planModuleDeployment(input({ ...d, status: first.status }, [old, neu], pods(old, 6)));
+  assert.match(plan.status.conditions!.find((c) => c.type === 'ReplicaFailure')!.message, /FailedCreate: admission webhook denied the request/);
+});
