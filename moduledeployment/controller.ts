@@ -18,6 +18,7 @@ import { createMdMetrics } from './metrics.ts';
 import { MD_GROUPS, MD_KIND, MD_PLURAL, MD_VERSION, toApiVersion, type MdGroup, type ModuleDeployment } from './types.ts';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
 const LINKS_KEY = '\u0000links';
 
 export interface ControllerDeps {
@@ -180,6 +181,11 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
         return;
       case 'updateReplicaSet':
         await apps.patchNamespacedReplicaSet({ name: a.name, namespace, body: { metadata: { annotations: a.replicaSet.metadata?.annotations }, spec: { template: a.replicaSet.spec?.template } } }, mergePatch);
+        return;
+      case 'resetConfirmBatchNum':
+        // A JSON patch with a test: never overwrite a confirmation the user wrote meanwhile.
+        await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: [{ op: 'test', path: '/spec/confirmBatchNum', value: a.from }, { op: 'replace', path: '/spec/confirmBatchNum', value: 0 }] }, jsonPatch)
+          .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
         return;
       case 'deleteReplicaSet':
         await apps.deleteNamespacedReplicaSet({ name: a.name, namespace }).catch((err: unknown) => { if (!isNotFound(err)) throw err; });

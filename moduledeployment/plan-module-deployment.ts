@@ -38,6 +38,8 @@ export type MdAction =
   | { readonly kind: 'scaleReplicaSet'; readonly name: string; readonly replicas: number; readonly why: string }
   | { readonly kind: 'updateReplicaSet'; readonly name: string; readonly replicaSet: V1ReplicaSet; readonly why: string }
   | { readonly kind: 'deleteReplicaSet'; readonly name: string; readonly why: string }
+  /** Set spec.confirmBatchNum from `from` back to 0 (only if it still is `from`). */
+  | { readonly kind: 'resetConfirmBatchNum'; readonly from: number; readonly why: string }
   | { readonly kind: 'event'; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string };
 
 export interface MdPlan {
@@ -165,6 +167,12 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
       rel = rest;
     }
     if (rel.progress === 'Init' && current) rel = { ...rel, progress: 'Executing' };
+  }
+
+  // A confirmation left over from an earlier release must not confirm this one's batches, and
+  // "set confirmBatchNum to k" must work for every k: reset it to 0 (and ignore it until then).
+  if (rel.staleConfirmBatchNum !== undefined && confirm === rel.staleConfirmBatchNum) {
+    actions.push({ kind: 'resetConfirmBatchNum', from: confirm, why: `confirmBatchNum ${confirm} was set for an earlier release` });
   }
 
   const B = rel.realBatchCount;

@@ -99,8 +99,14 @@ test('needConfirm: batch 1 done → WaitingForConfirmation; a confirmation moves
   // A release started while confirmBatchNum was already 1 does not take that as batch 1's confirmation.
   const leftover = planModuleDeployment(input({ ...md('2.0.0', 6, { batchCount: 3, needConfirm: true }), spec: { ...d.spec, confirmBatchNum: 1 } }, [old], pods(old, 6)));
   assert.equal(leftover.status.releaseStatus?.staleConfirmBatchNum, 1);
+  assert.deepEqual(leftover.actions.filter((a) => a.kind === 'resetConfirmBatchNum').map((a) => (a.kind === 'resetConfirmBatchNum' ? a.from : -1)), [1], 'the left-over value is reset to 0');
   const stale = planModuleDeployment(input({ ...confirmed, status: { ...s1.status, releaseStatus: { ...s1.status.releaseStatus!, staleConfirmBatchNum: 1 } } }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
   assert.equal(stale.status.releaseStatus?.progress, 'WaitingForConfirmation');
+  // Once the reset is seen (0), a later confirmBatchNum=1 confirms batch 1.
+  const reset = planModuleDeployment(input({ ...d, spec: { ...d.spec, confirmBatchNum: 0 }, status: stale.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
+  assert.equal(reset.status.releaseStatus?.staleConfirmBatchNum, undefined);
+  const now1 = planModuleDeployment(input({ ...confirmed, status: reset.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
+  assert.equal(now1.status.releaseStatus?.currentBatch, 2);
 });
 
 test('install_then_uninstall removes one old replica per new replica Ready (the ready count never drops)', () => {
