@@ -209,6 +209,8 @@ test('useBeta releases one replica first; the gray time continues by itself with
   assert.equal(sorted(activeVersions('relbiz')), sorted({ '2.0.0': 5, '3.0.0': 1 }));
   await waitProgress('rel', 'Completed', undefined, 60_000);
   await waitActive('relbiz', { '3.0.0': 6 });
+  // confirmBatchNum 2 was left from the previous release: reset so it confirms nothing later.
+  await eventually('confirmBatchNum reset', async () => ((await readMd('rel')).spec['confirmBatchNum'] === 0 ? true : undefined));
 });
 
 test('uninstall_then_install removes old replicas before installing new ones: never more than 6 modules on the bases', async () => {
