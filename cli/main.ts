@@ -6,13 +6,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<AnyCommand
   webhook: { summary: 'Admission webhook: inject scheduling into module pods, reject bad modules', load: async () => (await import('../webhook/command.ts')).webhookCommand },
   extender: { summary: 'Scheduler extender: filter and score virtual nodes (scatter)', load: async () => (await import('../extender/command.ts')).extenderCommand },
   bridge: { summary: 'MQTT bridge: bases become virtual nodes, module pods become installed modules', load: async () => (await import('../bridge/command.ts')).bridgeCommand },
+  'module-deployment': { summary: 'ModuleDeployment controller: v1 ModuleDeployments as ReplicaSets of module pods, released in batches', load: async () => (await import('../moduledeployment/command.ts')).moduleDeploymentCommand },
   'base-sim': { summary: 'Simulated Koupleless bases speaking the real MQTT protocol', load: async () => (await import('../base-sim/command.ts')).baseSimCommand },
   broker: { summary: 'MQTT 3.1.1 broker (Aedes) for bases and the bridge', load: async () => (await import('../broker/command.ts')).brokerCommand },
   sandbox: { summary: 'Everything locally: control plane, broker, webhook, extender, scheduler, bridge, 3 bases', load: async () => (await import('../sandbox/command.ts')).sandboxCommand },
 };
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(17)} ${c.summary}`);
   return `Usage: module-controller <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun "module-controller <command> --help" for a command's flags.\n`;
 }
 

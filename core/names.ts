@@ -92,3 +92,23 @@ export function isModulePodLabels(labels: Readonly<Record<string, string>> | und
 export function isVirtualNodeLabels(labels: Readonly<Record<string, string>> | undefined): boolean {
   return labels?.[VNODE_COMPONENT_LABEL] === VNODE_COMPONENT_VALUE;
 }
+
+/** ModuleDeployment (docs/module-deployment.md): labels on the ReplicaSets and pods it owns. */
+export const MODULE_DEPLOYMENT_LABEL = 'module-controller.koupleless.io/module-deployment';
+/** Hash of a ModuleDeployment's module template: one ReplicaSet per value. */
+export const MODULE_REVISION_LABEL = 'module-controller.koupleless.io/module-revision';
+/** A ReplicaSet's revision number (like deployment.kubernetes.io/revision). */
+export const MODULE_REVISION_ANNOTATION = 'module-controller.koupleless.io/revision';
+/**
+ * Node label linking a virtual node to the base Deployment whose pod runs that base (the pod's IP
+ * is the node's InternalIP); set by the module-deployment controller, matched by
+ * `spec.baseDeploymentName`.
+ */
+export const BASE_DEPLOYMENT_LABEL = 'module-controller.koupleless.io/base-deployment';
+/**
+ * Pod label choosing how the extender ranks bases: `scatter` (default) or `stacking` (bases that
+ * already run the most modules first). Any module pod may carry it.
+ */
+export const SCHEDULING_POLICY_LABEL = 'module-controller.koupleless.io/scheduling-policy';
+export const SCHEDULING_POLICIES = ['scatter', 'stacking'] as const;
+export type SchedulingPolicy = (typeof SCHEDULING_POLICIES)[number];

@@ -1,12 +1,15 @@
 /**
- * The extender's scores (0..MaxExtenderPriority = 10, k8s.io/kube-scheduler/extender/v1): scatter.
+ * The extender's scores (0..MaxExtenderPriority = 10, k8s.io/kube-scheduler/extender/v1): scatter,
+ * or stacking for pods labelled `module-controller.koupleless.io/scheduling-policy: stacking`.
  *
  *   10      the single best node (see "one winner" below)
  *   9..5    no replica of this module (no pod with the same bizName, any version), fewer modules higher
  *   4..0    already has a replica, fewer modules higher
  *
  * Within a band, nodes are ranked densely by module count (fewest = top of the band, each further
- * distinct count one lower, floored at the band's bottom).
+ * distinct count one lower, floored at the band's bottom). Stacking reverses the count order only
+ * (most modules = top of the band: fill the busiest bases first, keep empty ones free); a base
+ * without a replica of the module still beats one with a replica, in both policies.
  *
  * One winner: the kube-scheduler adds `score × weight × 10` to its plugins' sums and picks
  * randomly among equal totals. Giving exactly one node 10 (ties broken by a stable hash of the
@@ -16,6 +19,12 @@
  * placement before the bind is visible (placement-memory.ts).
  */
 import { hasReplica, type ModuleProbe, type NodeLoad } from './node-load.ts';
+import { SCHEDULING_POLICY_LABEL, type SchedulingPolicy } from '../core/names.ts';
+
+/** The pod's scheduling policy label; anything but `stacking` is scatter. */
+export function toSchedulingPolicy(labels: Readonly<Record<string, string>> | undefined): SchedulingPolicy {
+  return labels?.[SCHEDULING_POLICY_LABEL] === 'stacking' ? 'stacking' : 'scatter';
+}
 
 export const MAX_EXTENDER_PRIORITY = 10;
 const NO_REPLICA_TOP = 9;
@@ -40,7 +49,7 @@ export function hashText(text: string, seed = 0x811c9dc5): number {
  * from a table indexed by count; the tie hash is computed only for the hosts tied at the top.
  * Scores are 0..10, so they fit a byte array (no array of thousands of slots per request).
  */
-export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>): Uint8Array {
+export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>, policy: SchedulingPolicy = 'scatter'): Uint8Array {
   const n = hosts.length;
   const replica = new Uint8Array(n);
   const count = new Uint32Array(n);
@@ -49,11 +58,16 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
   let bestCount = Infinity;
   for (let i = 0; i < n; i++) {
     const load = nodes[i]!.load;
-    const r = hasReplica(probe, load) ? 1 : 0;
-    const c = load.moduleCount;
-    replica[i] = r;
-    count[i] = c;
-    if (c > maxCount) maxCount = c;
+    replica[i] = hasReplica(probe, load) ? 1 : 0;
+    count[i] = load.moduleCount;
+    if (count[i]! > maxCount) maxCount = count[i]!;
+  }
+  // Stacking ranks by "modules fewer than the fullest base" instead: the same dense ranking then
+  // puts the fullest bases at the top of each band.
+  if (policy === 'stacking') for (let i = 0; i < n; i++) count[i] = maxCount - count[i]!;
+  for (let i = 0; i < n; i++) {
+    const r = replica[i]!;
+    const c = count[i]!;
     if (r < bestReplica || (r === bestReplica && c < bestCount)) {
       bestReplica = r;
       bestCount = c;

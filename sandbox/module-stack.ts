@@ -12,6 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { extenderCommand } from '../extender/command.ts';
 import { webhookCommand } from '../webhook/command.ts';
 import { bridgeCommand } from '../bridge/command.ts';
+import { moduleDeploymentCommand } from '../moduledeployment/command.ts';
+import { installModuleDeploymentCrds } from '../moduledeployment/install-crds.ts';
 import { renderSchedulerConfigTemplate } from '../extender/scheduler-config.ts';
 import { ControllerError } from '../core/errors.ts';
 import * as k8s from '@kubernetes/client-node';
@@ -30,6 +32,9 @@ export interface ModuleStackOptions {
   readonly webhookArgs?: readonly string[];
   readonly extenderArgs?: readonly string[];
   readonly bridgeArgs?: readonly string[];
+  readonly moduleDeploymentArgs?: readonly string[];
+  /** Install the ModuleDeployment CRDs and run their controller (default true). */
+  readonly moduleDeployment?: boolean;
   /** Unique names so several stacks in one cluster's lifetime do not collide (tests). */
   readonly suffix?: string;
 }
@@ -37,6 +42,8 @@ export interface ModuleStackOptions {
 export interface ModuleStack {
   readonly extenderUrl: string;
   readonly bridgePort: number;
+  /** Port of the module-deployment controller's /healthz, /readyz, /metrics (0 when not run). */
+  readonly moduleDeploymentPort: number;
   readonly webhookConfigName: string;
   readonly schedulerLog: string;
   stop(): Promise<void>;
@@ -85,6 +92,14 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
   running.push(runInProcess(bridgeCommand, [...common, '--port', String(bridgePort), '--kubeconfig', o.kubeconfig, '--mqtt-url', o.mqttUrl, '--leader-elect=false', ...(o.bridgeArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('bridge')));
   await waitHttp(`http://127.0.0.1:${bridgePort}/readyz`, 'bridge');
 
+  let moduleDeploymentPort = 0;
+  if (o.moduleDeployment ?? true) {
+    await installModuleDeploymentCrds(loadKubeConfig(o.kubeconfig));
+    moduleDeploymentPort = await findFreePort();
+    running.push(runInProcess(moduleDeploymentCommand, [...common, '--port', String(moduleDeploymentPort), '--kubeconfig', o.kubeconfig, '--leader-elect=false', ...(o.moduleDeploymentArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('module-deployment')));
+    await waitHttp(`http://127.0.0.1:${moduleDeploymentPort}/readyz`, 'module-deployment controller');
+  }
+
   const configFile = path.join(o.dir, `module-scheduler${suffix}.yaml`);
   writeFileSync(configFile, renderSchedulerConfigTemplate({ extenderUrl, kubeconfig: o.kubeconfig, leaseNamespace: 'kube-system' }).replace('resourceName: module-scheduler', `resourceName: module-scheduler${suffix}`));
   const schedulerLog = path.join(o.dir, `module-scheduler${suffix}.log`);
@@ -94,6 +109,7 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
   return {
     extenderUrl,
     bridgePort,
+    moduleDeploymentPort,
     webhookConfigName: webhookName,
     schedulerLog,
     stop: async () => {

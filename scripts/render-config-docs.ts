@@ -12,9 +12,10 @@ import { bridgeCommand } from '../bridge/command.ts';
 import { brokerCommand } from '../broker/command.ts';
 import { baseSimCommand } from '../base-sim/command.ts';
 import { sandboxCommand } from '../sandbox/command.ts';
+import { moduleDeploymentCommand } from '../moduledeployment/command.ts';
 
 export const CONFIG_DOC = new URL('../docs/configuration.md', import.meta.url);
-const COMMANDS: AnyCommand[] = [webhookCommand, extenderCommand, bridgeCommand, brokerCommand, baseSimCommand, sandboxCommand];
+const COMMANDS: AnyCommand[] = [webhookCommand, extenderCommand, bridgeCommand, moduleDeploymentCommand, brokerCommand, baseSimCommand, sandboxCommand];
 
 function toDefault(s: FlagSpec): string {
   if (s.default === undefined) return '';

@@ -183,7 +183,7 @@ test('per component: scheduling, pod metadata, extra args and env flow into its 
 test('nameOverride and fullnameOverride', async () => {
   const docs = await template(['--set', 'fullnameOverride=koup', '--set', 'nameOverride=mctl']);
   const deps = byKind(docs, 'Deployment').map((d) => d['metadata']['name']).sort();
-  assert.deepEqual(deps, ['koup-bridge', 'koup-broker', 'koup-extender', 'koup-scheduler', 'koup-webhook']);
+  assert.deepEqual(deps, ['koup-bridge', 'koup-broker', 'koup-extender', 'koup-module-deployment', 'koup-scheduler', 'koup-webhook']);
   for (const d of byKind(docs, 'Deployment')) assert.equal(d['spec']['template']['metadata']['labels']['app.kubernetes.io/name'], 'mctl');
   const mwc = byKind(docs, 'MutatingWebhookConfiguration')[0]!;
   assert.equal(mwc['webhooks'][0]['clientConfig']['service']['name'], 'koup-webhook');
@@ -193,9 +193,9 @@ test('nameOverride and fullnameOverride', async () => {
 
 test('a PodDisruptionBudget only for components with more than one replica', async () => {
   const pdbs = async (extra: string[]) => byKind(await template(extra), 'PodDisruptionBudget').map((d) => d['metadata']['name']).sort();
-  assert.deepEqual(await pdbs([]), ['mc-bridge', 'mc-extender', 'mc-webhook']);
-  assert.deepEqual(await pdbs(['--set', 'webhook.replicas=1', '--set', 'bridge.replicas=1']), ['mc-extender']);
-  assert.deepEqual(await pdbs(['--set', 'moduleScheduler.replicas=2']), ['mc-bridge', 'mc-extender', 'mc-module-scheduler', 'mc-webhook']);
+  assert.deepEqual(await pdbs([]), ['mc-bridge', 'mc-extender', 'mc-module-deployment', 'mc-webhook']);
+  assert.deepEqual(await pdbs(['--set', 'webhook.replicas=1', '--set', 'bridge.replicas=1', '--set', 'moduleDeployment.replicas=1']), ['mc-extender']);
+  assert.deepEqual(await pdbs(['--set', 'moduleScheduler.replicas=2']), ['mc-bridge', 'mc-extender', 'mc-module-deployment', 'mc-module-scheduler', 'mc-webhook']);
   assert.deepEqual(await pdbs(['--set', 'podDisruptionBudget.enabled=false']), []);
 });
 
@@ -373,7 +373,7 @@ test('the chart README documents every value (the MQTT and broker settings are t
     }
     const [top, key] = prefix.split('.');
     if (top === 'mqtt' || (top === 'broker' && !COMMON.includes(key!))) return;
-    if (key && COMMON.includes(key) && ['webhook', 'extender', 'moduleScheduler', 'bridge', 'broker'].includes(top!)) {
+    if (key && COMMON.includes(key) && ['webhook', 'extender', 'moduleScheduler', 'bridge', 'broker', 'moduleDeployment'].includes(top!)) {
       if (!readme.includes(`\`<component>.${key}\``)) missing.push(prefix);
       return;
     }

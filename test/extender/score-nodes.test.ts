@@ -72,3 +72,19 @@ test('hashText is FNV-1a (32 bit)', () => {
   assert.equal(hashText(''), 0x811c9dc5);
   assert.equal(hashText('a'), 0xe40c292c);
 });
+
+test('stacking: the fullest base without a replica wins; bases with a replica still rank below', () => {
+  const hosts = ['n0', 'n1', 'n2', 'r0', 'r3'];
+  const table = loads({ n0: [], n1: others(1), n2: others(2), r0: [['demo', '2']], r3: [['demo', '2'], ...others(3)] });
+  const s = Object.fromEntries(hosts.map((h, i) => [h, scoreNodes(toModuleProbe(demo), 'demo', hosts, hosts.map((x) => ({ load: table(x) })), 'stacking')[i]!]));
+  assert.deepEqual(s, { n2: 10, n1: 8, n0: 7, r3: 4, r0: 3 });
+  assert.equal(winner(demo, 'demo', ['n0', 'n2'], loads({ n2: others(2) })), 'n0', 'scatter (the default) is unchanged');
+});
+
+test('toSchedulingPolicy: only the label value stacking selects stacking', async () => {
+  const { toSchedulingPolicy } = await import('../../extender/score-nodes.ts');
+  assert.equal(toSchedulingPolicy({ 'module-controller.koupleless.io/scheduling-policy': 'stacking' }), 'stacking');
+  assert.equal(toSchedulingPolicy({ 'module-controller.koupleless.io/scheduling-policy': 'scatter' }), 'scatter');
+  assert.equal(toSchedulingPolicy({ 'module-controller.koupleless.io/scheduling-policy': 'other' }), 'scatter');
+  assert.equal(toSchedulingPolicy(undefined), 'scatter');
+});

@@ -90,7 +90,10 @@ test('helm install into a Pod Security "restricted" namespace: every object is a
   assert.match(mwc.stdout, /pods\.mutate\.module-controller\.koupleless\.io/);
   const deps = await cluster.apps.listNamespacedDeployment({ namespace: ns });
   const names = deps.items.map((d) => d.metadata!.name!).sort();
-  for (const c of ['bridge', 'broker', 'extender', 'scheduler', 'webhook']) assert.ok(names.includes(`${release}-${c}`), `${c} Deployment`);
+  for (const c of ['bridge', 'broker', 'extender', 'module-deployment', 'scheduler', 'webhook']) assert.ok(names.includes(`${release}-${c}`), `${c} Deployment`);
+  // crds/ is installed by helm (and kept on uninstall, as Helm does with CRDs).
+  const crds = await cluster.kubectl(['get', 'crd', 'moduledeployments.koupleless.io', 'moduledeployments.koupleless.alipay.com', '-o', 'name']);
+  assert.equal(crds.code, 0, crds.stderr);
   const cm = await cluster.kubectl(['get', 'configmap', `${release}-scheduler`, '-n', ns, '-o', 'jsonpath={.data.config\\.yaml}']);
   assert.match(cm.stdout, new RegExp(`urlPrefix: "http://${release}-extender\\.${ns}\\.svc:8080"`));
   // kube-controller-manager creates the pods; PodSecurity would refuse them (FailedCreate) if not restricted.

@@ -1,0 +1,16 @@
+/** The controller's Prometheus metrics, registered on the registry created at the entry point. */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface MdMetrics {
+  readonly reconciles: Counter<'outcome'>;
+  readonly actions: Counter<'kind'>;
+  readonly deployments: Gauge;
+}
+
+export function createMdMetrics(registry: Registry): MdMetrics {
+  return {
+    reconciles: new Counter({ name: 'module_deployment_reconciles_total', help: 'ModuleDeployment reconciles by outcome', labelNames: ['outcome'], registers: [registry] }),
+    actions: new Counter({ name: 'module_deployment_actions_total', help: 'Actions applied by kind (ReplicaSet create/scale/update/delete, Service, node link, event)', labelNames: ['kind'], registers: [registry] }),
+    deployments: new Gauge({ name: 'module_deployments', help: 'ModuleDeployments watched (both groups)', registers: [registry] }),
+  };
+}

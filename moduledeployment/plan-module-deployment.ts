@@ -1,0 +1,295 @@
+/**
+ * The ModuleDeployment planner (docs/module-deployment.md): a pure function of the observed
+ * ModuleDeployment, its ReplicaSets and their pods, the matching bases and the time, returning the
+ * ReplicaSet changes and Events to apply (each with a reason), the status to write and when to look
+ * again. Level-based: running it twice on the same observation gives the same plan, so a restart or
+ * a lost update re-plans instead of replaying.
+ *
+ * A release (a new module revision) moves the replicas batch by batch; between batches it waits for
+ * a confirmation (needConfirm), for the gray time, or for nothing. Scaling without a new revision is
+ * applied at once (v1 batched it; peer mode follows bases joining and leaving without a release).
+ */
+import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { MODULE_DEPLOYMENT_LABEL, MODULE_REVISION_LABEL, SCHEDULING_POLICY_LABEL } from '../core/names.ts';
+import { toBatchCount, toMovedAfterBatch } from './batches.ts';
+import { isPodReady, isTerminating, toPodFailure } from './pod-facts.ts';
+import { readRevisionNumber, toBaseTerms, toReplicaSet, toRevisionHash, toSchedulingPolicy } from './revision.ts';
+import type { MdCondition, MdGroup, ModuleDeployment, ModuleDeploymentStatus, Progress, ReleaseStatus, UpgradePolicy } from './types.ts';
+
+export interface BaseView {
+  readonly name: string;
+  readonly ready: boolean;
+}
+
+export interface PlanInput {
+  readonly md: ModuleDeployment;
+  readonly group: MdGroup;
+  /** ReplicaSets controlled by this ModuleDeployment. */
+  readonly replicaSets: readonly V1ReplicaSet[];
+  /** Pods of those ReplicaSets (terminating ones included: they are still on their bases). */
+  readonly pods: readonly V1Pod[];
+  /** Virtual nodes matching spec.baseDeploymentName (docs: "Which bases"). */
+  readonly bases: readonly BaseView[];
+  readonly now: number;
+}
+
+export type MdAction =
+  | { readonly kind: 'createReplicaSet'; readonly replicaSet: V1ReplicaSet; readonly why: string }
+  | { readonly kind: 'scaleReplicaSet'; readonly name: string; readonly replicas: number; readonly why: string }
+  | { readonly kind: 'updateReplicaSet'; readonly name: string; readonly replicaSet: V1ReplicaSet; readonly why: string }
+  | { readonly kind: 'deleteReplicaSet'; readonly name: string; readonly why: string }
+  /** Set spec.confirmBatchNum from `from` back to 0 (only if it still is `from`). */
+  | { readonly kind: 'resetConfirmBatchNum'; readonly from: number; readonly why: string }
+  | { readonly kind: 'event'; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string };
+
+export interface MdPlan {
+  readonly actions: readonly MdAction[];
+  readonly status: ModuleDeploymentStatus;
+  /** Look again after this long even without a change (gray time); undefined = on the next change. */
+  readonly requeueAfterMs: number | undefined;
+}
+
+interface Counts {
+  readonly target: number;
+  readonly goal: number;
+  readonly prevGoal: number;
+  readonly newReady: number;
+  readonly newSpec: number;
+  readonly oldSpec: number;
+  /** Old-revision pods still on bases, terminating ones included. */
+  readonly oldPods: number;
+}
+
+/** Replicas of the new and of all old revisions for the current batch, by upgrade policy. */
+export function planBatchReplicas(policy: UpgradePolicy, c: Counts): { newReplicas: number; oldReplicas: number } {
+  const cap = (n: number) => Math.max(0, Math.min(c.oldSpec, n));
+  switch (policy) {
+    case 'uninstall_then_install': {
+      // Old out first: the new replicas of this batch are created only once the old ones of the
+      // batch have left their bases, so a base never holds two versions.
+      const oldReplicas = cap(c.target - c.goal);
+      const newReplicas = c.oldPods <= c.target - c.goal ? c.goal : Math.max(c.prevGoal, Math.min(c.newSpec, c.goal));
+      return { newReplicas, oldReplicas };
+    }
+    case 'scaleup_then_scaledown':
+      // The whole batch is scaled up and Ready before any old replica of the batch is removed.
+      return { newReplicas: c.goal, oldReplicas: cap(c.target - (c.newReady >= c.goal ? c.goal : c.prevGoal)) };
+    case 'install_then_uninstall':
+    default:
+      // One old replica leaves per new replica Ready: the ready count never drops.
+      return { newReplicas: c.goal, oldReplicas: cap(c.target - Math.min(c.goal, c.newReady)) };
+  }
+}
+
+function toCondition(prev: readonly MdCondition[] | undefined, type: MdCondition['type'], ok: boolean, reason: string, message: string, nowIso: string): MdCondition {
+  const status = ok ? 'True' : 'False';
+  const old = prev?.find((c) => c.type === type);
+  return { type, status, reason, message, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : nowIso };
+}
+
+function sumReplicas(rss: readonly V1ReplicaSet[]): number {
+  return rss.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+}
+
+function sameTemplateParts(rs: V1ReplicaSet, md: ModuleDeployment): boolean {
+  const t = rs.spec?.template;
+  const terms = t?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  return t?.metadata?.labels?.[SCHEDULING_POLICY_LABEL] === toSchedulingPolicy(md) && JSON.stringify(terms) === JSON.stringify(toBaseTerms(md.spec.baseDeploymentName));
+}
+
+export function planModuleDeployment(i: PlanInput): MdPlan {
+  const { md, now } = i;
+  const nowIso = new Date(now).toISOString();
+  const name = md.metadata?.name ?? '';
+  const module = md.spec.template.spec.module;
+  const os = md.spec.operationStrategy ?? {};
+  const policy: UpgradePolicy = os.upgradePolicy ?? 'install_then_uninstall';
+  const useBeta = os.useBeta === true;
+  const actions: MdAction[] = [];
+  const event = (type: 'Normal' | 'Warning', reason: string, message: string) => actions.push({ kind: 'event', type, reason, message });
+
+  const hash = toRevisionHash(i.group, module);
+  const target = md.spec.peer ? i.bases.filter((b) => b.ready).length : Math.max(0, md.spec.replicas ?? 1);
+  const current = i.replicaSets.find((rs) => rs.metadata?.labels?.[MODULE_REVISION_LABEL] === hash);
+  const olds = i.replicaSets.filter((rs) => rs !== current);
+  const podsOf = (rs: V1ReplicaSet) => i.pods.filter((p) => p.metadata?.labels?.[MODULE_REVISION_LABEL] === rs.metadata?.labels?.[MODULE_REVISION_LABEL]);
+  const newPods = current ? podsOf(current).filter((p) => !isTerminating(p)) : [];
+  const oldPodsAll = olds.flatMap(podsOf);
+  const livePods = [...newPods, ...oldPodsAll.filter((p) => !isTerminating(p))];
+  const newReady = newPods.filter(isPodReady).length;
+  const newSpec = current?.spec?.replicas ?? 0;
+  const oldSpec = sumReplicas(olds);
+  const prevStatus = md.status;
+
+  const baseStatus = {
+    observedGeneration: md.metadata?.generation,
+    replicas: livePods.length,
+    readyReplicas: livePods.filter(isPodReady).length,
+    availableReplicas: livePods.filter(isPodReady).length,
+    updatedReplicas: newPods.length,
+    ready: `${livePods.filter(isPodReady).length}/${target}`,
+    selector: `${MODULE_DEPLOYMENT_LABEL}=${name}`,
+  };
+
+  if (md.metadata?.deletionTimestamp) {
+    // The garbage collector removes the ReplicaSets (and so the modules) through ownerReferences.
+    const rel = prevStatus?.releaseStatus;
+    return {
+      actions: [],
+      status: { ...prevStatus, ...baseStatus, ...(rel ? { releaseStatus: { ...rel, progress: 'Terminating', lastTransitionTime: rel.progress === 'Terminating' ? rel.lastTransitionTime : nowIso } } : {}) },
+      requeueAfterMs: undefined,
+    };
+  }
+
+  // ---- the release this observation belongs to
+  let rel: ReleaseStatus;
+  const prevRel = prevStatus?.releaseStatus;
+  const confirm = md.spec.confirmBatchNum ?? 0;
+  if (!prevRel || prevRel.revision !== hash) {
+    const delta = Math.max(0, target - newReady);
+    const batches = toBatchCount(delta, { batchCount: os.batchCount ?? 1, useBeta });
+    rel = {
+      progress: current ? 'Executing' : 'Init',
+      currentBatch: 1,
+      realBatchCount: batches,
+      originalDeltaReplicas: delta,
+      batchProgress: `1/${batches}`,
+      lastTransitionTime: nowIso,
+      revision: hash,
+      ...(confirm > 0 ? { staleConfirmBatchNum: confirm } : {}),
+    };
+    event('Normal', 'ReleaseStarted', `release of ${module.name}:${module.version} started: ${delta} replica(s) in ${batches} batch(es), policy ${policy}`);
+    event('Normal', 'BatchStarted', `batch 1/${batches} started`);
+  } else {
+    rel = { ...prevRel };
+    if (rel.staleConfirmBatchNum !== undefined && rel.staleConfirmBatchNum !== confirm) {
+      const { staleConfirmBatchNum: _drop, ...rest } = rel;
+      rel = rest;
+    }
+    if (rel.progress === 'Init' && current) rel = { ...rel, progress: 'Executing' };
+  }
+
+  // A confirmation left over from an earlier release must not confirm this one's batches, and
+  // "set confirmBatchNum to k" must work for every k: reset it to 0 (and ignore it until then).
+  if (rel.staleConfirmBatchNum !== undefined && confirm === rel.staleConfirmBatchNum) {
+    actions.push({ kind: 'resetConfirmBatchNum', from: confirm, why: `confirmBatchNum ${confirm} was set for an earlier release` });
+  }
+
+  const B = rel.realBatchCount;
+  const D = rel.originalDeltaReplicas;
+  const goalOf = (k: number) => (rel.progress === 'Completed' ? target : Math.min(target, Math.max(0, target - D) + toMovedAfterBatch(k, B, D, useBeta)));
+  const countsFor = (k: number): Counts => ({ target, goal: goalOf(k), prevGoal: goalOf(k - 1), newReady, newSpec, oldSpec, oldPods: oldPodsAll.length });
+
+  let requeueAfterMs: number | undefined;
+  let want = planBatchReplicas(policy, countsFor(rel.currentBatch));
+  const failures = current ? podsOf(current).filter((p) => !isTerminating(p)).map(toPodFailure).filter((f): f is string => f !== undefined) : [];
+  // Pods the ReplicaSet could not even create (e.g. the webhook denied them) show only on the ReplicaSet.
+  const rsFailure = current?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (rsFailure) failures.push(`ReplicaSet ${current!.metadata?.name}: ${rsFailure.reason ?? 'ReplicaFailure'}${rsFailure.message ? `: ${rsFailure.message}` : ''}`);
+  for (let guard = 0; guard <= B && rel.progress !== 'Completed'; guard++) {
+    const k = rel.currentBatch;
+    const c = countsFor(k);
+    const done = current !== undefined && newReady >= c.goal && oldPodsAll.length <= target - c.goal && want.newReplicas === c.goal && newSpec >= c.goal;
+    if (!done) break;
+    const startNext = () => {
+      rel = { ...rel, currentBatch: k + 1, progress: 'Executing', nextReconcileTime: undefined };
+      event('Normal', 'BatchStarted', `batch ${k + 1}/${B} started`);
+      want = planBatchReplicas(policy, countsFor(k + 1));
+    };
+    const waiting = rel.progress === 'WaitingForConfirmation' || (rel.progress === 'Paused' && rel.nextReconcileTime !== undefined);
+    if (!waiting) event('Normal', 'BatchCompleted', `batch ${k}/${B} completed: ${newReady} of ${target} replica(s) run ${module.version}`);
+    if (k >= B) {
+      rel = { ...rel, progress: 'Completed', nextReconcileTime: undefined };
+      event('Normal', 'ReleaseCompleted', `release of ${module.name}:${module.version} completed: ${target} replica(s)`);
+      break;
+    }
+    if (os.needConfirm) {
+      if (confirm === k && rel.staleConfirmBatchNum !== k) {
+        event('Normal', 'BatchConfirmed', `batch ${k}/${B} confirmed (spec.confirmBatchNum=${k})`);
+        startNext();
+        continue;
+      }
+      if (rel.progress !== 'WaitingForConfirmation') {
+        rel = { ...rel, progress: 'WaitingForConfirmation' };
+        event('Normal', 'WaitingForConfirmation', `batch ${k}/${B} done; set spec.confirmBatchNum to ${k} to start batch ${k + 1}`);
+      }
+      break;
+    }
+    const grayMs = Math.max(0, os.grayTimeBetweenBatchSeconds ?? 0) * 1000;
+    if (grayMs > 0) {
+      if (rel.progress !== 'Paused' || rel.nextReconcileTime === undefined) {
+        rel = { ...rel, progress: 'Paused', nextReconcileTime: new Date(now + grayMs).toISOString() };
+        event('Normal', 'BatchPaused', `batch ${k}/${B} done; batch ${k + 1} starts after the gray time of ${grayMs / 1000}s`);
+        requeueAfterMs = grayMs;
+        break;
+      }
+      const left = new Date(rel.nextReconcileTime).getTime() - now;
+      if (left > 0) {
+        requeueAfterMs = left;
+        break;
+      }
+    }
+    startNext();
+  }
+
+  // ---- failures stop the release (no further batch) and are reported
+  const prevFailure = prevStatus?.conditions?.find((c) => c.type === 'ReplicaFailure');
+  const failureText = failures.join('; ');
+  if (failures.length > 0 && (prevFailure?.status !== 'True' || prevFailure.message !== failureText)) {
+    event('Warning', rel.progress === 'Completed' ? 'ReplicaFailure' : 'BatchFailed', `batch ${rel.currentBatch}/${B}: ${failureText}`);
+  }
+  if (rel.progress === 'Executing' && failures.length > 0) rel = { ...rel, progress: 'Paused', nextReconcileTime: undefined };
+  else if (rel.progress === 'Paused' && rel.nextReconcileTime === undefined && failures.length === 0) rel = { ...rel, progress: current ? 'Executing' : 'Init' };
+  if (rel.progress === 'Completed') want = { newReplicas: target, oldReplicas: 0 };
+
+  // ---- ReplicaSet actions
+  const revisions = i.replicaSets.map(readRevisionNumber);
+  const maxRevision = revisions.length ? Math.max(...revisions) : 0;
+  if (!current) {
+    actions.push({ kind: 'createReplicaSet', replicaSet: toReplicaSet(md, i.group, hash, maxRevision + 1, want.newReplicas), why: `revision ${maxRevision + 1} for ${module.name}:${module.version}` });
+  } else {
+    if (newSpec !== want.newReplicas) actions.push({ kind: 'scaleReplicaSet', name: current.metadata!.name!, replicas: want.newReplicas, why: `batch ${rel.currentBatch}/${B}: ${module.version} to ${want.newReplicas} of ${target}` });
+    const otherMax = olds.length ? Math.max(...olds.map(readRevisionNumber)) : 0;
+    if (readRevisionNumber(current) < otherMax || !sameTemplateParts(current, md)) {
+      const revision = Math.max(readRevisionNumber(current), otherMax + (readRevisionNumber(current) < otherMax ? 1 : 0));
+      actions.push({ kind: 'updateReplicaSet', name: current.metadata!.name!, replicaSet: toReplicaSet(md, i.group, hash, revision, want.newReplicas), why: readRevisionNumber(current) < otherMax ? `back to an earlier module revision: it becomes revision ${revision}` : 'scheduling policy or base changed' });
+    }
+  }
+  // Old revisions shrink oldest first.
+  let remove = oldSpec - want.oldReplicas;
+  for (const rs of [...olds].sort((a, b) => readRevisionNumber(a) - readRevisionNumber(b))) {
+    const have = rs.spec?.replicas ?? 0;
+    if (remove <= 0) break;
+    if (have === 0) continue;
+    const cut = Math.min(have, remove);
+    remove -= cut;
+    actions.push({ kind: 'scaleReplicaSet', name: rs.metadata!.name!, replicas: have - cut, why: `batch ${rel.currentBatch}/${B}: old revision ${readRevisionNumber(rs)} to ${have - cut}` });
+  }
+  if (rel.progress === 'Completed') {
+    const limit = Math.max(0, md.spec.revisionHistoryLimit ?? 10);
+    const idle = olds.filter((rs) => (rs.spec?.replicas ?? 0) === 0 && podsOf(rs).length === 0).sort((a, b) => readRevisionNumber(b) - readRevisionNumber(a));
+    for (const rs of idle.slice(limit)) actions.push({ kind: 'deleteReplicaSet', name: rs.metadata!.name!, why: `revisionHistoryLimit ${limit}` });
+  }
+
+  // ---- status
+  const k = rel.currentBatch;
+  const prevProgress = prevRel?.revision === rel.revision ? prevRel : undefined;
+  const changed = !prevProgress || prevProgress.progress !== rel.progress || prevProgress.currentBatch !== k;
+  const releaseStatus: ReleaseStatus = { ...rel, batchProgress: `${k}/${B}`, lastTransitionTime: changed ? nowIso : prevProgress.lastTransitionTime };
+  if (releaseStatus.nextReconcileTime === undefined) delete (releaseStatus as { nextReconcileTime?: string }).nextReconcileTime;
+  const ready = baseStatus.readyReplicas;
+  const progressText: Record<Progress, string> = {
+    Init: 'creating the first ReplicaSet',
+    Executing: `batch ${k}/${B} in progress`,
+    WaitingForConfirmation: `batch ${k}/${B} done; waiting for spec.confirmBatchNum=${k}`,
+    Paused: failures.length > 0 ? `batch ${k}/${B} stopped: replicas failed` : `batch ${k}/${B} done; gray time until ${rel.nextReconcileTime ?? ''}`,
+    Completed: `${module.name}:${module.version} released`,
+    Terminating: 'being deleted',
+  };
+  const conditions: MdCondition[] = [
+    toCondition(prevStatus?.conditions, 'Available', ready >= target, ready >= target ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', `${ready} of ${target} replica(s) ready`, nowIso),
+    toCondition(prevStatus?.conditions, 'Progressing', rel.progress !== 'Completed', rel.progress === 'Completed' ? 'ReleaseCompleted' : rel.progress, progressText[rel.progress], nowIso),
+    toCondition(prevStatus?.conditions, 'ReplicaFailure', failures.length > 0, failures.length > 0 ? 'ReplicasFailed' : 'NoFailures', failures.length > 0 ? failureText : 'no replica failed', nowIso),
+  ];
+  return { actions, status: { ...baseStatus, releaseStatus, conditions }, requeueAfterMs };
+}

@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { planBatchReplicas, planModuleDeployment, type MdAction, type PlanInput } from '../../moduledeployment/plan-module-deployment.ts';
+import { toReplicaSet, toRevisionHash } from '../../moduledeployment/revision.ts';
+import type { ModuleDeployment, ModuleDeploymentStatus, OperationStrategy } from '../../moduledeployment/types.ts';
+
+const NOW = Date.parse('2026-12-01T10:00:00Z');
+
+function md(version: string, replicas: number, os: OperationStrategy = {}, status?: ModuleDeploymentStatus, extra: Partial<ModuleDeployment['spec']> = {}): ModuleDeployment {
+  return {
+    metadata: { name: 'm', namespace: 'ns', uid: 'uid-m', generation: 3 },
+    spec: { baseDeploymentName: 'stock', replicas, template: { spec: { module: { name: 'biz', version, url: `https://x.invalid/biz-${version}.jar` } } }, operationStrategy: os, ...extra },
+    status,
+  };
+}
+
+function rs(d: ModuleDeployment, version: string, replicas: number, revision: number): V1ReplicaSet {
+  const withVersion = { ...d, spec: { ...d.spec, template: { spec: { module: { ...d.spec.template.spec.module, version, url: `https://x.invalid/biz-${version}.jar` } } } } };
+  const r = toReplicaSet(withVersion, 'koupleless.io', toRevisionHash('koupleless.io', withVersion.spec.template.spec.module), revision, replicas);
+  return { ...r, metadata: { ...r.metadata, uid: `rs-${version}` } };
+}
+
+function pods(r: V1ReplicaSet, ready: number, notReady = 0, extra: Partial<V1Pod> = {}): V1Pod[] {
+  const hash = r.metadata!.labels!['module-controller.koupleless.io/module-revision']!;
+  const mk = (i: number, ok: boolean): V1Pod => ({
+    metadata: { name: `${r.metadata!.name}-${ok ? 'r' : 'n'}${i}`, namespace: 'ns', labels: { 'module-controller.koupleless.io/module-revision': hash }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: r.metadata!.name!, uid: r.metadata!.uid!, controller: true }] },
+    spec: { containers: [], nodeName: `virtual-node-${i}` },
+    status: { phase: ok ? 'Running' : 'Pending', conditions: [{ type: 'Ready', status: ok ? 'True' : 'False' }] },
+    ...extra,
+  });
+  return [...Array.from({ length: ready }, (_x, i) => mk(i, true)), ...Array.from({ length: notReady }, (_x, i) => mk(i, false))];
+}
+
+const input = (d: ModuleDeployment, replicaSets: V1ReplicaSet[], p: V1Pod[], now = NOW, bases: PlanInput['bases'] = []): PlanInput => ({ md: d, group: 'koupleless.io', replicaSets, pods: p, bases, now });
+const scales = (actions: readonly MdAction[]) => actions.filter((a) => a.kind === 'scaleReplicaSet').map((a) => (a.kind === 'scaleReplicaSet' ? `${a.name.split('-')[0]}:${a.replicas}` : ''));
+const reasons = (actions: readonly MdAction[]) => actions.filter((a) => a.kind === 'event').map((a) => (a.kind === 'event' ? a.reason : ''));
+
+test('planBatchReplicas: each upgrade policy by its table', () => {
+  const c = { target: 6, goal: 4, prevGoal: 2, newReady: 3, newSpec: 2, oldSpec: 4, oldPods: 4 };
+  const cases: Array<[Parameters<typeof planBatchReplicas>[0], Partial<typeof c>, { newReplicas: number; oldReplicas: number }]> = [
+    ['install_then_uninstall', {}, { newReplicas: 4, oldReplicas: 3 }],
+    ['install_then_uninstall', { newReady: 4 }, { newReplicas: 4, oldReplicas: 2 }],
+    ['scaleup_then_scaledown', {}, { newReplicas: 4, oldReplicas: 4 }],
+    ['scaleup_then_scaledown', { newReady: 4 }, { newReplicas: 4, oldReplicas: 2 }],
+    ['uninstall_then_install', {}, { newReplicas: 2, oldReplicas: 2 }],
+    ['uninstall_then_install', { oldPods: 2 }, { newReplicas: 4, oldReplicas: 2 }],
+  ];
+  for (const [policy, over, want] of cases) assert.deepEqual(planBatchReplicas(policy, { ...c, ...over }), want, `${policy} ${JSON.stringify(over)}`);
+});
+
+test('a new ModuleDeployment creates revision 1 with the first batch and starts the release', () => {
+  const plan = planModuleDeployment(input(md('1.0.0', 6, { batchCount: 3 }), [], []));
+  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(create && create.kind === 'createReplicaSet');
+  assert.equal(create.replicaSet.spec?.replicas, 2);
+  assert.equal(create.replicaSet.metadata?.ownerReferences?.[0]?.controller, true);
+  assert.deepEqual(create.replicaSet.spec?.template?.spec?.containers, [{ name: 'biz', image: 'https://x.invalid/biz-1.0.0.jar', env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] }]);
+  assert.equal(create.replicaSet.spec?.template?.metadata?.labels?.['module-controller.koupleless.io/component'], 'module');
+  assert.deepEqual(reasons(plan.actions), ['ReleaseStarted', 'BatchStarted']);
+  assert.deepEqual({ ...plan.status.releaseStatus, lastTransitionTime: undefined, revision: undefined }, { progress: 'Init', currentBatch: 1, realBatchCount: 3, originalDeltaReplicas: 6, batchProgress: '1/3', lastTransitionTime: undefined, revision: undefined });
+  assert.equal(plan.status.selector, 'module-controller.koupleless.io/module-deployment=m');
+  assert.equal(plan.status.observedGeneration, 3);
+});
+
+/** Runs the planner as the controller would, with the cluster following the plan. */
+function release(os: OperationStrategy) {
+  let d = md('1.0.0', 6, {}, undefined);
+  const old = rs(d, '1.0.0', 6, 1);
+  d = md('2.0.0', 6, os);
+  const first = planModuleDeployment(input(d, [old], pods(old, 6)));
+  return { d, old, first };
+}
+
+test('needConfirm: batch 1 done → WaitingForConfirmation; a confirmation moves exactly one batch; a stale confirmation does not count', () => {
+  const { d, old, first } = release({ batchCount: 3, needConfirm: true });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' } };
+  assert.equal(neu.spec?.replicas, 2);
+  // Two new replicas Ready, two old ones gone: batch 1 is done.
+  const old4 = { ...old, spec: { ...old.spec!, replicas: 4 } };
+  const s1 = planModuleDeployment(input({ ...d, status: first.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)], NOW + 1000));
+  assert.equal(s1.status.releaseStatus?.progress, 'WaitingForConfirmation');
+  assert.equal(s1.status.releaseStatus?.currentBatch, 1);
+  assert.deepEqual(reasons(s1.actions), ['BatchCompleted', 'WaitingForConfirmation']);
+  assert.deepEqual(scales(s1.actions), []);
+  // Waiting again: nothing changes, no new Events.
+  const again = planModuleDeployment(input({ ...d, status: s1.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)], NOW + 2000));
+  assert.deepEqual(again.actions, []);
+  assert.equal(again.status.releaseStatus?.lastTransitionTime, s1.status.releaseStatus?.lastTransitionTime);
+  // confirmBatchNum = 1 → batch 2 starts: the new revision goes to 4; old stays until new ones are Ready.
+  const confirmed = { ...d, spec: { ...d.spec, confirmBatchNum: 1 }, status: s1.status };
+  const s2 = planModuleDeployment(input(confirmed, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)], NOW + 3000));
+  assert.deepEqual(reasons(s2.actions), ['BatchConfirmed', 'BatchStarted']);
+  assert.equal(s2.status.releaseStatus?.currentBatch, 2);
+  assert.equal(s2.status.releaseStatus?.progress, 'Executing');
+  assert.deepEqual(scales(s2.actions), ['m:4']);
+  // A release started while confirmBatchNum was already 1 does not take that as batch 1's confirmation.
+  const leftover = planModuleDeployment(input({ ...md('2.0.0', 6, { batchCount: 3, needConfirm: true }), spec: { ...d.spec, confirmBatchNum: 1 } }, [old], pods(old, 6)));
+  assert.equal(leftover.status.releaseStatus?.staleConfirmBatchNum, 1);
+  assert.deepEqual(leftover.actions.filter((a) => a.kind === 'resetConfirmBatchNum').map((a) => (a.kind === 'resetConfirmBatchNum' ? a.from : -1)), [1], 'the left-over value is reset to 0');
+  const stale = planModuleDeployment(input({ ...confirmed, status: { ...s1.status, releaseStatus: { ...s1.status.releaseStatus!, staleConfirmBatchNum: 1 } } }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
+  assert.equal(stale.status.releaseStatus?.progress, 'WaitingForConfirmation');
+  // Once the reset is seen (0), a later confirmBatchNum=1 confirms batch 1.
+  const reset = planModuleDeployment(input({ ...d, spec: { ...d.spec, confirmBatchNum: 0 }, status: stale.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
+  assert.equal(reset.status.releaseStatus?.staleConfirmBatchNum, undefined);
+  const now1 = planModuleDeployment(input({ ...confirmed, status: reset.status }, [old4, neu], [...pods(old4, 4), ...pods(neu, 2)]));
+  assert.equal(now1.status.releaseStatus?.currentBatch, 2);
+});
+
+test('install_then_uninstall removes one old replica per new replica Ready (the ready count never drops)', () => {
+  const { d, old, first } = release({ batchCount: 3 });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' } };
+  const plan = planModuleDeployment(input({ ...d, status: first.status }, [old, neu], [...pods(old, 6), ...pods(neu, 1, 1)]));
+  assert.deepEqual(scales(plan.actions), ['m:5']);
+});
+
+test('gray time: the next batch starts by itself after grayTimeBetweenBatchSeconds, with no confirmation', () => {
+  const { d, old, first } = release({ batchCount: 2, grayTimeBetweenBatchSeconds: 60 });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' } };
+  const old3 = { ...old, spec: { ...old.spec!, replicas: 3 } };
+  const observed = [old3, neu];
+  const p = [...pods(old3, 3), ...pods({ ...neu, spec: { ...neu.spec!, replicas: 3 } }, 3)];
+  const paused = planModuleDeployment(input({ ...d, status: first.status }, observed, p, NOW));
+  assert.equal(paused.status.releaseStatus?.progress, 'Paused');
+  assert.equal(paused.status.releaseStatus?.nextReconcileTime, new Date(NOW + 60_000).toISOString());
+  assert.equal(paused.requeueAfterMs, 60_000);
+  const early = planModuleDeployment(input({ ...d, status: paused.status }, observed, p, NOW + 30_000));
+  assert.equal(early.status.releaseStatus?.progress, 'Paused');
+  assert.equal(early.requeueAfterMs, 30_000);
+  const later = planModuleDeployment(input({ ...d, status: paused.status }, observed, p, NOW + 60_000));
+  assert.equal(later.status.releaseStatus?.currentBatch, 2);
+  assert.equal(later.status.releaseStatus?.progress, 'Executing');
+  assert.deepEqual(scales(later.actions), ['m:6']);
+});
+
+test('useBeta: the first batch is exactly one replica', () => {
+  const { first } = release({ batchCount: 2, useBeta: true });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  assert.equal(created.replicaSet.spec?.replicas, 1);
+  assert.equal(first.status.releaseStatus?.realBatchCount, 3);
+});
+
+test('a failed replica stops the batch with ReplicaFailure and a Warning naming the base and why', () => {
+  const { d, old, first } = release({ batchCount: 3 });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' } };
+  const failed = pods(neu, 0, 1, {});
+  failed[0]!.status!.containerStatuses = [{ name: 'biz', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ModuleInstallFailed', message: 'jar not found' } } }];
+  const plan = planModuleDeployment(input({ ...d, status: first.status }, [old, neu], [...pods(old, 6), ...failed]));
+  assert.equal(plan.status.releaseStatus?.progress, 'Paused');
+  const cond = plan.status.conditions?.find((c) => c.type === 'ReplicaFailure');
+  assert.equal(cond?.status, 'True');
+  assert.match(cond!.message, /on virtual-node-0: ModuleInstallFailed: jar not found/);
+  const warn = plan.actions.find((a) => a.kind === 'event' && a.type === 'Warning');
+  assert.ok(warn && warn.kind === 'event' && warn.reason === 'BatchFailed' && /virtual-node-0/.test(warn.message));
+  assert.deepEqual(scales(plan.actions), [], 'no old replica leaves for a failed new one');
+});
+
+test('completed: scaling is applied at once; going back to an old version reuses its ReplicaSet as the newest revision; history is trimmed', () => {
+  const d1 = md('1.0.0', 2, {}, undefined, { revisionHistoryLimit: 1 });
+  const r1 = rs(d1, '1.0.0', 0, 1);
+  const r2 = rs(d1, '2.0.0', 0, 2);
+  const r3 = rs(d1, '3.0.0', 2, 3);
+  const d3 = md('3.0.0', 5, {}, undefined, { revisionHistoryLimit: 1 });
+  const done = planModuleDeployment(input(d3, [r1, r2, r3], pods(r3, 2)));
+  const completedStatus = { ...done.status, releaseStatus: { ...done.status.releaseStatus!, progress: 'Completed' as const } };
+  const scaled = planModuleDeployment(input({ ...d3, status: completedStatus }, [r1, r2, r3], pods(r3, 2)));
+  assert.deepEqual(scales(scaled.actions), ['m:5']);
+  assert.deepEqual(scaled.actions.filter((a) => a.kind === 'deleteReplicaSet').map((a) => (a.kind === 'deleteReplicaSet' ? a.name : '')), [r1.metadata!.name]);
+  const back = planModuleDeployment(input(md('1.0.0', 2, {}, completedStatus), [r1, r2, r3], pods(r3, 2)));
+  assert.ok(!back.actions.some((a) => a.kind === 'createReplicaSet'), 'no new ReplicaSet');
+  const upd = back.actions.find((a) => a.kind === 'updateReplicaSet');
+  assert.ok(upd && upd.kind === 'updateReplicaSet' && upd.name === r1.metadata!.name);
+  assert.equal(upd.replicaSet.metadata?.annotations?.['module-controller.koupleless.io/revision'], '4');
+});
+
+test('peer mode: one replica per Ready matching base', () => {
+  const d = md('1.0.0', 0, {}, undefined, { peer: true });
+  const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: false }]));
+  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(create && create.kind === 'createReplicaSet');
+  assert.equal(create.replicaSet.spec?.replicas, 2);
+  assert.equal(plan.status.ready, '0/2');
+});
+
+test('a ModuleDeployment being deleted only reports Terminating (the garbage collector removes its ReplicaSets)', () => {
+  const d = md('1.0.0', 2, {}, { releaseStatus: { progress: 'Completed', currentBatch: 1, realBatchCount: 1, originalDeltaReplicas: 2, batchProgress: '1/1', lastTransitionTime: '', revision: 'x' } });
+  const plan = planModuleDeployment(input({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date() } }, [], []));
+  assert.deepEqual(plan.actions, []);
+  assert.equal(plan.status.releaseStatus?.progress, 'Terminating');
+});
+
+test('a ReplicaSet that cannot create its pods (e.g. denied at admission) is a replica failure too', () => {
+  const { d, old, first } = release({ batchCount: 3 });
+  const created = first.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(created && created.kind === 'createReplicaSet');
+  const neu: V1ReplicaSet = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' }, status: { replicas: 0, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook denied the request' }] } };
+  const plan = planModuleDeployment(input({ ...d, status: first.status }, [old, neu], pods(old, 6)));
+  assert.match(plan.status.conditions!.find((c) => c.type === 'ReplicaFailure')!.message, /FailedCreate: admission webhook denied the request/);
+});
