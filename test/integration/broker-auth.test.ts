@@ -306,3 +306,38 @@ describe('shipped broker over mqtts with client certificates', () => {
     assert.equal(after1.toLowerCase(), new (await import('node:crypto')).X509Certificate(renewed.certPem).serialNumber.toLowerCase());
   });
 });
+
+// ---- the chart on the real API server: generated credentials and certificates survive an upgrade
+describe('chart: broker credentials and certificates on the real API server', () => {
+  test('helm install makes the credentials and TLS Secrets; helm upgrade keeps them', async () => {
+    const { runHelm } = await import('../support/helm.ts');
+    const release = `ms${run}`;
+    const ns = await cluster.createNamespace('mqtt-sec');
+    const args = ['charts/module-controller', '-n', ns, '--kubeconfig', cluster.kubeconfig, '--set', 'broker.tls.enabled=true', '--set', 'broker.tls.clientAuth=true'];
+    const uninstall = () => runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait=false']);
+    cleanups.push(uninstall);
+    const read = async (name: string) => (await cluster.core.readNamespacedSecret({ name, namespace: ns })).data ?? {};
+    const install = await runHelm(['install', release, ...args]);
+    assert.equal(install.code, 0, install.stderr);
+    // Remove the webhook configurations at once: nothing serves them here, and they would catch other tests' pods.
+    await uninstallWebhooks(release);
+    const creds = await read(`${release}-broker-credentials`);
+    const serving = await read(`${release}-broker-tls`);
+    const client = await read(`${release}-bridge-mqtt-client`);
+    assert.ok(creds['bridge-password'] && creds['base-password'] && serving['tls.crt'] && client['tls.crt']);
+    const upgrade = await runHelm(['upgrade', release, ...args]);
+    assert.equal(upgrade.code, 0, upgrade.stderr);
+    await uninstallWebhooks(release);
+    assert.deepEqual(await read(`${release}-broker-credentials`), creds);
+    assert.deepEqual(await read(`${release}-broker-tls`), serving);
+    assert.deepEqual(await read(`${release}-bridge-mqtt-client`), client);
+    const un = await uninstall();
+    assert.equal(un.code, 0, un.stderr);
+  });
+});
+
+async function uninstallWebhooks(release: string): Promise<void> {
+  for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+    await cluster.kubectl(['delete', kind, `${release}-webhook`, '--ignore-not-found']);
+  }
+}
