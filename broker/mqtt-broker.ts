@@ -142,8 +142,9 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       done(null, null); // SUBACK 0x80 for this filter; the client stays connected
     },
   });
-  aedes.on('clientReady', () => metrics.clients.inc());
-  aedes.on('clientDisconnect', () => metrics.clients.dec());
+  const countClients = () => metrics.clients.set(aedes.connectedClients);
+  aedes.on('client', countClients);
+  aedes.on('clientDisconnect', countClients);
   aedes.on('publish', (packet, client) => {
     if (client) metrics.messages.inc({ direction: toDirection(packet.topic) });
   });

@@ -189,7 +189,7 @@ describe('shipped broker: identities and metrics', () => {
     assert.ok(count('connect', 'no_identity') >= 1, text);
     assert.match(text, /module_controller_broker_messages_total\{direction="bridge_to_base"\} [1-9]/);
     assert.match(text, /module_controller_broker_messages_total\{direction="base_to_bridge"\} [1-9]/);
-    assert.match(text, /module_controller_broker_clients_connected \d+/);
+    assert.match(text, /module_controller_broker_clients_connected [1-9]/);
   });
 
   test('an edited credentials file takes effect without a restart', async () => {
