@@ -79,6 +79,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   // A reconnect storm of thousands of bases must not run scrypt thousands of times: a password once
   // verified for an entry is remembered (as a SHA-256) until the entry changes.
   const verified = new Map<string, CredentialEntry>();
+  // Checks in flight, shared: a storm of bases with one shared credential costs one scrypt, not one each.
+  const pending = new Map<string, Promise<boolean>>();
   const source = opts.auth.kind === 'credentials' ? opts.auth.source : undefined;
   if (source) table = await source.load();
 
@@ -112,7 +114,12 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         done(null, true);
       };
       if (verified.get(cacheKey) === entry) return admit();
-      verifyPassword(entry.hash, password).then(
+      let check = pending.get(cacheKey);
+      if (!check) {
+        check = verifyPassword(entry.hash, password).finally(() => pending.delete(cacheKey));
+        pending.set(cacheKey, check);
+      }
+      check.then(
         (ok) => {
           if (!ok || table.get(entry.username) !== entry) return bad();
           if (verified.size > 10_000) verified.clear();
