@@ -12,6 +12,7 @@ import { addOpsRoutes } from '../core/ops-routes.ts';
 import { hashPassword } from './credentials.ts';
 import { createCredentialsSource, type PlainCredential } from './credentials-source.ts';
 import { startBroker, type BrokerOptions } from './mqtt-broker.ts';
+import { toSelfManagedTlsFiles } from './self-managed-tls.ts';
 
 export const BROKER_FLAGS = {
   port: { kind: 'int', description: 'Plain MQTT port', default: 1883, min: 0, max: 65535 },
@@ -27,6 +28,11 @@ export const BROKER_FLAGS = {
   tlsPort: { kind: 'int', description: 'mqtts port (with --tls-cert-file)', default: 8883, min: 0, max: 65535 },
   tlsCertFile: { kind: 'string', description: 'Serving certificate (PEM) of the mqtts listener; reloaded when the file changes' },
   tlsKeyFile: { kind: 'string', description: 'Private key (PEM) of --tls-cert-file' },
+  tlsSelfManagedDir: { kind: 'string', description: 'Instead of --tls-cert-file: keep a CA and a serving certificate in this folder (ca.crt for bases and the bridge), made at first start and renewed with a third of their lifetime left' },
+  tlsDnsNames: { kind: 'list', description: 'DNS names of the self-managed serving certificate (the names bases connect to)', default: ['localhost'] },
+  tlsIps: { kind: 'list', description: 'IP addresses of the self-managed serving certificate', default: ['127.0.0.1'] },
+  tlsCertValidity: { kind: 'duration', description: 'Lifetime of a self-managed serving certificate', default: '2160h', min: 3_600_000 },
+  tlsCaValidity: { kind: 'duration', description: 'Lifetime of the self-managed CA', default: '87600h', min: 3_600_000 },
   tlsClientCaFile: { kind: 'string', description: 'Require client certificates signed by this CA (PEM) on the mqtts listener (mutual TLS); reloaded when it changes' },
   fileCheckInterval: { kind: 'duration', description: 'How often the TLS files and the credentials file are re-read', default: '30s', min: 1000 },
   hashPassword: { kind: 'bool', description: 'Print the scrypt hash of the password on stdin (one line) for --credentials-file, and exit', default: false },
@@ -54,15 +60,25 @@ export function toBrokerOptions(v: BrokerFlagValues, problems: string[] = []): O
     problems.push('no credentials: give --credentials-file (and/or --bridge-username/--base-username with passwords), or --allow-anonymous to let any client publish and subscribe anything (trusted networks only); see docs/security.md');
   }
   if (hasCredentials && v.allowAnonymous) problems.push('--allow-anonymous cannot be combined with credentials; drop one');
+  const selfDir = v.tlsSelfManagedDir;
   if ((v.tlsCertFile === undefined) !== (v.tlsKeyFile === undefined)) problems.push('--tls-cert-file and --tls-key-file go together');
-  if (v.tlsClientCaFile !== undefined && v.tlsCertFile === undefined) problems.push('--tls-client-ca-file needs --tls-cert-file/--tls-key-file');
-  if (!v.plainListener && v.tlsCertFile === undefined) problems.push('--plain-listener=false leaves no listener; give --tls-cert-file/--tls-key-file');
+  if (selfDir !== undefined && v.tlsCertFile !== undefined) problems.push('--tls-self-managed-dir and --tls-cert-file exclude each other; choose one');
+  const tlsOn = v.tlsCertFile !== undefined || selfDir !== undefined;
+  if (v.tlsClientCaFile !== undefined && !tlsOn) problems.push('--tls-client-ca-file needs --tls-cert-file/--tls-key-file or --tls-self-managed-dir');
+  if (!v.plainListener && !tlsOn) problems.push('--plain-listener=false leaves no listener; give --tls-cert-file/--tls-key-file or --tls-self-managed-dir');
   if (problems.length > 0) throw new ControllerError('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return {
     auth: hasCredentials ? { kind: 'credentials', source: createCredentialsSource({ file: v.credentialsFile, plain }) } : { kind: 'open' },
     host: v.bindAddress,
     port: v.plainListener ? v.port : undefined,
-    tls: v.tlsCertFile !== undefined && v.tlsKeyFile !== undefined ? { port: v.tlsPort, certFile: v.tlsCertFile, keyFile: v.tlsKeyFile, clientCaFile: v.tlsClientCaFile } : undefined,
+    tls: selfDir !== undefined
+      ? {
+          port: v.tlsPort,
+          ...toSelfManagedTlsFiles(selfDir),
+          clientCaFile: v.tlsClientCaFile,
+          selfManaged: { dir: selfDir, dnsNames: v.tlsDnsNames, ips: v.tlsIps, certValidityMs: v.tlsCertValidity, caValidityMs: v.tlsCaValidity, now: () => new Date() },
+        }
+      : v.tlsCertFile !== undefined && v.tlsKeyFile !== undefined ? { port: v.tlsPort, certFile: v.tlsCertFile, keyFile: v.tlsKeyFile, clientCaFile: v.tlsClientCaFile } : undefined,
     checkIntervalMs: v.fileCheckInterval,
   };
 }

@@ -16,6 +16,7 @@ import { authorizePublish, authorizeSubscribe, toPrincipal, type Decision, type 
 import { verifyPassword, type CredentialEntry, type CredentialTable } from './credentials.ts';
 import type { CredentialsSource } from './credentials-source.ts';
 import { createBrokerMetrics, type MessageDirection } from './metrics.ts';
+import { ensureSelfManagedTls, type SelfManagedTlsOptions } from './self-managed-tls.ts';
 import { createTlsFileWatcher, type TlsFiles } from './tls-files.ts';
 
 export type BrokerAuth =
@@ -28,8 +29,8 @@ export interface BrokerOptions {
   readonly host?: string;
   /** Plain MQTT port (0 = any free port); undefined = no plain listener. */
   readonly port?: number | undefined;
-  /** mqtts listener: files and port. */
-  readonly tls?: (TlsFiles & { readonly port: number }) | undefined;
+  /** mqtts listener: files and port; with selfManaged the broker makes and renews those files itself. */
+  readonly tls?: (TlsFiles & { readonly port: number; readonly selfManaged?: SelfManagedTlsOptions | undefined }) | undefined;
   /** How often the TLS files and the credentials file are re-read. */
   readonly checkIntervalMs?: number;
   readonly logger: Logger;
@@ -181,7 +182,13 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         if (!Number.isNaN(notAfter)) metrics.certNotAfter.set({ listener: 'mqtts' }, notAfter / 1000);
       })
     : undefined;
+  const renewSelfManaged = () => {
+    if (!tlsOpts?.selfManaged) return;
+    const plan = ensureSelfManagedTls(tlsOpts.selfManaged);
+    if (plan !== 'keep') logger.info({ dir: tlsOpts.selfManaged.dir, plan }, plan === 'create-ca' ? 'MQTT CA and serving certificate created' : 'MQTT serving certificate issued');
+  };
   if (tlsOpts && watcher) {
+    renewSelfManaged();
     await watcher.check();
     const m = watcher.current()!;
     const mutual = tlsOpts.clientCaFile !== undefined;
@@ -196,6 +203,11 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   }
 
   const check = async () => {
+    try {
+      renewSelfManaged();
+    } catch (err) {
+      logger.warn({ code: 'CERT_FAILED', err: toErrorFields(err) }, 'MQTT serving certificate could not be renewed; retrying');
+    }
     await watcher?.check();
     if (source) {
       try {

@@ -33,6 +33,15 @@ test('every problem is reported at once', () => {
   );
   assert.throws(() => toBrokerOptions(flags('--base-username', 'x')), /--base-username and --base-password go together/);
   assert.throws(() => toBrokerOptions(flags('--allow-anonymous', '--plain-listener=false')), /leaves no listener/);
+  assert.throws(() => toBrokerOptions(flags('--allow-anonymous', '--tls-self-managed-dir', '/d', '--tls-cert-file', 'c', '--tls-key-file', 'k')), /exclude each other/);
+});
+
+test('--tls-self-managed-dir serves the files the broker keeps in that folder', () => {
+  const o = toBrokerOptions(flags('--allow-anonymous', '--tls-self-managed-dir', '/d', '--tls-dns-names', 'mqtt.example.invalid', '--plain-listener=false'));
+  assert.equal(o.tls?.certFile, '/d/tls.crt');
+  assert.equal(o.tls?.keyFile, '/d/tls.key');
+  assert.deepEqual(o.tls?.selfManaged?.dnsNames, ['mqtt.example.invalid']);
+  assert.equal(o.port, undefined);
 });
 
 test('--hash-password prints a hash of the password on stdin that the credentials file accepts', async () => {
