@@ -47,3 +47,28 @@ test('an open broker (--allow-anonymous) admits anyone to anything', async () =>
     await broker.close();
   }
 });
+
+test('refusals are logged with client id, username, stage and code, never the password', async () => {
+  const lines: string[] = [];
+  const { Writable } = await import('node:stream');
+  const { createLogger } = await import('../../core/logger.ts');
+  const sink = new Writable({ write: (chunk: Buffer, _enc, cb) => { lines.push(chunk.toString()); cb(); } });
+  const logger = createLogger('info', 'test-broker', sink);
+  const table = tableOf(`bases base ${hashPassword('right-password')}`);
+  const broker = await startBroker({ auth: { kind: 'credentials', source: { description: 't', load: async () => table } }, port: 0, logger, registry: new Registry() });
+  try {
+    await assert.rejects(mqtt.connectAsync(broker.url, { clientId: 'k@@@b1', username: 'bases', password: 'Wr0ng-Secret', reconnectPeriod: 0 }));
+    const c = await mqtt.connectAsync(broker.url, { clientId: 'k@@@b1', username: 'bases', password: 'right-password', reconnectPeriod: 0 });
+    await new Promise<void>((resolve) => c.publish('koupleless_default/b2/base/heart', '{}', { qos: 0 }, () => resolve()));
+    await new Promise((r) => setTimeout(r, 200));
+    await c.endAsync(true);
+  } finally {
+    await broker.close();
+  }
+  logger.flush();
+  await new Promise((r) => setTimeout(r, 100));
+  const refusals = lines.join('').split('\n').filter((l) => l.includes('refused')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(refusals.map((r) => [r['stage'], r['code'], r['clientId'], r['username']]), [['connect', 'bad_credentials', 'k@@@b1', 'bases'], ['publish', 'other_base', 'k@@@b1', 'bases']]);
+  assert.equal(lines.join('').includes('Wr0ng-Secret'), false);
+  assert.equal(lines.join('').includes('right-password'), false);
+});
