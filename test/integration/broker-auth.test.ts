@@ -307,6 +307,41 @@ describe('shipped broker over mqtts with client certificates', () => {
   });
 });
 
+// ---- `module-controller bridge --mqtt-url embedded` with a credentials file, the real command
+describe('the bridge command\'s embedded broker', () => {
+  test('bases with the file\'s credential become a Ready node; without credentials they are refused', async () => {
+    const { runInProcess } = await import('../../sandbox/run-in-process.ts');
+    const { bridgeCommand } = await import('../../bridge/command.ts');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-embedded-'));
+    const credentials = path.join(dir, 'credentials');
+    writeFileSync(credentials, `koupleless-base base ${hashPassword('embedded-pw')}\n`);
+    const [mqttPort, opsPort] = [await findFreePort(), await findFreePort()];
+    const stop = new AbortController();
+    const running = runInProcess(bridgeCommand, [
+      '--log-level', 'warn', '--kubeconfig', cluster.kubeconfig, '--port', String(opsPort), '--leader-elect=false', '--instance-id', `embedded-${run}`,
+      '--mqtt-url', 'embedded', '--embedded-broker-port', String(mqttPort), '--embedded-broker-credentials-file', credentials,
+    ], { signal: stop.signal, logTo: new (await import('node:stream')).PassThrough() });
+    cleanups.push(async () => {
+      stop.abort();
+      await running;
+    });
+    const url = `mqtt://127.0.0.1:${mqttPort}`;
+    await eventually('the bridge ready', async () => ((await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    await assert.rejects(connect(url, 'koupleless@@@anon', {}), /not authorized|bad user|connack/i);
+    const prefix = e2ePrefix('embedded');
+    const fleet = await startFleet({ url, count: 1, identityPrefix: prefix, ipPrefix: '192.0.2', heartbeatPeriodMs: 1_000, installLatencyMs: 100, username: 'koupleless-base', password: 'embedded-pw' });
+    const nodeName = toNodeName(`${prefix}0`);
+    cleanups.push(async () => {
+      await fleet.stop();
+      await cluster.core.deleteNode({ name: nodeName }).catch(() => undefined);
+    });
+    await eventually('a Ready virtual node', async () => {
+      const node = await cluster.core.readNode({ name: nodeName }).catch(() => undefined);
+      return node?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+    }, 30_000);
+  });
+});
+
 // ---- the chart on the real API server: generated credentials and certificates survive an upgrade
 describe('chart: broker credentials and certificates on the real API server', () => {
   test('helm install makes the credentials and TLS Secrets; helm upgrade keeps them', async () => {
