@@ -164,85 +164,97 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     s.on('close', () => sockets.delete(s));
   };
   const servers: net.Server[] = [];
-  let port: number | undefined;
-  if (opts.port !== undefined) {
-    const plain = net.createServer(aedes.handle);
-    plain.on('connection', track);
-    servers.push(plain);
-    port = await listenOn(plain, opts.port, host);
-  }
-
-  let tlsPort: number | undefined;
-  let tlsServer: tls.Server | undefined;
-  const tlsOpts = opts.tls;
-  const watcher = tlsOpts
-    ? createTlsFileWatcher(tlsOpts, logger, (m) => {
-        tlsServer?.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) });
-        const notAfter = new Date(new X509Certificate(m.cert).validTo).getTime();
-        if (!Number.isNaN(notAfter)) metrics.certNotAfter.set({ listener: 'mqtts' }, notAfter / 1000);
-      })
-    : undefined;
-  const renewSelfManaged = () => {
-    if (!tlsOpts?.selfManaged) return;
-    const plan = ensureSelfManagedTls(tlsOpts.selfManaged);
-    if (plan !== 'keep') logger.info({ dir: tlsOpts.selfManaged.dir, plan }, plan === 'create-ca' ? 'MQTT CA and serving certificate created' : 'MQTT serving certificate issued');
+  const closeAll = async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.filter((srv) => srv.listening).map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
   };
-  if (tlsOpts && watcher) {
-    renewSelfManaged();
-    await watcher.check();
-    const m = watcher.current()!;
-    const mutual = tlsOpts.clientCaFile !== undefined;
-    tlsServer = tls.createServer({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}), requestCert: mutual, rejectUnauthorized: mutual }, aedes.handle);
-    tlsServer.on('secureConnection', track);
-    tlsServer.on('tlsClientError', (err, s) => {
-      metrics.authFailures.inc({ stage: 'connect', code: 'tls_handshake' });
-      logger.warn({ stage: 'connect', code: 'tls_handshake', remote: s.remoteAddress, err: err.message }, 'MQTT TLS handshake refused');
-    });
-    servers.push(tlsServer);
-    tlsPort = await listenOn(tlsServer, tlsOpts.port, host);
+  try {
+    return await listenAll();
+  } catch (err) {
+    await closeAll();
+    throw err;
   }
 
-  const check = async () => {
-    try {
+  async function listenAll(): Promise<RunningBroker> {
+    let port: number | undefined;
+    if (opts.port !== undefined) {
+      const plain = net.createServer(aedes.handle);
+      plain.on('connection', track);
+      servers.push(plain);
+      port = await listenOn(plain, opts.port, host);
+    }
+
+    let tlsPort: number | undefined;
+    let tlsServer: tls.Server | undefined;
+    const tlsOpts = opts.tls;
+    const watcher = tlsOpts
+      ? createTlsFileWatcher(tlsOpts, logger, (m) => {
+          tlsServer?.setSecureContext({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}) });
+          const notAfter = new Date(new X509Certificate(m.cert).validTo).getTime();
+          if (!Number.isNaN(notAfter)) metrics.certNotAfter.set({ listener: 'mqtts' }, notAfter / 1000);
+        })
+      : undefined;
+    const renewSelfManaged = () => {
+      if (!tlsOpts?.selfManaged) return;
+      const plan = ensureSelfManagedTls(tlsOpts.selfManaged);
+      if (plan !== 'keep') logger.info({ dir: tlsOpts.selfManaged.dir, plan }, plan === 'create-ca' ? 'MQTT CA and serving certificate created' : 'MQTT serving certificate issued');
+    };
+    if (tlsOpts && watcher) {
       renewSelfManaged();
-    } catch (err) {
-      logger.warn({ code: 'CERT_FAILED', err: toErrorFields(err) }, 'MQTT serving certificate could not be renewed; retrying');
+      await watcher.check();
+      const m = watcher.current()!;
+      const mutual = tlsOpts.clientCaFile !== undefined;
+      tlsServer = tls.createServer({ cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}), requestCert: mutual, rejectUnauthorized: mutual }, aedes.handle);
+      tlsServer.on('secureConnection', track);
+      tlsServer.on('tlsClientError', (err, s) => {
+        metrics.authFailures.inc({ stage: 'connect', code: 'tls_handshake' });
+        logger.warn({ stage: 'connect', code: 'tls_handshake', remote: s.remoteAddress, err: err.message }, 'MQTT TLS handshake refused');
+      });
+      servers.push(tlsServer);
+      tlsPort = await listenOn(tlsServer, tlsOpts.port, host);
     }
-    await watcher?.check();
-    if (source) {
-      try {
-        const next = await source.load();
-        if (next !== table) {
-          table = next;
-          verified.clear();
-          logger.info({ users: table.size }, 'MQTT credentials reloaded');
-        }
-      } catch (err) {
-        logger.warn({ err: toErrorFields(err) }, 'MQTT credentials could not be reloaded; keeping the previous ones');
-      }
-    }
-  };
-  const timer = setInterval(() => {
-    check().catch((err: unknown) => logger.warn({ err: toErrorFields(err) }, 'broker file check failed'));
-  }, opts.checkIntervalMs ?? 30_000);
-  timer.unref();
 
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const tlsUrl = tlsPort !== undefined ? `mqtts://${urlHost}:${tlsPort}` : undefined;
-  logger.info({ port, tlsPort, mutualTls: tlsOpts?.clientCaFile !== undefined, auth: opts.auth.kind, credentials: source?.description }, 'MQTT broker listening');
-  return {
-    url: port !== undefined ? `mqtt://${urlHost}:${port}` : tlsUrl!,
-    port,
-    tlsUrl,
-    tlsPort,
-    check,
-    close: async () => {
-      clearInterval(timer);
-      for (const s of sockets) s.destroy();
-      await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    },
-  };
+    const check = async () => {
+      try {
+        renewSelfManaged();
+      } catch (err) {
+        logger.warn({ code: 'CERT_FAILED', err: toErrorFields(err) }, 'MQTT serving certificate could not be renewed; retrying');
+      }
+      await watcher?.check();
+      if (source) {
+        try {
+          const next = await source.load();
+          if (next !== table) {
+            table = next;
+            verified.clear();
+            logger.info({ users: table.size }, 'MQTT credentials reloaded');
+          }
+        } catch (err) {
+          logger.warn({ err: toErrorFields(err) }, 'MQTT credentials could not be reloaded; keeping the previous ones');
+        }
+      }
+    };
+    const timer = setInterval(() => {
+      check().catch((err: unknown) => logger.warn({ err: toErrorFields(err) }, 'broker file check failed'));
+    }, opts.checkIntervalMs ?? 30_000);
+    timer.unref();
+
+    const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const tlsUrl = tlsPort !== undefined ? `mqtts://${urlHost}:${tlsPort}` : undefined;
+    logger.info({ port, tlsPort, mutualTls: tlsOpts?.clientCaFile !== undefined, auth: opts.auth.kind, credentials: source?.description }, 'MQTT broker listening');
+    return {
+      url: port !== undefined ? `mqtt://${urlHost}:${port}` : tlsUrl!,
+      port,
+      tlsUrl,
+      tlsPort,
+      check,
+      close: async () => {
+        clearInterval(timer);
+        await closeAll();
+      },
+    };
+  }
 }
 
 function principalName(p: Principal | undefined): string | undefined {
