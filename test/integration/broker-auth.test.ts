@@ -205,6 +205,7 @@ describe('shipped broker: identities and metrics', () => {
 
 // ---- real Mosquitto with examples/mosquitto (per-base usernames equal to the identity)
 const MOSQ_PASSWORD = `mq-${run}`;
+let mosquittoUrl: string | undefined;
 scenarios('Mosquitto with examples/mosquitto', 'mosq', async () => {
   const bin = findMosquitto();
   assert.ok(bin, 'mosquitto is not installed (apt-get install mosquitto)');
@@ -232,7 +233,34 @@ scenarios('Mosquitto with examples/mosquitto', 'mosq', async () => {
     const sock = net.connect(port, '127.0.0.1', () => { sock.end(); resolve(true); });
     sock.on('error', () => resolve(undefined));
   }), 10_000, 100);
-  return { url: `mqtt://127.0.0.1:${port}`, bridge: { username: 'module-controller', password: MOSQ_PASSWORD }, base: (identity) => ({ username: identity, password: MOSQ_PASSWORD }) };
+  mosquittoUrl = `mqtt://127.0.0.1:${port}`;
+  return { url: mosquittoUrl, bridge: { username: 'module-controller', password: MOSQ_PASSWORD }, base: (identity) => ({ username: identity, password: MOSQ_PASSWORD }) };
+});
+
+describe('Mosquitto: the shared base user, as examples/mosquitto/README.md says', () => {
+  const shared = { username: 'koupleless-base', password: MOSQ_PASSWORD };
+  test('cannot command a base', async () => {
+    const victim = await connect(mosquittoUrl!, `koupleless@@@${VICTIM}`, { username: VICTIM, password: MOSQ_PASSWORD });
+    const got = inbox(victim);
+    await victim.subscribeAsync([`koupleless_default/${VICTIM}/+`], { qos: 1 });
+    const attacker = await connect(mosquittoUrl!, `koupleless@@@${ATTACKER}`, shared);
+    await fire(attacker, `koupleless_default/${VICTIM}/installBiz`, 'evil');
+    await fire(attacker, `koupleless_default/${VICTIM}/base/baseline`, 'evil');
+    await sleep(500);
+    const bridge = await connect(mosquittoUrl!, `module-controller@@@bridge4-${run}`, { username: 'module-controller', password: MOSQ_PASSWORD });
+    await bridge.publishAsync(`koupleless_default/${VICTIM}/installBiz`, 'good', { qos: 1 });
+    await eventually('the bridge\'s install', async () => got.find((m) => m.text === 'good'));
+    assert.deepEqual(got.map((m) => m.text), ['good']);
+  });
+
+  test('can still publish a heartbeat for any identity: Mosquitto cannot bind it to the client id', async () => {
+    const bridge = await connect(mosquittoUrl!, `module-controller@@@bridge5-${run}`, { username: 'module-controller', password: MOSQ_PASSWORD });
+    const got = inbox(bridge);
+    await bridge.subscribeAsync(['koupleless_default/+/base/+'], { qos: 1 });
+    const attacker = await connect(mosquittoUrl!, `koupleless@@@${ATTACKER}`, shared);
+    await attacker.publishAsync(`koupleless_default/${VICTIM}/base/heart`, '{"forged":true}', { qos: 1 });
+    await eventually('the forged heartbeat', async () => got.find((m) => m.text.includes('forged')));
+  });
 });
 
 // ---- mqtts with client certificates on the shipped broker
