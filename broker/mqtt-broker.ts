@@ -4,7 +4,7 @@
  * subscription checked by authorize.ts. The Aedes hooks only translate; the decisions are pure.
  * Used by `module-controller broker`, the bridge's `--mqtt-url embedded` and (open) the sandbox.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
@@ -12,8 +12,9 @@ import type { Registry } from 'prom-client';
 import { toErrorFields } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseTopic } from '../core/topics.ts';
-import { authorizePublish, authorizeSubscribe, toPrincipal, type Decision, type Principal } from './authorize.ts';
-import { verifyPassword, type CredentialEntry, type CredentialTable } from './credentials.ts';
+import { authorizePublish, authorizeSubscribe, type Decision, type Principal } from './authorize.ts';
+import { authenticateClient, createPasswordChecker } from './authenticate.ts';
+import type { CredentialTable } from './credentials.ts';
 import type { CredentialsSource } from './credentials-source.ts';
 import { createBrokerMetrics, type MessageDirection } from './metrics.ts';
 import { ensureSelfManagedTls, type SelfManagedTlsOptions } from './self-managed-tls.ts';
@@ -53,7 +54,7 @@ function authError(message: string, returnCode: number): AuthError {
   return Object.assign(new Error(message), { returnCode });
 }
 /** CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
-const RC = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
+const RC = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
 
 function toDirection(topic: string): MessageDirection {
   const t = parseTopic(topic);
@@ -77,11 +78,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const host = opts.host ?? '127.0.0.1';
   const principals = new WeakMap<Client, Principal>();
   let table: CredentialTable = new Map();
-  // A reconnect storm of thousands of bases must not run scrypt thousands of times: a password once
-  // verified for an entry is remembered (as a SHA-256) until the entry changes.
-  const verified = new Map<string, CredentialEntry>();
-  // Checks in flight, shared: a storm of bases with one shared credential costs one scrypt, not one each.
-  const pending = new Map<string, Promise<boolean>>();
+  const checker = createPasswordChecker();
   const source = opts.auth.kind === 'credentials' ? opts.auth.source : undefined;
   if (source) table = await source.load();
 
@@ -97,39 +94,20 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         done(null, true);
         return;
       }
-      const entry = username !== undefined ? table.get(username) : undefined;
-      const bad = () => {
-        refuse('connect', { allow: false, code: 'bad_credentials', reason: username === undefined ? 'no username given' : entry ? 'wrong password' : `unknown username "${username}"` }, client, username);
-        done(authError('bad username or password', RC.badCredentials), null);
-      };
-      if (!entry || password === undefined) return bad();
-      const cacheKey = `${entry.username}\0${createHash('sha256').update(password).digest('base64')}`;
-      const admit = () => {
-        const p = toPrincipal(entry, client.id);
-        if (!p.allow) {
-          refuse('connect', p, client, username);
-          done(authError(p.reason, p.code === 'no_identity' ? RC.identifierRejected : RC.notAuthorized), null);
-          return;
-        }
-        principals.set(client, p.value);
-        done(null, true);
-      };
-      if (verified.get(cacheKey) === entry) return admit();
-      let check = pending.get(cacheKey);
-      if (!check) {
-        check = verifyPassword(entry.hash, password).finally(() => pending.delete(cacheKey));
-        pending.set(cacheKey, check);
-      }
-      check.then(
-        (ok) => {
-          if (!ok || table.get(entry.username) !== entry) return bad();
-          if (verified.size > 10_000) verified.clear();
-          verified.set(cacheKey, entry);
-          admit();
+      authenticateClient(() => table, checker, client.id, username, password).then(
+        (d) => {
+          if (d.allow) {
+            principals.set(client, d.value);
+            done(null, true);
+            return;
+          }
+          refuse('connect', d, client, username);
+          const rc = d.code === 'bad_credentials' ? RC.badCredentials : d.code === 'no_identity' ? RC.identifierRejected : RC.notAuthorized;
+          done(authError(d.code === 'bad_credentials' ? 'bad username or password' : d.reason, rc), null);
         },
         (err: unknown) => {
           logger.error({ err: toErrorFields(err) }, 'password check failed');
-          done(authError('server unavailable', 3), null);
+          done(authError('server unavailable', RC.serverUnavailable), null);
         },
       );
     },
@@ -227,7 +205,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           const next = await source.load();
           if (next !== table) {
             table = next;
-            verified.clear();
+            checker.clear();
             logger.info({ users: table.size }, 'MQTT credentials reloaded');
           }
         } catch (err) {
