@@ -129,3 +129,14 @@ test('the values schema rejects unknown broker.auth / broker.tls keys and bad ce
     assert.notEqual(r.code, 0, bad);
   }
 });
+
+test('TLS with a given Secret: the broker mounts it; a missing name is an error that says which value to set', async () => {
+  const docs = await template(['--set', 'broker.tls.enabled=true', '--set', 'broker.tls.certificates=secret', '--set', 'broker.tls.existingSecret=my-broker-tls', '--set', 'broker.tls.clientAuth=true', '--set', 'mqtt.tlsSecret=my-bridge-tls']);
+  const volumes = (name: string) => find(docs, 'Deployment', name)!['spec']['template']['spec']['volumes'].map((v: Doc) => v.secret.secretName);
+  assert.deepEqual(volumes('mc-broker'), ['my-broker-tls']);
+  assert.deepEqual(volumes('mc-bridge'), ['my-bridge-tls', 'my-bridge-tls']);
+  assert.equal(docs.some((d) => d['kind'] === 'Certificate' || d['metadata']['name'] === 'mc-broker-ca'), false);
+  const r = await runHelm(['template', 'mc', CHART, '--kube-version', '1.34.4', '--set', 'broker.tls.enabled=true', '--set', 'broker.tls.certificates=secret']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /broker\.tls\.existingSecret is required/);
+});
