@@ -4,7 +4,8 @@ import { defineCommand, untilAborted } from '../core/command.ts';
 import { listen } from '../core/http-server.ts';
 import { loadKubeConfig } from '../core/kubeconfig.ts';
 import { addOpsRoutes } from '../core/ops-routes.ts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../sandbox/embedded-broker.ts';
+import { EMBEDDED_BROKER_FLAGS, startEmbeddedBrokerForBridge } from '../broker/embedded.ts';
+import type { RunningBroker } from '../broker/mqtt-broker.ts';
 import { startBridge } from './bridge.ts';
 import { BRIDGE_FLAGS, toBridgeSettings } from './config.ts';
 import type { ServiceType } from '../core/service-annotations.ts';
@@ -12,20 +13,22 @@ import type { ServiceType } from '../core/service-annotations.ts';
 export const bridgeCommand = defineCommand({
   name: 'bridge',
   summary: 'Turns every live Koupleless base (MQTT heartbeats) into a virtual node, installs module pods bound to it, and writes their status back.',
-  flags: BRIDGE_FLAGS,
+  flags: { ...BRIDGE_FLAGS, ...EMBEDDED_BROKER_FLAGS },
   async run(v, { logger, registry, signal }) {
     const kc = loadKubeConfig(v.kubeconfig);
-    let broker: EmbeddedBroker | undefined;
+    let broker: RunningBroker | undefined;
     let url = v.mqttUrl;
+    let mqttUsername = v.mqttUsername;
+    let mqttPassword = v.mqttPassword;
     if (url === 'embedded') {
-      broker = await startEmbeddedBroker({ port: v.embeddedBrokerPort, host: '0.0.0.0', ...(v.mqttUsername !== undefined ? { username: v.mqttUsername, password: v.mqttPassword ?? '' } : {}) });
-      url = `mqtt://127.0.0.1:${broker.port}`;
-      logger.info({ port: broker.port }, 'embedded MQTT broker listening');
+      const embedded = await startEmbeddedBrokerForBridge(v, { logger, registry });
+      ({ broker, username: mqttUsername, password: mqttPassword } = embedded);
+      url = broker.url;
     }
     const bridge = startBridge({
       kc,
       settings: toBridgeSettings(v),
-      mqtt: { url, clientIdPrefix: v.mqttClientIdPrefix, username: v.mqttUsername, password: v.mqttPassword, caFile: v.mqttCaFile, certFile: v.mqttCertFile, keyFile: v.mqttKeyFile },
+      mqtt: { url, clientIdPrefix: v.mqttClientIdPrefix, username: mqttUsername, password: mqttPassword, caFile: v.mqttCaFile, certFile: v.mqttCertFile, keyFile: v.mqttKeyFile },
       leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: v.leaderLeaseDuration },
       instanceId: v.instanceId,
       concurrency: v.concurrency,

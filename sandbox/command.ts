@@ -47,6 +47,7 @@ export const sandboxCommand = defineCommand({
       'module-controller sandbox is up.',
       `  kubeconfig   ${cp.kubeconfig}`,
       `  MQTT broker  ${broker.url}   (env "default": topics koupleless_default/...)`,
+      '               UNAUTHENTICATED, loopback only: any local client may command any base (docs/security.md)',
       `  bases        ${fleet ? fleet.bases.map((b) => b.identity).join(', ') : 'none'}  (${v.baseName}:${v.baseVersion})`,
       `  logs         ${path.join(dir, 'logs')}`,
       '',

@@ -1,6 +1,12 @@
-/** The embedded default MQTT broker: Aedes (MQTT 3.1.1) in-process, on a TCP port. */
-import net from 'node:net';
-import { Aedes } from 'aedes';
+/**
+ * The dev harness's broker: the shipped broker (broker/mqtt-broker.ts) on loopback, open (no
+ * credentials, for `npm start` and tests) or with one shared base credential (tests of bases that
+ * must log in).
+ */
+import { createSilentLogger } from '../core/logger.ts';
+import { createRegistry } from '../core/ops-routes.ts';
+import { createCredentialsSource } from '../broker/credentials-source.ts';
+import { startBroker } from '../broker/mqtt-broker.ts';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -11,37 +17,15 @@ export interface EmbeddedBroker {
 export interface EmbeddedBrokerOptions {
   readonly port?: number;
   readonly host?: string;
-  /** When set, clients must present exactly these credentials (real bases require auth). */
+  /** When set, clients must log in with exactly these credentials, as bases (`<prefix>@@@<identity>`). */
   readonly username?: string;
   readonly password?: string;
 }
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker();
-  if (opts.username !== undefined) {
-    aedes.authenticate = (_client, username, password, done) => {
-      const ok = username === opts.username && (password?.toString() ?? '') === (opts.password ?? '');
-      done(null, ok);
-    };
-  }
-  const server = net.createServer(aedes.handle);
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `mqtt://${opts.host ?? '127.0.0.1'}:${port}`,
-    port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    },
-  };
+  const auth = opts.username !== undefined
+    ? { kind: 'credentials' as const, source: createCredentialsSource({ plain: [{ username: opts.username, password: opts.password ?? '', role: 'base' }] }) }
+    : { kind: 'open' as const };
+  const b = await startBroker({ auth, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, logger: createSilentLogger(), registry: createRegistry(false) });
+  return { url: b.url, port: b.port!, close: () => b.close() };
 }

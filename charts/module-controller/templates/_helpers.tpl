@@ -15,7 +15,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- define "mc.mqttUrl" -}}
-{{- if .Values.mqtt.url -}}{{ .Values.mqtt.url }}{{- else if .Values.broker.enabled -}}mqtt://{{ include "mc.name" . }}-broker.{{ .Release.Namespace }}.svc:{{ .Values.broker.port }}{{- else -}}{{ fail "set mqtt.url or broker.enabled=true" }}{{- end -}}
+{{- if .Values.mqtt.url -}}{{ .Values.mqtt.url }}{{- else if and .Values.broker.enabled .Values.broker.tls.enabled -}}mqtts://{{ include "mc.name" . }}-broker.{{ .Release.Namespace }}.svc:{{ .Values.broker.tls.port }}{{- else if .Values.broker.enabled -}}mqtt://{{ include "mc.name" . }}-broker.{{ .Release.Namespace }}.svc:{{ .Values.broker.port }}{{- else -}}{{ fail "set mqtt.url or broker.enabled=true" }}{{- end -}}
 {{- end -}}
 {{- define "mc.mqttEnv" -}}
 {{- if .Values.mqtt.existingSecret }}
