@@ -16,6 +16,12 @@ import { toLiveness, toNextLivenessChange } from './plan-node.ts';
 import { isSamePodStatus, toPodStatus, toStatusPatch } from './pod-status.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
+/** The status patch's UID precondition failed: the pod under this name is another pod now (see toStatusPatch). */
+export function isUidMismatch(err: unknown): boolean {
+  const e = err as { code?: number; body?: unknown };
+  return e.code === 422 && typeof e.body === 'string' && e.body.includes('metadata.uid');
+}
+
 const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const MODULE_QUERY_MIN_GAP_MS = 2_000;
 
@@ -95,8 +101,8 @@ export function createModuleReconciler(ctx: BridgeContext) {
         ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
         recordTransitions(ctx, pod, status, observations);
       } catch (err) {
-        if (isNotFound(err)) continue;
-        // 409: the UID precondition failed (another pod under this name) or a write raced ours.
+        // Gone, or another pod under this name (its own pass writes its status): nothing to write.
+        if (isNotFound(err) || isUidMismatch(err)) continue;
         if (isConflict(err)) requeueMs = 200;
         else throw err;
       }

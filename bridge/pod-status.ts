@@ -95,8 +95,9 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
 
 /**
  * The status write as a strategic merge patch, as the kubelet writes it: `metadata.uid` is a
- * precondition (the API server refuses the patch with 409 Conflict when the pod under this name is
- * another one, e.g. a StatefulSet pod recreated under the same name); conditions merge by type, so a
+ * precondition (the API server refuses the patch with 422 "metadata.uid: field is immutable" when the
+ * pod under this name is another one, e.g. a StatefulSet pod recreated under the same name —
+ * test/integration/pod-status.test.ts); conditions merge by type, so a
  * condition someone else adds meanwhile (DisruptionTarget, a readiness gate's) survives; fields a
  * condition no longer has are removed with null; containerStatuses are replaced as a whole.
  */
