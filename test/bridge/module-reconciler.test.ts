@@ -132,7 +132,7 @@ test('a stale pod cache sends no uninstall; a fresh one does', async () => {
   const { w, reconciler } = setup({ modules: [toReported('stray', '1.0.0')], pods: [] });
   w.fresh = false;
   assert.deepEqual(await reconciler.reconcile(BASE_ID), { kind: 'requeueAfter', ms: 1_000 });
-  assert.deepEqual(w.published, []);
+  assert.equal(w.published.length, 0);
   w.fresh = true;
   await reconciler.reconcile(BASE_ID);
   assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}`), ['uninstallBiz stray']);
