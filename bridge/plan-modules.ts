@@ -244,6 +244,12 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     if (active.has(mk) || aliases.has(mk)) continue;
     // Another version of this bizName is about to be installed with uninstallThenInstall: it takes this one along.
     if (pendingNames.has(m.bizName)) continue;
+    // Another version was confirmed installed after the last module list: that install may have taken
+    // this one along (uninstallThenInstall); the list the bridge asks for after every reply tells.
+    if (isNewerThanList(base, active, m)) {
+      wakeups.push(s.moduleListPollMs);
+      continue;
+    }
     if (!podsFresh) {
       waitForFreshCache();
       continue;
@@ -266,6 +272,16 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     });
   }
   return { commands, observations, release, queryModules, requeueAfterMs: toWake(wakeups) };
+}
+
+function isNewerThanList(base: BaseRecord, active: Claims['active'], m: ReportedModule): boolean {
+  for (const [mk, list] of active) {
+    const spec = list[0]!.spec;
+    if (spec.bizName !== m.bizName || spec.bizVersion === m.bizVersion) continue;
+    const op = base.ops.get(mk);
+    if (op?.kind === 'install' && op.result?.ok && op.result.at >= (base.modulesAt ?? 0)) return true;
+  }
+  return false;
 }
 
 function toWake(wakeups: number[]): number | undefined {

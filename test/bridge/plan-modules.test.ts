@@ -438,3 +438,13 @@ test('an install failure shows one line plus what to check; the full answer is k
   const lp = obs(plan(toBase({ modules: [], ops: [long] }), [toModulePod({ name: 'p1', modules: [V1] })]), 'shop/p1', 'orders') as { message: string };
   assert.ok(lp.message.length < 400, `${lp.message.length}`);
 });
+
+test('after a confirmed hand-off install, a version the last module list still shows is not uninstalled until a newer list says so', () => {
+  const done = toOp({ kind: 'install', bizName: 'orders', bizVersion: '2.0.0', result: { ok: true, code: 'SUCCESS', message: '', at: T0 } });
+  const modules = [toReported('orders', '1.0.0'), toReported('orders', '2.0.0')];
+  const stale = plan(toBase({ modules, modulesAt: T0 - 1, ops: [done] }), [newPod()]);
+  assert.deepEqual(cmds(stale), []);
+  assert.equal(stale.requeueAfterMs, S.moduleListPollMs);
+  const fresh = plan(toBase({ modules, modulesAt: T0 + 1, ops: [done] }), [newPod()]);
+  assert.deepEqual(cmds(fresh), ['uninstall orders:1.0.0 ']);
+});

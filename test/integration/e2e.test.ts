@@ -345,6 +345,15 @@ test('6f. a BIZ_VERSION that differs from the jar\'s own version is bounded and 
   assert.equal(countCommands('mmbiz', from).installs.length, 1);
   assert.equal((await K(['delete', 'deployment/mm', '--wait=false'])).code, 0);
   await eventually('mmbiz uninstalled', async () => (jar.bases[0]!.installed().length === 0 ? true : undefined), 60_000);
+  // The extra bases go (a DaemonSet later must see only the first three).
+  for (const f of extraFleets.splice(0)) {
+    await f.stop();
+    for (const b of f.bases) await cluster.core.deleteNode({ name: toNodeName(b.identity) }).catch(() => undefined);
+    await eventually('the extra bases\' nodes gone', async () => {
+      const left = await Promise.all(f.bases.map((b) => cluster.core.readNode({ name: toNodeName(b.identity) }).then(() => 1, () => 0)));
+      return left.every((x) => x === 0) ? true : undefined;
+    }, 60_000);
+  }
 });
 
 test('10. a module Service lists the base IPs of Ready replicas in its EndpointSlice', async () => {
