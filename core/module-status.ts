@@ -83,7 +83,7 @@ function toReportedRow(o: Extract<ModuleObservation, { kind: 'reported' }>, nowI
         started: true,
         present: true,
         failed: false,
-        state: { waiting: { reason: 'ModuleDeactivated', message: o.message ?? 'installed but not active on the base (another version of this module is active; enable module switching on the base)' } },
+        state: { waiting: { reason: 'ModuleDeactivated', message: o.message ?? 'installed but not active on the base (another version of this module is active there)' } },
       };
     case 'BROKEN':
       return { ready: false, started: false, present: true, failed: true, state: { waiting: { reason: 'ModuleBroken', message: o.message ?? 'the base reports the module BROKEN' } } };
