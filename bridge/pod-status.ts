@@ -4,7 +4,7 @@
  * no write.
  */
 import type { V1Pod, V1PodCondition, V1PodStatus, V1ContainerStatus } from '@kubernetes/client-node';
-import { toModuleStatusRow, type ModuleObservation, type ModuleStatusRow } from '../core/module-status.ts';
+import { toModuleStatusRow, toOneLine, type ModuleObservation, type ModuleStatusRow } from '../core/module-status.ts';
 
 export interface PodStatusInput {
   readonly pod: V1Pod;
@@ -69,8 +69,12 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
   else if (prev.phase === 'Running' && rows.some((r) => r.present)) phase = 'Running';
   else phase = 'Pending';
   const notReadyNames = containers.filter((_, i) => !rows[i]!.ready).map((c) => c.name);
+  // A failed module's one-line cause also goes into the conditions, where `kubectl describe` shows it.
+  const failedAt = rows.findIndex((r) => r.failed && r.state.waiting?.message);
+  const cause = failedAt >= 0 ? ` (${containers[failedAt]!.name}: ${rows[failedAt]!.state.waiting!.reason}: ${toOneLine(rows[failedAt]!.state.waiting!.message!)})` : '';
+  const containersMessage = `modules not active: [${notReadyNames.join(' ')}]${cause}`;
   const notReady = !allReady
-    ? { reason: 'ContainersNotReady', message: `modules not active: [${notReadyNames.join(' ')}]` }
+    ? { reason: 'ContainersNotReady', message: containersMessage }
     : !input.baseReady
       ? { reason: 'BaseNotReady', message: 'the base is not Ready' }
       : { reason: 'ReadinessGatesNotReady', message: gates ?? '' };
@@ -79,7 +83,7 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
   const own = [
     condition('PodScheduled', true, find('PodScheduled'), now),
     condition('Initialized', true, find('Initialized'), now),
-    condition('ContainersReady', allReady, find('ContainersReady'), now, 'ContainersNotReady', `modules not active: [${notReadyNames.join(' ')}]`),
+    condition('ContainersReady', allReady, find('ContainersReady'), now, 'ContainersNotReady', containersMessage),
     condition('Ready', podReady, find('Ready'), now, notReady.reason, notReady.message),
   ];
   const foreign = (prev.conditions ?? []).filter((c) => !OWN_CONDITIONS.includes(c.type));

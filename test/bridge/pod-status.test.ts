@@ -244,3 +244,11 @@ test('a handed-off module shows why and is not ready; the pod stays Running', ()
   assert.deepEqual(cs(s, 'orders')?.state, { waiting: { reason: 'ModuleHandedOff', message: 'replaced on this base by orders:2.0.0 of pod shop/new' } });
   assert.equal(cond(s, 'Ready')?.status, 'False');
 });
+
+test('a failed module\'s one-line cause is in the conditions too, where kubectl describe shows it', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1, CART] });
+  const s = status(pod, { orders: activated(T0), cart: { kind: 'installFailed', message: 'FAILED: jar not found; check the jar URL', detail: 'FAILED: jar not found\n\tat x' } });
+  assert.equal(cond(s, 'Ready')?.message, 'modules not active: [cart] (cart: ModuleInstallFailed: FAILED: jar not found; check the jar URL)');
+  assert.equal(cond(s, 'ContainersReady')?.message, cond(s, 'Ready')?.message);
+  assert.equal(cs(s, 'cart')?.state?.waiting?.message, 'FAILED: jar not found; check the jar URL');
+});
