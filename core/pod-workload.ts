@@ -44,6 +44,6 @@ export function toPodWorkload(meta: PodMetaLike | undefined): PodWorkload | unde
 }
 
 /** True when `a` and `b` are pods of one workload at different revisions (a rollout in progress). */
-export function isOtherRevision(a: PodWorkload | undefined, b: PodWorkload | undefined): boolean {
+export function isOtherRevision(a: Partial<PodWorkload> | undefined, b: Partial<PodWorkload> | undefined): boolean {
   return a !== undefined && b !== undefined && a.workload === b.workload && a.revision !== undefined && b.revision !== undefined && a.revision !== b.revision;
 }

@@ -10,6 +10,7 @@ import { VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { toNodeConstraintsCheck, type NodeConstraintsCheck } from '../core/node-selector.ts';
 import { toModuleKey } from '../core/module-spec.ts';
 import { intern } from '../core/intern.ts';
+import { isOtherRevision } from '../core/pod-workload.ts';
 import { findSameModule, hasReplica, toModuleProbe, type ModuleHolder, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
 import type { NodeFacts } from './node-facts.ts';
 
@@ -108,14 +109,7 @@ const cordoned: Rule = ({ candidate }) => (candidate.facts?.cordoned ? CORDONED 
  * A holder the extender knows nothing about counts as another workload.
  */
 function yieldsTo(holder: ModuleHolder | undefined, pod: ModuleHolder | undefined): boolean {
-  if (holder?.deleting) return true;
-  return (
-    holder?.workload !== undefined &&
-    holder.workload === pod?.workload &&
-    holder.revision !== undefined &&
-    pod.revision !== undefined &&
-    holder.revision !== pod.revision
-  );
+  return holder?.deleting === true || isOtherRevision(holder, pod);
 }
 
 // Two pods of one bizName:bizVersion on one base would be one installed module: the second would
