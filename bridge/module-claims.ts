@@ -17,7 +17,7 @@ export interface Claim {
 }
 
 export interface Claims {
-  /** Module key → its active claims, oldest pod first. */
+  /** Module key → its active claims, newest pod first (it decides the jar URL; ties keep the pods' order). */
   readonly active: ReadonlyMap<string, readonly Claim[]>;
   /** Pod key → bizName → the newer claim that replaces it on this base. */
   readonly superseded: ReadonlyMap<string, ReadonlyMap<string, Claim>>;
@@ -62,7 +62,7 @@ export function toClaims(live: readonly V1Pod[]): Claims {
     if (list) list.push(c);
     else active.set(mk, [c]);
   }
-  for (const list of active.values()) list.sort((a, b) => (isNewer(a, b) ? 1 : -1));
+  for (const list of active.values()) list.sort((a, b) => b.createdAt - a.createdAt);
   return { active, superseded };
 }
 

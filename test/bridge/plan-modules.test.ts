@@ -448,3 +448,11 @@ test('after a confirmed hand-off install, a version the last module list still s
   const fresh = plan(toBase({ modules, modulesAt: T0 + 1, ops: [done] }), [newPod()]);
   assert.deepEqual(cmds(fresh), ['uninstall orders:1.0.0 ']);
 });
+
+test('a rollout that changes only the jar URL: the newest pod decides, so the new jar replaces the old one', () => {
+  const oldUrl = toJarUrl('orders', '1.0.0');
+  const newUrl = 'https://repo.example.invalid/hotfix/orders-1.0.0-ark-biz.jar';
+  const hotfix = toModulePod({ name: 'orders-bbb-1', modules: [{ ...V1, url: newUrl }], deployment: { name: DEP, revision: 'bbb' }, created: T0 - 1_000 });
+  const p = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl } }), [oldPod(), hotfix]);
+  assert.deepEqual(cmds(p), [`uninstall orders:1.0.0 ${oldUrl} (shop/orders-bbb-1)`]);
+});
