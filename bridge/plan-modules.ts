@@ -113,7 +113,8 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     if (!base || !reported || findReported(m)) return undefined;
     const op = base.ops.get(toModuleKey(m));
     if (op?.kind !== 'install' || !op.result?.ok) return undefined;
-    return reported.find((r) => {
+    // The latest listed one: the reply's bizInfos are appended last, and bases list in install order.
+    return reported.findLast((r) => {
       if (r.bizName !== m.bizName || r.bizVersion === m.bizVersion || active.has(toModuleKey(r))) return false;
       const url = base.installedUrls.get(toModuleKey(r));
       return url === undefined || url === m.bizUrl;
