@@ -43,6 +43,27 @@ export interface Behaviour {
   readonly keepBroken: boolean;
   /** The base's own (master) biz name: uninstalling it is refused like sofa-ark does. */
   readonly masterBizName: string;
+  /**
+   * Install a module under the version its jar says (from the file name `<bizName>-<version>-ark-biz.jar`)
+   * instead of the commanded one, like a real base that reads the jar's manifest: a BIZ_VERSION that
+   * differs from the pom's then shows up as another version. Off (undefined): the commanded version.
+   */
+  readonly reportJarVersion?: boolean | undefined;
+}
+
+/** The version in a jar URL's file name `<bizName>-<version>-ark-biz.jar`; undefined when it does not follow that pattern. */
+export function parseJarVersion(bizName: string, bizUrl: string): string | undefined {
+  let file: string;
+  try {
+    file = decodeURIComponent(new URL(bizUrl).pathname.split('/').pop() ?? '');
+  } catch {
+    file = bizUrl.split('/').pop() ?? '';
+  }
+  const prefix = `${bizName}-`;
+  const suffix = '-ark-biz.jar';
+  if (!file.startsWith(prefix) || !file.endsWith(suffix)) return undefined;
+  const version = file.slice(prefix.length, -suffix.length);
+  return version === '' ? undefined : version;
 }
 
 /** What a command carried; fields are unchecked because they come straight off the wire. */
@@ -126,7 +147,8 @@ interface InstallStep {
 }
 
 /** sofa-ark ArkClient.doInstallBiz for one valid request (after the install strategy ran). */
-function applyInstall(state: BaseState, biz: ValidBiz, now: number, random: () => number, b: Behaviour): InstallStep {
+function applyInstall(state: BaseState, asked: ValidBiz, now: number, random: () => number, b: Behaviour): InstallStep {
+  const biz = b.reportJarVersion ? { ...asked, bizVersion: parseJarVersion(asked.bizName, asked.bizUrl) ?? asked.bizVersion } : asked;
   let modules = biz.uninstallFirst ? state.modules.filter((m) => m.bizName !== biz.bizName) : state.modules;
   const key = toModuleKey(biz);
   if (modules.some((m) => toModuleKey(m) === key)) {

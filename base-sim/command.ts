@@ -25,6 +25,7 @@ const flags = {
   failurePercent: { kind: 'int', description: 'Percent of module starts that fail (reply FAILED)', default: 0, min: 0, max: 100 },
   seed: { kind: 'int', description: 'Seed for the failure dice (reproducible runs); unset: random' },
   moduleSwitching: { kind: 'bool', description: 'Installing name:v2 activates it and deactivates name:v1 (else v2 stays DEACTIVATED)', default: false },
+  reportJarVersion: { kind: 'bool', description: 'Install a module under the version in its jar file name <bizName>-<version>-ark-biz.jar (like a real base reading the jar), not the commanded one', default: false },
   keepBrokenModules: { kind: 'bool', description: 'A module that failed to start stays listed as BROKEN (else it is removed)', default: false },
   masterBizState: {
     kind: 'string',
@@ -67,6 +68,7 @@ export const baseSimCommand = defineCommand({
       failureRate: c.failurePercent / 100,
       switching: c.moduleSwitching,
       keepBroken: c.keepBrokenModules,
+      reportJarVersion: c.reportJarVersion,
       masterBizState: c.masterBizState,
       random: c.seed === undefined ? Math.random : createRandom(c.seed),
       onEvent: toEventLog(ctx.logger),

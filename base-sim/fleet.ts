@@ -32,6 +32,8 @@ export interface FleetOptions {
   readonly failureRate?: number | undefined;
   readonly switching?: boolean | undefined;
   readonly keepBroken?: boolean | undefined;
+  /** Install under the version in the jar's file name (`<bizName>-<version>-ark-biz.jar`), like a real base reading the jar. */
+  readonly reportJarVersion?: boolean | undefined;
   readonly masterBizState?: string | undefined;
   readonly random?: (() => number) | undefined;
   readonly now?: (() => number) | undefined;
@@ -56,6 +58,7 @@ export const FLEET_DEFAULTS = Object.freeze({
   failureRate: 0,
   switching: false,
   keepBroken: false,
+  reportJarVersion: false,
   masterBizState: 'ACTIVATED',
   connectConcurrency: 50,
   connectTimeoutMs: 30_000,
@@ -116,6 +119,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     failureRate: opts.failureRate ?? d.failureRate,
     switching: opts.switching ?? d.switching,
     keepBroken: opts.keepBroken ?? d.keepBroken,
+    reportJarVersion: opts.reportJarVersion ?? d.reportJarVersion,
   };
   const bases = Array.from({ length: o.count }, (_, i) =>
     createSimBase({
@@ -127,7 +131,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       info: toSimBaseInfo(o.firstIndex + i, o),
       heartbeatPeriodMs: opts.heartbeatPeriodMs ?? d.heartbeatPeriodMs,
       installLatencyMs: opts.installLatencyMs ?? d.installLatencyMs,
-      behaviour: { failureRate: o.failureRate, switching: o.switching, keepBroken: o.keepBroken, masterBizName: o.name },
+      behaviour: { failureRate: o.failureRate, switching: o.switching, keepBroken: o.keepBroken, masterBizName: o.name, reportJarVersion: o.reportJarVersion },
       masterBizState: opts.masterBizState ?? d.masterBizState,
       random: opts.random ?? Math.random,
       now: opts.now ?? Date.now,

@@ -26,7 +26,16 @@ import {
 export type SimEvent =
   | { readonly kind: 'connected'; readonly identity: string }
   | { readonly kind: 'disconnected'; readonly identity: string }
-  | { readonly kind: 'command'; readonly identity: string; readonly command: string; readonly bizName?: string; readonly bizVersion?: string; readonly outcome: PlanOutcome | 'ANSWERED' }
+  | {
+      readonly kind: 'command';
+      readonly identity: string;
+      readonly command: string;
+      readonly bizName?: string;
+      readonly bizVersion?: string;
+      /** installBiz only: the strategy the command asked for, when it named one. */
+      readonly installStrategy?: string;
+      readonly outcome: PlanOutcome | 'ANSWERED';
+    }
   | { readonly kind: 'ignored'; readonly identity: string; readonly topic: string; readonly code: 'MQTT_BAD_PAYLOAD'; readonly reason: string };
 
 export interface SimBaseOptions {
@@ -134,6 +143,7 @@ export function createSimBase(o: SimBaseOptions): SimBase {
         command,
         bizName: typeof cmd.bizName === 'string' ? cmd.bizName : undefined,
         bizVersion: typeof cmd.bizVersion === 'string' ? cmd.bizVersion : undefined,
+        ...(typeof cmd.installStrategy === 'string' ? { installStrategy: cmd.installStrategy } : {}),
         outcome: plan.outcome,
       });
     });

@@ -2,52 +2,94 @@
  * Applies `planModules` for one base (key = base identity): sends install/uninstall commands, writes
  * module pod status (only when it changed), lets deleted pods go once their modules are uninstalled,
  * and records Events for what users care about.
+ *
+ * Nothing is queued across passes: the plan is recomputed from the current caches each time, so a
+ * command for a pod deleted meanwhile is never sent later (docs/bridge.md "Commands").
  */
 import * as k8s from '@kubernetes/client-node';
-import { toBizModel } from '../core/module-spec.ts';
+import { toInstallModel, toBizModel } from '../core/module-spec.ts';
+import type { ModuleObservation } from '../core/module-status.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
-import { planModules, toPodKey } from './plan-modules.ts';
+import { planModules, toPodKey, type ModuleCommand } from './plan-modules.ts';
 import { toLiveness, toNextLivenessChange } from './plan-node.ts';
-import { isSamePodStatus, toPodStatus } from './pod-status.ts';
+import { isSamePodStatus, toPodStatus, toStatusPatch } from './pod-status.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+/** The status patch's UID precondition failed: the pod under this name is another pod now (see toStatusPatch). */
+export function isUidMismatch(err: unknown): boolean {
+  const e = err as { code?: number; body?: unknown };
+  return e.code === 422 && typeof e.body === 'string' && e.body.includes('metadata.uid');
+}
+
+const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const MODULE_QUERY_MIN_GAP_MS = 2_000;
 
 export function createModuleReconciler(ctx: BridgeContext) {
+  /** Base identity → when its module list was last asked for; pruned when bases go. */
   const lastQuery = new Map<string, number>();
+
+  const pruneQueries = () => {
+    for (const id of lastQuery.keys()) if (!ctx.registry.get(id)) lastQuery.delete(id);
+  };
 
   const requestModuleList = (identity: string, force = false) => {
     const now = ctx.now();
     if (!force && now - (lastQuery.get(identity) ?? 0) < MODULE_QUERY_MIN_GAP_MS) return;
     lastQuery.set(identity, now);
+    // Bases churn (identities are IPs): keep only known ones once the map outgrows the registry.
+    if (lastQuery.size > 2 * ctx.registry.list().length + 16) pruneQueries();
     ctx.publish(identity, 'queryAllBiz', {}).catch((err: unknown) => ctx.logger.debug({ err: (err as Error).message }, 'queryAllBiz publish failed'));
+  };
+
+  /** The pod a command is for is still bound here and not deleted (the cache may have moved on while we published). */
+  const isStillWanted = (nodeName: string, cmd: ModuleCommand, uid: string | undefined): boolean => {
+    if (cmd.kind !== 'install' || !cmd.podKey) return true;
+    const pod = ctx.pods.podsOnNode(nodeName).find((p) => toPodKey(p) === cmd.podKey);
+    return !!pod && !pod.metadata?.deletionTimestamp && (uid === undefined || pod.metadata?.uid === uid);
   };
 
   async function reconcile(identity: string): Promise<ReconcileOutcome> {
     if (!ctx.isLeader()) return { kind: 'done' };
     if (!ctx.pods.isSynced() || !ctx.nodes.isSynced()) return { kind: 'requeueAfter', ms: 500 };
     const base = ctx.registry.get(identity);
-    if (!base) return { kind: 'done' };
+    if (!base) {
+      lastQuery.delete(identity);
+      return { kind: 'done' };
+    }
     const now = ctx.now();
     const liveness = toLiveness(base, now, ctx.settings);
     const pods = ctx.pods.podsOnNode(base.nodeName);
-    const plan = planModules({ base, liveness, pods, settings: ctx.settings, now });
+    const plan = planModules({ base, liveness, pods, podsFresh: ctx.pods.isFresh(), settings: ctx.settings, now });
     if (plan.queryModules) requestModuleList(identity);
 
+    let publishError: unknown;
+    let requeueMs = plan.requeueAfterMs;
     for (const cmd of plan.commands) {
       const kind = cmd.kind === 'install' ? 'installBiz' : 'uninstallBiz';
-      ctx.registry.recordOpSent(identity, { kind: cmd.kind, bizName: cmd.module.bizName, bizVersion: cmd.module.bizVersion, bizUrl: cmd.module.bizUrl, sentAt: now });
-      await ctx.publish(identity, kind, toBizModel(cmd.module));
-      ctx.logger.info({ base: identity, command: kind, module: `${cmd.module.bizName}:${cmd.module.bizVersion}`, why: cmd.why }, 'module command sent');
       const pod = cmd.podKey ? pods.find((p) => toPodKey(p) === cmd.podKey) : undefined;
-      const text = `${kind} ${cmd.module.bizName}:${cmd.module.bizVersion} on base ${identity}: ${cmd.why}`;
+      if (!isStillWanted(base.nodeName, cmd, pod?.metadata?.uid)) {
+        requeueMs = Math.min(requeueMs ?? 200, 200);
+        continue;
+      }
+      const key = `${cmd.module.bizName}:${cmd.module.bizVersion}`;
+      ctx.registry.recordOpSent(identity, { kind: cmd.kind, bizName: cmd.module.bizName, bizVersion: cmd.module.bizVersion, bizUrl: cmd.module.bizUrl, sentAt: ctx.now() });
+      try {
+        await ctx.publish(identity, kind, cmd.kind === 'install' ? toInstallModel(cmd.module, cmd.installStrategy) : toBizModel(cmd.module));
+      } catch (err) {
+        // Not sent: it must not count as in flight. The queue retries the key with backoff and the
+        // next pass plans again from what is true then (never a replay of this command).
+        ctx.registry.clearOp(identity, key);
+        ctx.logger.warn({ base: identity, command: kind, module: key, err: (err as Error).message }, 'module command not sent; will re-plan');
+        publishError = err;
+        break;
+      }
+      ctx.logger.info({ base: identity, command: kind, module: key, installStrategy: cmd.installStrategy, why: cmd.why }, 'module command sent');
+      const text = `${kind} ${key} on base ${identity}: ${cmd.why}`;
       if (pod) ctx.recordEvent({ kind: 'Pod', name: pod.metadata!.name!, namespace: pod.metadata!.namespace, uid: pod.metadata!.uid }, 'Normal', cmd.kind === 'install' ? 'Installing' : 'Uninstalling', text);
       else ctx.recordEvent({ kind: 'Node', name: base.nodeName }, 'Normal', 'UninstallingUnclaimed', text);
     }
 
-    let requeueMs = plan.requeueAfterMs;
     for (const pod of pods) {
       const key = toPodKey(pod);
       const observations = plan.observations.get(key);
@@ -55,11 +97,12 @@ export function createModuleReconciler(ctx: BridgeContext) {
       const status = toPodStatus({ pod, observations, baseIP: base.localIP, baseReady: liveness.kind === 'ready', now: new Date(now) });
       if (isSamePodStatus(pod.status, status)) continue;
       try {
-        await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { status } }, mergePatch);
+        await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, strategicMergePatch);
         ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
-        recordTransitions(ctx, pod, status);
+        recordTransitions(ctx, pod, status, observations);
       } catch (err) {
-        if (isNotFound(err)) continue;
+        // Gone, or another pod under this name (its own pass writes its status): nothing to write.
+        if (isNotFound(err) || isUidMismatch(err)) continue;
         if (isConflict(err)) requeueMs = 200;
         else throw err;
       }
@@ -78,16 +121,17 @@ export function createModuleReconciler(ctx: BridgeContext) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }
     }
+    if (publishError !== undefined) return { kind: 'error', error: publishError };
     // Look again when the base's liveness may change (pods go not-Ready when their base does).
     const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings);
     const next = [requeueMs, livenessChange !== undefined ? livenessChange + 50 : undefined].filter((x): x is number => x !== undefined);
     return next.length ? { kind: 'requeueAfter', ms: Math.min(...next) } : { kind: 'done' };
   }
 
-  return { reconcile, requestModuleList };
+  return { reconcile, requestModuleList, /** For tests: how many bases have a remembered query time. */ trackedBases: () => lastQuery.size };
 }
 
-function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodStatus): void {
+function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodStatus, observations: ReadonlyMap<string, ModuleObservation>): void {
   const target = { kind: 'Pod' as const, name: pod.metadata!.name!, namespace: pod.metadata!.namespace, uid: pod.metadata!.uid };
   for (const cs of next.containerStatuses ?? []) {
     const prev = pod.status?.containerStatuses?.find((c) => c.name === cs.name);
@@ -98,7 +142,10 @@ function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodSt
     }
     const reason = cs.state?.waiting?.reason;
     if ((reason === 'ModuleInstallFailed' || reason === 'ModuleBroken') && prev?.state?.waiting?.reason !== reason) {
-      ctx.recordEvent(target, 'Warning', reason === 'ModuleBroken' ? 'ModuleBroken' : 'InstallFailed', `module ${cs.name}:${version}: ${cs.state?.waiting?.message ?? ''}`);
+      // The Event carries the base's full message; the pod's status shows its first line.
+      const o = observations.get(cs.name);
+      const detail = o?.kind === 'installFailed' && o.detail ? o.detail : (cs.state?.waiting?.message ?? '');
+      ctx.recordEvent(target, 'Warning', reason === 'ModuleBroken' ? 'ModuleBroken' : 'InstallFailed', `module ${cs.name}:${version}: ${detail}`);
       ctx.metrics.operations.inc({ command: 'installBiz', result: 'moduleFailed' });
     }
   }

@@ -4,7 +4,7 @@
  * no write.
  */
 import type { V1Pod, V1PodCondition, V1PodStatus, V1ContainerStatus } from '@kubernetes/client-node';
-import { toModuleStatusRow, type ModuleObservation, type ModuleStatusRow } from '../core/module-status.ts';
+import { toModuleStatusRow, toOneLine, type ModuleObservation, type ModuleStatusRow } from '../core/module-status.ts';
 
 export interface PodStatusInput {
   readonly pod: V1Pod;
@@ -33,6 +33,23 @@ function toContainerStatus(name: string, image: string, row: ModuleStatusRow, pr
   return { name, image, imageID: image, ready: row.ready, started: row.started, restartCount: prev?.restartCount ?? 0, state } as V1ContainerStatus;
 }
 
+/** Conditions the bridge writes; every other type (DisruptionTarget, readiness gates, …) belongs to someone else and is kept. */
+export const OWN_CONDITIONS: readonly string[] = Object.freeze(['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
+
+/**
+ * The kubelet's readiness-gate rule (pod readiness gates, KEP-580): a pod with `spec.readinessGates`
+ * is Ready only when ContainersReady and every gate's condition is True. Undefined when all gates pass.
+ */
+export function checkReadinessGates(pod: V1Pod): string | undefined {
+  const problems: string[] = [];
+  for (const g of pod.spec?.readinessGates ?? []) {
+    const c = pod.status?.conditions?.find((x) => x.type === g.conditionType);
+    if (!c) problems.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== 'True') problems.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  return problems.length ? problems.join(', ') : undefined;
+}
+
 export function toPodStatus(input: PodStatusInput): V1PodStatus {
   const { pod, now } = input;
   const prev = pod.status ?? {};
@@ -41,7 +58,8 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
   const rows = containers.map((c) => toModuleStatusRow(input.observations.get(c.name) ?? { kind: 'installing' }, nowIso));
   const statuses = containers.map((c, i) => toContainerStatus(c.name, c.image ?? '', rows[i]!, prev.containerStatuses?.find((s) => s.name === c.name)));
   const allReady = rows.length > 0 && rows.every((r) => r.ready);
-  const podReady = allReady && input.baseReady;
+  const gates = checkReadinessGates(pod);
+  const podReady = allReady && input.baseReady && gates === undefined;
   const anyFailed = rows.some((r) => r.failed);
   const deleting = pod.metadata?.deletionTimestamp !== undefined;
   let phase: string;
@@ -51,22 +69,50 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
   else if (prev.phase === 'Running' && rows.some((r) => r.present)) phase = 'Running';
   else phase = 'Pending';
   const notReadyNames = containers.filter((_, i) => !rows[i]!.ready).map((c) => c.name);
-  const whyNotReady = allReady ? 'the base is not Ready' : `modules not active: [${notReadyNames.join(' ')}]`;
+  // A failed module's one-line cause also goes into the conditions, where `kubectl describe` shows it.
+  const failedAt = rows.findIndex((r) => r.failed && r.state.waiting?.message);
+  const cause = failedAt >= 0 ? ` (${containers[failedAt]!.name}: ${rows[failedAt]!.state.waiting!.reason}: ${toOneLine(rows[failedAt]!.state.waiting!.message!)})` : '';
+  const containersMessage = `modules not active: [${notReadyNames.join(' ')}]${cause}`;
+  const notReady = !allReady
+    ? { reason: 'ContainersNotReady', message: containersMessage }
+    : !input.baseReady
+      ? { reason: 'BaseNotReady', message: 'the base is not Ready' }
+      : { reason: 'ReadinessGatesNotReady', message: gates ?? '' };
   const find = (t: string) => prev.conditions?.find((c) => c.type === t);
   const ip = input.baseIP ?? prev.podIP;
+  const own = [
+    condition('PodScheduled', true, find('PodScheduled'), now),
+    condition('Initialized', true, find('Initialized'), now),
+    condition('ContainersReady', allReady, find('ContainersReady'), now, 'ContainersNotReady', containersMessage),
+    condition('Ready', podReady, find('Ready'), now, notReady.reason, notReady.message),
+  ];
+  const foreign = (prev.conditions ?? []).filter((c) => !OWN_CONDITIONS.includes(c.type));
   return {
     phase,
-    conditions: [
-      condition('PodScheduled', true, find('PodScheduled'), now),
-      condition('Initialized', true, find('Initialized'), now),
-      condition('ContainersReady', allReady, find('ContainersReady'), now, 'ContainersNotReady', `modules not active: [${notReadyNames.join(' ')}]`),
-      condition('Ready', podReady, find('Ready'), now, allReady ? 'BaseNotReady' : 'ContainersNotReady', whyNotReady),
-    ],
+    conditions: [...own, ...foreign],
     ...(ip ? { hostIP: ip, hostIPs: [{ ip }], podIP: ip, podIPs: [{ ip }] } : {}),
     startTime: prev.startTime ? new Date(prev.startTime) : now,
     containerStatuses: statuses,
     qosClass: prev.qosClass ?? 'BestEffort',
   } as V1PodStatus;
+}
+
+/**
+ * The status write as a strategic merge patch, as the kubelet writes it: `metadata.uid` is a
+ * precondition (the API server refuses the patch with 422 "metadata.uid: field is immutable" when the
+ * pod under this name is another one, e.g. a StatefulSet pod recreated under the same name —
+ * test/integration/pod-status.test.ts); conditions merge by type, so a
+ * condition someone else adds meanwhile (DisruptionTarget, a readiness gate's) survives; fields a
+ * condition no longer has are removed with null; containerStatuses are replaced as a whole.
+ */
+export function toStatusPatch(pod: V1Pod, status: V1PodStatus): Record<string, unknown> {
+  const conditions = (status.conditions ?? [])
+    .filter((c) => OWN_CONDITIONS.includes(c.type))
+    .map((c) => ({ reason: null, message: null, ...c }));
+  return {
+    metadata: { uid: pod.metadata?.uid },
+    status: { ...status, conditions, containerStatuses: [...(status.containerStatuses ?? []), { $patch: 'replace' }] },
+  };
 }
 
 /** Kubernetes stores times with second resolution, as strings or Dates depending on the client path. */

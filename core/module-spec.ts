@@ -109,8 +109,16 @@ export function parseModules(containers: readonly ContainerLike[] | undefined): 
   return { modules, problems };
 }
 
+/** arklet's install strategies (InstallRequest.installStrategy): an unknown name means installOnly. */
+export type InstallStrategy = 'installOnly' | 'uninstallThenInstall';
+
 export function toBizModel(m: ModuleSpec): BizModel {
   return { bizName: m.bizName, bizVersion: m.bizVersion, bizUrl: m.bizUrl };
+}
+
+/** An installBiz payload; `installStrategy` is sent only when given (arklet defaults to installOnly). */
+export function toInstallModel(m: ModuleSpec, installStrategy: InstallStrategy | undefined): BizModel {
+  return installStrategy ? { ...toBizModel(m), installStrategy } : toBizModel(m);
 }
 
 export function toModuleKey(m: { bizName: string; bizVersion: string }): string {

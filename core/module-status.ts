@@ -8,8 +8,11 @@
 export type ModuleObservation =
   | { readonly kind: 'waitingForBase'; readonly message: string }
   | { readonly kind: 'installing' }
-  | { readonly kind: 'installFailed'; readonly message: string }
+  /** `message`: one line for `kubectl get/describe pod`; `detail`: the base's full answer (for the Event). */
+  | { readonly kind: 'installFailed'; readonly message: string; readonly detail?: string | undefined }
   | { readonly kind: 'uninstalling' }
+  /** A pod of an older revision whose module a newer pod of its workload replaced on this base. */
+  | { readonly kind: 'handedOff'; readonly message: string }
   | {
       readonly kind: 'reported';
       readonly state: string;
@@ -34,6 +37,15 @@ export interface ModuleStatusRow {
   readonly state: ContainerState;
 }
 
+/** Longest cause shown in a pod's status (the waiting message and the Ready condition). */
+export const ONE_LINE_MAX = 200;
+
+/** The first non-empty line of a base's message, at most `max` characters (a stack trace becomes its headline). */
+export function toOneLine(text: string, max = ONE_LINE_MAX): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 function iso(ms: number | undefined, fallback: string): string {
   return ms !== undefined && Number.isFinite(ms) ? new Date(ms).toISOString() : fallback;
 }
@@ -49,6 +61,8 @@ export function toModuleStatusRow(o: ModuleObservation, nowIso: string): ModuleS
       return { ready: false, started: false, present: false, failed: true, state: { waiting: { reason: 'ModuleInstallFailed', message: o.message } } };
     case 'uninstalling':
       return { ready: false, started: false, present: true, failed: false, state: { waiting: { reason: 'ModuleUninstalling', message: 'uninstallBiz sent to the base' } } };
+    case 'handedOff':
+      return { ready: false, started: false, present: true, failed: false, state: { waiting: { reason: 'ModuleHandedOff', message: o.message } } };
     case 'reported':
       return toReportedRow(o, nowIso);
   }
@@ -69,7 +83,7 @@ function toReportedRow(o: Extract<ModuleObservation, { kind: 'reported' }>, nowI
         started: true,
         present: true,
         failed: false,
-        state: { waiting: { reason: 'ModuleDeactivated', message: o.message ?? 'installed but not active on the base (another version of this module is active; enable module switching on the base)' } },
+        state: { waiting: { reason: 'ModuleDeactivated', message: o.message ?? 'installed but not active on the base (another version of this module is active there)' } },
       };
     case 'BROKEN':
       return { ready: false, started: false, present: true, failed: true, state: { waiting: { reason: 'ModuleBroken', message: o.message ?? 'the base reports the module BROKEN' } } };

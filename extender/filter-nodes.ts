@@ -10,10 +10,11 @@ import { VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { toNodeConstraintsCheck, type NodeConstraintsCheck } from '../core/node-selector.ts';
 import { toModuleKey } from '../core/module-spec.ts';
 import { intern } from '../core/intern.ts';
-import { findSameModule, toModuleProbe, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
+import { isOtherRevision } from '../core/pod-workload.ts';
+import { findSameModule, hasReplica, toModuleProbe, type ModuleHolder, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
 import type { NodeFacts } from './node-facts.ts';
 
-export type RejectCode = 'not-virtual-node' | 'labels-mismatch' | 'not-ready' | 'cordoned' | 'already-running' | 'full';
+export type RejectCode = 'not-virtual-node' | 'labels-mismatch' | 'not-ready' | 'cordoned' | 'already-running' | 'other-version' | 'full';
 
 export interface Rejection {
   readonly code: RejectCode;
@@ -44,6 +45,8 @@ export interface PodToPlace {
    * labelsMismatch); undefined when the verdict depends on the node's name (`matchFields`).
    */
   readonly labelsKey: string | undefined;
+  /** The pod's own workload and revision (for the hand-off rules); undefined for a pod without modules. */
+  readonly holder: ModuleHolder | undefined;
 }
 
 function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
@@ -53,7 +56,7 @@ function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
 }
 
 export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[]): PodToPlace {
-  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec), labelsKey: toLabelsKey(spec) };
+  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec), labelsKey: toLabelsKey(spec), holder: modules[0]?.holder };
 }
 
 export interface NodeCheck {
@@ -99,11 +102,42 @@ const notReady: Rule = ({ candidate }) => {
 
 const cordoned: Rule = ({ candidate }) => (candidate.facts?.cordoned ? CORDONED : undefined);
 
+/**
+ * The rollout hand-off (docs/bridge.md "Rollouts"): a module held on a base by a pod that is being
+ * deleted, or by a pod of the same workload at another revision, is handed to the new pod there
+ * (the bridge keeps it, or replaces it with uninstallThenInstall) instead of blocking the base.
+ * A holder the extender knows nothing about counts as another workload.
+ */
+function yieldsTo(holder: ModuleHolder | undefined, pod: ModuleHolder | undefined): boolean {
+  return holder?.deleting === true || isOtherRevision(holder, pod);
+}
+
 // Two pods of one bizName:bizVersion on one base would be one installed module: the second would
-// never run on its own, so replicas of a version must land on different bases.
+// never run on its own, so replicas of a version must land on different bases — unless the module's
+// holders all hand it over (a rollout restart with as many bases as replicas).
 const alreadyRunning: Rule = ({ pod, candidate }) => {
   const same = findSameModule(pod.probe, candidate.load);
-  return same ? { code: 'already-running', message: `base already runs module ${toModuleKey(same)}`, resolvable: true } : undefined;
+  if (!same) return undefined;
+  const held = candidate.load.modules.filter((m) => m.bizName === same.bizName && m.bizVersion === same.bizVersion);
+  if (held.every((m) => yieldsTo(m.holder, pod.holder))) return undefined;
+  return { code: 'already-running', message: `base already runs module ${toModuleKey(same)}`, resolvable: true };
+};
+
+// A base activates one version of a bizName at a time (arklet's default): another version held by
+// a pod of another workload (or of this revision) would leave ours DEACTIVATED.
+const otherVersion: Rule = ({ pod, candidate }) => {
+  if (!hasReplica(pod.probe, candidate.load)) return undefined;
+  for (const mine of pod.probe.modules) {
+    const rival = candidate.load.modules.find((m) => m.bizName === mine.bizName && m.bizVersion !== mine.bizVersion && !yieldsTo(m.holder, pod.holder));
+    if (rival) {
+      return {
+        code: 'other-version',
+        message: `base runs ${toModuleKey(rival)} for another workload; a base activates one version of module ${rival.bizName} at a time`,
+        resolvable: true,
+      };
+    }
+  }
+  return undefined;
 };
 
 const full: Rule = ({ pod, candidate, config }) => {
@@ -114,11 +148,11 @@ const full: Rule = ({ pod, candidate, config }) => {
 };
 
 /** In order: the unresolvable rules first, so a node that can never fit is reported as such. */
-export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, notReady, cordoned, alreadyRunning, full]);
+export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, notReady, cordoned, alreadyRunning, otherVersion, full]);
 
 /** The first rejection of FILTER_RULES, in that order; spelled out so each call site sees one function (V8 inlines them). */
 export function checkNode(c: NodeCheck): Rejection | undefined {
-  return notVirtualNode(c) ?? labelsMismatch(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? full(c);
+  return notVirtualNode(c) ?? labelsMismatch(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? otherVersion(c) ?? full(c);
 }
 
 /**
@@ -179,7 +213,9 @@ export class Verdicts {
  * name (`matchFields`), which is never remembered.
  */
 function toVerdictKey(pod: PodToPlace, config: FilterConfig): string | undefined {
-  return pod.labelsKey === undefined ? undefined : intern(`${pod.labelsKey}\n${pod.probe.key}\n${config.maxModulesPerBase}`);
+  if (pod.labelsKey === undefined) return undefined;
+  const h = pod.holder;
+  return intern(`${pod.labelsKey}\n${pod.probe.key}\n${config.maxModulesPerBase}\n${h ? `${h.workload ?? ''}@${h.revision ?? ''}` : ''}`);
 }
 
 /**

@@ -13,6 +13,15 @@ import { intern } from '../core/intern.ts';
 export interface ModuleRef {
   readonly bizName: string;
   readonly bizVersion: string;
+  /** The pod that holds it (for the rollout hand-off rules in filter-nodes.ts); unknown = another workload. */
+  readonly holder?: ModuleHolder | undefined;
+}
+
+/** Who holds a module on a base: the pod's workload and revision (core/pod-workload.ts), and whether it is being deleted. */
+export interface ModuleHolder {
+  readonly workload: string | undefined;
+  readonly revision: string | undefined;
+  readonly deleting: boolean;
 }
 
 export interface NodeLoad {

@@ -11,6 +11,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { isModulePodLabels } from '../core/names.ts';
 import { parseModules } from '../core/module-spec.ts';
+import { toPodWorkload } from '../core/pod-workload.ts';
 import { EMPTY_LOAD, toNodeLoad, type ModuleRef, type NodeLoad } from './node-load.ts';
 import { toNodeFacts, type NodeFacts } from './node-facts.ts';
 import type { PlacementMemory } from './placement-memory.ts';
@@ -35,7 +36,11 @@ export interface ExtenderView {
 }
 
 export function toModuleRefs(pod: V1Pod): ModuleRef[] {
-  return parseModules(pod.spec?.containers).modules.map((m) => ({ bizName: m.bizName, bizVersion: m.bizVersion }));
+  const w = toPodWorkload(pod.metadata);
+  const deleting = pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+  // Only what the hand-off rules can use: a pod without a workload that is not being deleted holds like an unknown one.
+  const holder = w || deleting ? { workload: w?.workload, revision: w?.revision, deleting } : undefined;
+  return parseModules(pod.spec?.containers).modules.map((m) => (holder ? { bizName: m.bizName, bizVersion: m.bizVersion, holder } : { bizName: m.bizName, bizVersion: m.bizVersion }));
 }
 
 /** A pod holds its modules on a base from the bind until it finishes; a terminating pod still holds them until the bridge uninstalls. */

@@ -6,6 +6,7 @@ import {
   planBatchInstall,
   planInstall,
   planUninstall,
+  parseJarVersion,
   type BaseState,
   type Behaviour,
   type BizCommand,
@@ -219,4 +220,49 @@ test('planBatchInstall: an invalid entry or a non-list installs nothing', () => 
     assert.equal(plan.state, EMPTY_BASE_STATE);
     assert.equal(plan.output.code, 'FAILED');
   }
+});
+
+test('arklet defaults: a DEACTIVATED version stays DEACTIVATED after the active one is uninstalled', () => {
+  const both = installAll([biz('biz1', '1'), biz('biz1', '2')]);
+  assert.deepEqual(states(both), ['biz1:1=ACTIVATED', 'biz1:2=DEACTIVATED']);
+  const after = planUninstall(both, { bizName: 'biz1', bizVersion: '1' }, B);
+  assert.equal(after.outcome, 'SUCCESS');
+  assert.deepEqual(states(after.state), ['biz1:2=DEACTIVATED'], 'no auto-activation without switching');
+  // Only arklet's uninstallThenInstall (every version of the name removed first) activates it.
+  const fixed = planInstall(after.state, biz('biz1', '2', { installStrategy: 'uninstallThenInstall' }), NOW, never, B);
+  assert.deepEqual(states(fixed.state), ['biz1:2=ACTIVATED']);
+  // An unknown strategy is arklet's installOnly: REPEAT_BIZ for the listed version.
+  assert.equal(planInstall(after.state, biz('biz1', '2', { installStrategy: 'bogus' }), NOW, never, B).outcome, 'REPEAT_BIZ');
+});
+
+test('parseJarVersion reads <bizName>-<version>-ark-biz.jar, else undefined', () => {
+  const cases: Array<[string, string, string | undefined]> = [
+    ['biz1', 'https://repo.invalid/biz1-1.0.0-SNAPSHOT-ark-biz.jar', '1.0.0-SNAPSHOT'],
+    ['biz1', 'file:///tmp/jars/biz1-2.1.0.RELEASE-ark-biz.jar', '2.1.0.RELEASE'],
+    ['biz1', 'https://repo.invalid/biz1-ark-biz.jar', undefined],
+    ['biz1', 'https://repo.invalid/other-1.0.0-ark-biz.jar', undefined],
+    ['biz1', 'https://repo.invalid/biz1-1.0.0.jar', undefined],
+    ['biz1', 'not a url/biz1-3-ark-biz.jar', '3'],
+  ];
+  for (const [name, u, want] of cases) assert.equal(parseJarVersion(name, u), want, u);
+});
+
+test('reportJarVersion: the base lists the jar\'s own version, answers for it, and REPEAT_BIZ names it', () => {
+  const jb: Behaviour = { ...B, reportJarVersion: true };
+  const cmd = { bizName: 'biz1', bizVersion: '1.0.0', bizUrl: 'https://repo.invalid/biz1-1.0.0-SNAPSHOT-ark-biz.jar' };
+  const first = planInstall(EMPTY_BASE_STATE, cmd, NOW, never, jb);
+  assert.equal(first.outcome, 'SUCCESS');
+  assert.deepEqual(states(first.state), ['biz1:1.0.0-SNAPSHOT=ACTIVATED']);
+  const data = first.output.data as { bizInfos: Array<{ bizVersion: string }>; message: string };
+  assert.equal(data.bizInfos[0]?.bizVersion, '1.0.0-SNAPSHOT');
+  assert.equal(data.message, 'Install Biz: biz1:1.0.0-SNAPSHOT success');
+  const again = planInstall(first.state, cmd, NOW, never, jb);
+  assert.equal(again.outcome, 'REPEAT_BIZ');
+  assert.equal((again.output.data as { message: string }).message, 'Biz: biz1:1.0.0-SNAPSHOT has been installed or registered.');
+  // Uninstalling the commanded version finds nothing; the jar's version is what the base knows.
+  assert.equal(planUninstall(first.state, { bizName: 'biz1', bizVersion: '1.0.0' }, jb).outcome, 'NOT_FOUND_BIZ');
+  assert.equal(planUninstall(first.state, { bizName: 'biz1', bizVersion: '1.0.0-SNAPSHOT' }, jb).outcome, 'SUCCESS');
+  // A file name without the pattern falls back to the commanded version; off, the commanded version.
+  assert.deepEqual(states(planInstall(EMPTY_BASE_STATE, { ...cmd, bizUrl: 'https://repo.invalid/app.jar' }, NOW, never, jb).state), ['biz1:1.0.0=ACTIVATED']);
+  assert.deepEqual(states(planInstall(EMPTY_BASE_STATE, cmd, NOW, never, B).state), ['biz1:1.0.0=ACTIVATED']);
 });

@@ -82,6 +82,11 @@ export function toModulePod(o: {
   restartPolicy?: string;
   status?: V1PodStatus;
   containers?: V1Container[];
+  /** A Deployment pod: owned by ReplicaSet `<deployment>-<revision>`, label pod-template-hash. */
+  deployment?: { name: string; revision: string };
+  /** creationTimestamp (ms). */
+  created?: number;
+  uid?: string;
 }): V1Pod {
   return {
     apiVersion: 'v1',
@@ -89,8 +94,10 @@ export function toModulePod(o: {
     metadata: {
       name: o.name,
       namespace: o.namespace ?? 'shop',
-      uid: `uid-${o.name}`,
-      labels: { [MODULE_COMPONENT_LABEL]: 'module' },
+      uid: o.uid ?? `uid-${o.name}`,
+      labels: { [MODULE_COMPONENT_LABEL]: 'module', ...(o.deployment ? { 'pod-template-hash': o.deployment.revision } : {}) },
+      ...(o.deployment ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.deployment.name}-${o.deployment.revision}`, uid: `rs-${o.deployment.revision}`, controller: true }] } : {}),
+      ...(o.created !== undefined ? { creationTimestamp: new Date(o.created) } : {}),
       ...(o.deleting !== undefined ? { deletionTimestamp: new Date(o.deleting), deletionGracePeriodSeconds: 30 } : {}),
     },
     spec: {

@@ -12,13 +12,13 @@ const V1 = { name: 'orders', version: '1.0.0' };
 const V2 = { name: 'orders', version: '2.0.0' };
 const CART = { name: 'cart', version: '0.0.1-SNAPSHOT' };
 
-function plan(base: BaseRecord | undefined, pods: V1Pod[], now = T0, liveness: Liveness | undefined = base ? toLiveness(base, now, S) : undefined): ModulePlan {
-  return planModules({ base, liveness, pods, settings: S, now });
+function plan(base: BaseRecord | undefined, pods: V1Pod[], now = T0, liveness: Liveness | undefined = base ? toLiveness(base, now, S) : undefined, podsFresh = true): ModulePlan {
+  return planModules({ base, liveness, pods, podsFresh, settings: S, now });
 }
 
 /** Commands as compact strings: `install orders:1.0.0 <url> (shop/p1)`. */
 function cmds(p: ModulePlan): string[] {
-  return p.commands.map((c: ModuleCommand) => `${c.kind} ${c.module.bizName}:${c.module.bizVersion} ${c.module.bizUrl}${c.podKey ? ` (${c.podKey})` : ''}`);
+  return p.commands.map((c: ModuleCommand) => `${c.kind} ${c.module.bizName}:${c.module.bizVersion} ${c.module.bizUrl}${c.installStrategy ? ` [${c.installStrategy}]` : ''}${c.podKey ? ` (${c.podKey})` : ''}`);
 }
 
 function obs(p: ModulePlan, podKey: string, container: string): ModuleObservation | undefined {
@@ -105,7 +105,8 @@ test('a failed install is retried after the backoff, and the pod says why', () =
 
 test('a module the base reports (or confirmed REPEAT_BIZ) needs nothing', () => {
   const pod = toModulePod({ name: 'p1', modules: [V1] });
-  const states = ['ACTIVATED', 'RESOLVED', 'DEACTIVATED', 'BROKEN'];
+  // (DEACTIVATED without a rival is reinstalled: see the hand-off tests.)
+  const states = ['ACTIVATED', 'RESOLVED', 'BROKEN'];
   for (const state of states) {
     const p = plan(toBase({ modules: [toReported('orders', '1.0.0', state)] }), [pod]);
     assert.deepEqual(cmds(p), [], state);
@@ -185,7 +186,6 @@ test('a module nobody claims is uninstalled', () => {
   const cases: Array<[string, V1Pod[], Record<string, string>, string[]]> = [
     ['no pods at all', [], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
     ['URL remembered', [], { 'cart:0.0.1-SNAPSHOT': url }, [`uninstall cart:0.0.1-SNAPSHOT ${url}`]],
-    ['a pod wants another version', [toModulePod({ name: 'p1', modules: [{ name: 'cart', version: '0.0.2' }] })], {}, ['uninstall cart:0.0.1-SNAPSHOT ', `install cart:0.0.2 ${toJarUrl('cart', '0.0.2')} (shop/p1)`]],
     ['only a Failed pod wants it', [toModulePod({ name: 'p1', modules: [CART], phase: 'Failed' })], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
     ['only a Succeeded pod wants it', [toModulePod({ name: 'p1', modules: [CART], phase: 'Succeeded' })], {}, ['uninstall cart:0.0.1-SNAPSHOT ']],
   ];
@@ -305,4 +305,154 @@ test('the plan is stable: planning twice with the same input gives the same plan
   const base = toBase({ modules: [toReported('cart', '0.0.1-SNAPSHOT'), toReported('stray', '1.0.0')] });
   const pods = [toModulePod({ name: 'p1', modules: [V1, CART] }), toModulePod({ name: 'p2', modules: [V2], deleting: T0 + 5_000 })];
   assert.deepEqual(plan(base, pods), plan(base, pods));
+});
+
+// --- Rollouts at arklet's defaults (docs/bridge.md "Rollouts") ---------------------------------------
+
+const DEP = 'orders';
+const oldPod = (o: { deleting?: number; version?: typeof V1 } = {}) =>
+  toModulePod({ name: 'orders-aaa-1', modules: [o.version ?? V1], phase: 'Running', deployment: { name: DEP, revision: 'aaa' }, created: T0 - 60_000, ...(o.deleting ? { deleting: o.deleting } : {}) });
+const newPod = (version = V2) => toModulePod({ name: 'orders-bbb-1', modules: [version], deployment: { name: DEP, revision: 'bbb' }, created: T0 - 1_000 });
+
+test('hand-off: the new revision\'s version replaces the old one with uninstallThenInstall, no separate uninstall', () => {
+  const url2 = toJarUrl('orders', '2.0.0');
+  const cases: Array<{ name: string; pods: V1Pod[]; modules: ReturnType<typeof toReported>[]; want: string[] }> = [
+    { name: 'old pod live (surge)', pods: [oldPod(), newPod()], modules: [toReported('orders', '1.0.0')], want: [`install orders:2.0.0 ${url2} [uninstallThenInstall] (shop/orders-bbb-1)`] },
+    { name: 'old pod deleting', pods: [oldPod({ deleting: T0 + 30_000 }), newPod()], modules: [toReported('orders', '1.0.0')], want: [`install orders:2.0.0 ${url2} [uninstallThenInstall] (shop/orders-bbb-1)`] },
+    { name: 'v1 unclaimed', pods: [newPod()], modules: [toReported('orders', '1.0.0')], want: [`install orders:2.0.0 ${url2} [uninstallThenInstall] (shop/orders-bbb-1)`] },
+    { name: 'nothing of it on the base', pods: [newPod()], modules: [], want: [`install orders:2.0.0 ${url2} (shop/orders-bbb-1)`] },
+    // rollout undo: the pods of the older template are the newest pods now.
+    { name: 'rollout undo', pods: [toModulePod({ name: 'orders-bbb-1', modules: [V2], phase: 'Running', deployment: { name: DEP, revision: 'bbb' }, created: T0 - 60_000 }), toModulePod({ name: 'orders-aaa-9', modules: [V1], deployment: { name: DEP, revision: 'aaa' }, created: T0 - 1_000 })], modules: [toReported('orders', '2.0.0')], want: [`install orders:1.0.0 ${toJarUrl('orders', '1.0.0')} [uninstallThenInstall] (shop/orders-aaa-9)`] },
+  ];
+  for (const c of cases) assert.deepEqual(cmds(plan(toBase({ modules: c.modules }), c.pods)), c.want, c.name);
+});
+
+test('hand-off: the superseded old pod is never reinstalled and says who replaced it', () => {
+  const p = plan(toBase({ modules: [toReported('orders', '2.0.0')] }), [oldPod(), newPod()]);
+  assert.deepEqual(cmds(p), []);
+  const o = obs(p, 'shop/orders-aaa-1', 'orders');
+  assert.equal(o?.kind, 'handedOff');
+  assert.match((o as { message: string }).message, /replaced on this base by orders:2\.0\.0 of pod shop\/orders-bbb-1/);
+  assert.equal(obs(p, 'shop/orders-bbb-1', 'orders')?.kind, 'reported');
+  // Before the hand-off completes the old pod still shows its running module.
+  assert.equal(obs(plan(toBase({ modules: [toReported('orders', '1.0.0')] }), [oldPod(), newPod()]), 'shop/orders-aaa-1', 'orders')?.kind, 'reported');
+});
+
+test('two workloads with one bizName never hand off to each other: installOnly, and the DEACTIVATED one says why', () => {
+  const other = toModulePod({ name: 'billing-ccc-1', modules: [V1], phase: 'Running', deployment: { name: 'billing', revision: 'ccc' }, created: T0 - 60_000 });
+  const p = plan(toBase({ modules: [toReported('orders', '1.0.0')] }), [other, newPod()]);
+  assert.deepEqual(cmds(p), [`install orders:2.0.0 ${toJarUrl('orders', '2.0.0')} (shop/orders-bbb-1)`]);
+  const later = plan(toBase({ modules: [toReported('orders', '1.0.0'), toReported('orders', '2.0.0', 'DEACTIVATED')] }), [other, newPod()]);
+  assert.deepEqual(cmds(later), [], 'no reinstall while the rival is claimed');
+  const o = obs(later, 'shop/orders-bbb-1', 'orders') as { kind: string; state: string; message: string };
+  assert.equal(o.state, 'DEACTIVATED');
+  assert.match(o.message, /orders:1\.0\.0 of pod shop\/billing-ccc-1 \(another workload\) is active on this base/);
+});
+
+test('a DEACTIVATED module whose rival is gone is reinstalled with uninstallThenInstall, at most once per backoff', () => {
+  const modules = [toReported('orders', '1.0.0'), toReported('orders', '2.0.0', 'DEACTIVATED')];
+  const want = [`install orders:2.0.0 ${toJarUrl('orders', '2.0.0')} [uninstallThenInstall] (shop/orders-bbb-1)`];
+  assert.deepEqual(cmds(plan(toBase({ modules }), [newPod()])), want, 'rival unclaimed');
+  assert.deepEqual(cmds(plan(toBase({ modules }), [oldPod({ deleting: T0 + 30_000 }), newPod()])), want, 'rival deleting');
+  assert.deepEqual(cmds(plan(toBase({ modules: [toReported('orders', '2.0.0', 'DEACTIVATED')] }), [newPod()])), want, 'rival already uninstalled (arklet keeps it DEACTIVATED)');
+  // A reinstall that the base confirmed but still lists DEACTIVATED is not repeated at once.
+  const done = toOp({ kind: 'install', bizName: 'orders', bizVersion: '2.0.0', result: { ok: true, code: 'SUCCESS', message: '', at: T0 } });
+  const again = plan(toBase({ modules, ops: [done], lastHeartbeatAt: T0 + 1_000 }), [newPod()], T0 + 1_000);
+  assert.deepEqual(cmds(again), []);
+  assert.equal(again.requeueAfterMs, S.retryBackoffMaxMs - 1_000);
+});
+
+test('rollout restart (same version): the new pod takes over the module, nothing is installed or uninstalled', () => {
+  const restarted = toModulePod({ name: 'orders-bbb-1', modules: [V1], deployment: { name: DEP, revision: 'bbb' }, created: T0 - 1_000 });
+  const modules = [toReported('orders', '1.0.0')];
+  const surge = plan(toBase({ modules }), [oldPod(), restarted]);
+  assert.deepEqual(cmds(surge), []);
+  assert.equal(obs(surge, 'shop/orders-bbb-1', 'orders')?.kind, 'reported');
+  // The old pod's deletion releases it without touching the module the new pod claims.
+  const deleted = plan(toBase({ modules }), [oldPod({ deleting: T0 + 30_000 }), restarted]);
+  assert.deepEqual(cmds(deleted), []);
+  assert.deepEqual(deleted.release, ['shop/orders-aaa-1']);
+});
+
+test('version mismatch: the base lists our install under the jar\'s own version: no uninstall, no reinstall, a clear failure', () => {
+  const snap = { name: 'orders', version: '1.0.0', url: 'https://repo.example.invalid/orders/orders-1.0.0-SNAPSHOT-ark-biz.jar' };
+  const pod = toModulePod({ name: 'p1', modules: [snap], phase: 'Pending' });
+  const ok = (code: string) => toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', bizUrl: snap.url, result: { ok: true, code, message: '', at: T0 } });
+  for (const code of ['SUCCESS', 'REPEAT_BIZ']) {
+    const p = plan(toBase({ modules: [toReported('orders', '1.0.0-SNAPSHOT')], ops: [ok(code)], installedUrls: { 'orders:1.0.0': snap.url } }), [pod]);
+    assert.deepEqual(cmds(p), [], code);
+    assert.deepEqual(obs(p, 'shop/p1', 'orders'), {
+      kind: 'installFailed',
+      message: "base reports orders as version 1.0.0-SNAPSHOT, but BIZ_VERSION is 1.0.0: set env BIZ_VERSION to the version in the jar's pom.xml (1.0.0-SNAPSHOT)",
+    }, code);
+    assert.equal(p.requeueAfterMs, undefined, `${code}: nothing to retry`);
+  }
+  // Once the pod is deleted, what the base installed for it goes, attributed to the pod.
+  const deleting = toModulePod({ name: 'p1', modules: [snap], deleting: T0 + 30_000 });
+  const gone = plan(toBase({ modules: [toReported('orders', '1.0.0-SNAPSHOT')], ops: [ok('SUCCESS')] }), [deleting]);
+  assert.deepEqual(cmds(gone), ['uninstall orders:1.0.0-SNAPSHOT  (shop/p1)']);
+  assert.deepEqual(gone.release, []);
+  // A version installed by us from another URL is not an alias: it is unclaimed and goes (hand-off).
+  const other = plan(toBase({ modules: [toReported('orders', '0.9.0')], ops: [ok('SUCCESS')], installedUrls: { 'orders:0.9.0': toJarUrl('orders', '0.9.0') } }), [pod]);
+  assert.notEqual(obs(other, 'shop/p1', 'orders')?.kind, 'installFailed');
+});
+
+test('a confirmed install the base does not list is retried after the backoff base, not at once', () => {
+  const done = toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', result: { ok: true, code: 'SUCCESS', message: '', at: T0 } });
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  const early = plan(toBase({ modules: [], ops: [done], lastHeartbeatAt: T0 + 500 }), [pod], T0 + 500);
+  assert.deepEqual(cmds(early), []);
+  assert.equal(early.requeueAfterMs, S.retryBackoffBaseMs - 500);
+  assert.equal(cmds(plan(toBase({ modules: [], ops: [done], lastHeartbeatAt: T0 + S.retryBackoffBaseMs }), [pod], T0 + S.retryBackoffBaseMs)).length, 1);
+});
+
+test('a pod cache that is not fresh blocks every removal: uninstalls and uninstallThenInstall wait', () => {
+  const stale = (base: BaseRecord, pods: V1Pod[]) => plan(base, pods, T0, undefined, false);
+  const cases: Array<{ name: string; base: BaseRecord; pods: V1Pod[] }> = [
+    { name: 'unclaimed module', base: toBase({ modules: [toReported('cart', '0.0.1-SNAPSHOT')] }), pods: [] },
+    { name: 'deleted pod\'s module', base: toBase({ modules: [toReported('orders', '1.0.0')] }), pods: [oldPod({ deleting: T0 + 30_000 })] },
+    { name: 'hand-off install', base: toBase({ modules: [toReported('orders', '1.0.0')] }), pods: [oldPod(), newPod()] },
+    { name: 'DEACTIVATED reinstall', base: toBase({ modules: [toReported('orders', '2.0.0', 'DEACTIVATED')] }), pods: [newPod()] },
+    { name: 'image change', base: toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': 'https://repo.example.invalid/old/orders-1.0.0-ark-biz.jar' } }), pods: [oldPod()] },
+  ];
+  for (const c of cases) {
+    const p = planModules({ base: c.base, liveness: toLiveness(c.base, T0, S), pods: c.pods, podsFresh: false, settings: S, now: T0 });
+    assert.deepEqual(cmds(p), [], c.name);
+    assert.equal(p.requeueAfterMs, 1_000, c.name);
+    assert.equal(cmds(plan(c.base, c.pods)).length, 1, `${c.name}: fresh`);
+  }
+  // A plain install removes nothing: it does not wait.
+  assert.equal(cmds(stale(toBase({ modules: [] }), [newPod()])).length, 1);
+});
+
+test('an install failure shows one line plus what to check; the full answer is kept as detail', () => {
+  const trace = 'java.lang.IllegalStateException: Start biz orders:1.0.0 failed\n\tat com.alipay.sofa.ark.container.model.BizModel.start(BizModel.java:42)\n\tat x.y(Z.java:1)';
+  const failed = toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', result: { ok: false, code: 'FAILED', message: trace, at: T0 } });
+  const p = plan(toBase({ modules: [], ops: [failed] }), [toModulePod({ name: 'p1', modules: [V1] })]);
+  const o = obs(p, 'shop/p1', 'orders') as { kind: string; message: string; detail: string };
+  assert.equal(o.kind, 'installFailed');
+  assert.ok(!o.message.includes('\n'), o.message);
+  assert.match(o.message, /^FAILED: java\.lang\.IllegalStateException: Start biz orders:1\.0\.0 failed \(next try at .*\); check the jar URL/);
+  assert.equal(o.detail, `FAILED: ${trace}`);
+  const long = toOp({ ...failed, result: { ok: false, code: 'FAILED', message: 'x'.repeat(1_000), at: T0 } });
+  const lp = obs(plan(toBase({ modules: [], ops: [long] }), [toModulePod({ name: 'p1', modules: [V1] })]), 'shop/p1', 'orders') as { message: string };
+  assert.ok(lp.message.length < 400, `${lp.message.length}`);
+});
+
+test('after a confirmed hand-off install, a version the last module list still shows is not uninstalled until a newer list says so', () => {
+  const done = toOp({ kind: 'install', bizName: 'orders', bizVersion: '2.0.0', result: { ok: true, code: 'SUCCESS', message: '', at: T0 } });
+  const modules = [toReported('orders', '1.0.0'), toReported('orders', '2.0.0')];
+  const stale = plan(toBase({ modules, modulesAt: T0 - 1, ops: [done] }), [newPod()]);
+  assert.deepEqual(cmds(stale), []);
+  assert.equal(stale.requeueAfterMs, S.moduleListPollMs);
+  const fresh = plan(toBase({ modules, modulesAt: T0 + 1, ops: [done] }), [newPod()]);
+  assert.deepEqual(cmds(fresh), ['uninstall orders:1.0.0 ']);
+});
+
+test('a rollout that changes only the jar URL: the newest pod decides, so the new jar replaces the old one', () => {
+  const oldUrl = toJarUrl('orders', '1.0.0');
+  const newUrl = 'https://repo.example.invalid/hotfix/orders-1.0.0-ark-biz.jar';
+  const hotfix = toModulePod({ name: 'orders-bbb-1', modules: [{ ...V1, url: newUrl }], deployment: { name: DEP, revision: 'bbb' }, created: T0 - 1_000 });
+  const p = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl } }), [oldPod(), hotfix]);
+  assert.deepEqual(cmds(p), [`uninstall orders:1.0.0 ${oldUrl} (shop/orders-bbb-1)`]);
 });

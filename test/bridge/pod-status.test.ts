@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ModuleObservation } from '../../core/module-status.ts';
-import { isSamePodStatus, toPodStatus } from '../../bridge/pod-status.ts';
+import { isSamePodStatus, toPodStatus, toStatusPatch } from '../../bridge/pod-status.ts';
 import { BASE_IP, T0, toJarUrl, toModulePod } from './fixtures.ts';
 
 const V1 = { name: 'orders', version: '1.0.0' };
@@ -36,7 +36,7 @@ test('phase, readiness and container state per observation', () => {
     { name: 'activated, lower case, no time', o: { kind: 'reported', state: 'activated' }, phase: 'Running', ready: 'True', containersReady: 'True', state: { running: { startedAt: NOW } } },
     { name: 'ACTIVATED, base not Ready', o: activated(T0 - 5_000), baseReady: false, phase: 'Running', ready: 'False', containersReady: 'True', state: { running: { startedAt: new Date(T0 - 5_000) } } },
     { name: 'RESOLVED', o: { kind: 'reported', state: 'RESOLVED' }, phase: 'Pending', ready: 'False', containersReady: 'False', state: { waiting: { reason: 'ModuleStarting' } } },
-    { name: 'DEACTIVATED', o: { kind: 'reported', state: 'DEACTIVATED' }, phase: 'Running', ready: 'False', containersReady: 'False', state: { waiting: { reason: 'ModuleDeactivated', message: 'installed but not active on the base (another version of this module is active; enable module switching on the base)' } } },
+    { name: 'DEACTIVATED', o: { kind: 'reported', state: 'DEACTIVATED' }, phase: 'Running', ready: 'False', containersReady: 'False', state: { waiting: { reason: 'ModuleDeactivated', message: 'installed but not active on the base (another version of this module is active there)' } } },
     { name: 'BROKEN, Always', o: { kind: 'reported', state: 'BROKEN', message: 'ClassNotFound' }, phase: 'Pending', ready: 'False', containersReady: 'False', state: { waiting: { reason: 'ModuleBroken', message: 'ClassNotFound' } } },
     { name: 'BROKEN, Never', o: { kind: 'reported', state: 'BROKEN' }, restartPolicy: 'Never', phase: 'Failed', ready: 'False', containersReady: 'False', state: { waiting: { reason: 'ModuleBroken', message: 'the base reports the module BROKEN' } } },
     { name: 'STOPPED', o: { kind: 'reported', state: 'STOPPED', since: T0 - 1_000, message: 'stopped by user' }, phase: 'Pending', ready: 'False', containersReady: 'False', state: { terminated: { exitCode: 1, reason: 'ModuleStopped', message: 'stopped by user', finishedAt: new Date(T0 - 1_000) } } },
@@ -192,4 +192,63 @@ test('isSamePodStatus compares at the resolution Kubernetes stores', () => {
   const terminated = (finishedAt: number, reason = 'ModuleStopped'): V1PodStatus => ({ phase: 'Failed', containerStatuses: [{ name: 'orders', image: 'x', imageID: 'x', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason, finishedAt: new Date(finishedAt) } } }] });
   assert.equal(isSamePodStatus(terminated(T0), terminated(T0 + 5_000)), true);
   assert.equal(isSamePodStatus(terminated(T0), terminated(T0, 'Other')), false);
+});
+
+test('conditions the bridge does not own are kept, in their order, after its own', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running', conditions: [
+    { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI' },
+    { type: 'Ready', status: 'True' },
+    { type: 'example.com/gate', status: 'False' },
+  ] } });
+  const s = status(pod, { orders: activated(T0) });
+  assert.deepEqual(s.conditions?.map((c) => c.type), ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready', 'DisruptionTarget', 'example.com/gate']);
+  assert.equal(cond(s, 'DisruptionTarget')?.reason, 'EvictionByEvictionAPI');
+});
+
+test('readiness gates: Ready only when every gate\'s condition is True (kubelet wording)', () => {
+  const gated = (conditions: V1PodCondition[]) => {
+    const pod = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running', conditions } });
+    pod.spec!.readinessGates = [{ conditionType: 'a.example/x' }, { conditionType: 'b.example/y' }];
+    return status(pod, { orders: activated(T0) });
+  };
+  const missing = gated([]);
+  assert.equal(cond(missing, 'ContainersReady')?.status, 'True');
+  assert.equal(cond(missing, 'Ready')?.status, 'False');
+  assert.equal(cond(missing, 'Ready')?.reason, 'ReadinessGatesNotReady');
+  assert.equal(cond(missing, 'Ready')?.message, 'corresponding condition of pod readiness gate "a.example/x" does not exist., corresponding condition of pod readiness gate "b.example/y" does not exist.');
+  const half = gated([{ type: 'a.example/x', status: 'True' }, { type: 'b.example/y', status: 'False' }]);
+  assert.equal(cond(half, 'Ready')?.message, 'the status of pod readiness gate "b.example/y" is not "True", but False');
+  const all = gated([{ type: 'a.example/x', status: 'True' }, { type: 'b.example/y', status: 'True' }]);
+  assert.equal(cond(all, 'Ready')?.status, 'True');
+  // Without gates nothing changes.
+  assert.equal(cond(status(toModulePod({ name: 'p1', modules: [V1] }), { orders: activated(T0) }), 'Ready')?.status, 'True');
+});
+
+test('toStatusPatch: UID precondition, own conditions only (nulls clear stale fields), container statuses replaced whole', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running', conditions: [{ type: 'DisruptionTarget', status: 'True' }] } });
+  const s = status(pod, { orders: activated(T0) });
+  const patch = toStatusPatch(pod, s) as { metadata: { uid: string }; status: { conditions: Array<Record<string, unknown>>; containerStatuses: unknown[] } };
+  assert.deepEqual(patch.metadata, { uid: 'uid-p1' });
+  assert.deepEqual(patch.status.conditions.map((c) => c['type']), ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
+  const ready = patch.status.conditions.find((c) => c['type'] === 'Ready')!;
+  assert.equal(ready['reason'], null);
+  assert.equal(ready['message'], null);
+  assert.deepEqual(patch.status.containerStatuses.at(-1), { $patch: 'replace' });
+  assert.equal(patch.status.containerStatuses.length, 2);
+});
+
+test('a handed-off module shows why and is not ready; the pod stays Running', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running' } });
+  const s = status(pod, { orders: { kind: 'handedOff', message: 'replaced on this base by orders:2.0.0 of pod shop/new' } });
+  assert.equal(s.phase, 'Running');
+  assert.deepEqual(cs(s, 'orders')?.state, { waiting: { reason: 'ModuleHandedOff', message: 'replaced on this base by orders:2.0.0 of pod shop/new' } });
+  assert.equal(cond(s, 'Ready')?.status, 'False');
+});
+
+test('a failed module\'s one-line cause is in the conditions too, where kubectl describe shows it', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1, CART] });
+  const s = status(pod, { orders: activated(T0), cart: { kind: 'installFailed', message: 'FAILED: jar not found; check the jar URL', detail: 'FAILED: jar not found\n\tat x' } });
+  assert.equal(cond(s, 'Ready')?.message, 'modules not active: [cart] (cart: ModuleInstallFailed: FAILED: jar not found; check the jar URL)');
+  assert.equal(cond(s, 'ContainersReady')?.message, cond(s, 'Ready')?.message);
+  assert.equal(cs(s, 'cart')?.state?.waiting?.message, 'FAILED: jar not found; check the jar URL');
 });

@@ -104,8 +104,8 @@ function simulate(opts: { bases: number; pods: V1Pod[]; lag: number; seed: numbe
   return { placed, perBase };
 }
 
-const replicas = (bizName: string, n: number, version = '1.0.0', prefix = bizName) =>
-  Array.from({ length: n }, (_, i) => toPod({ name: `${prefix}-${i}`, uid: `${bizName}-${version}-${i}`, modules: [{ bizName, bizVersion: version }] }));
+const replicas = (bizName: string, n: number, version = '1.0.0', prefix = bizName, deployment?: { name: string; revision: string }) =>
+  Array.from({ length: n }, (_, i) => toPod({ name: `${prefix}-${i}`, uid: `${bizName}-${version}-${i}`, modules: [{ bizName, bizVersion: version }], ...(deployment ? { deployment } : {}) }));
 
 test('spread: N replicas over M bases land on N different bases even when no bind is visible yet', () => {
   for (const [n, m] of [[3, 3], [3, 5], [7, 10], [1, 1]] as const) {
@@ -141,13 +141,26 @@ test('spread: many modules over many bases stay balanced (max - min <= 1), in an
 });
 
 test('spread: a new version goes first to the base without the module, then next to the old version', () => {
-  const { placed } = simulate({ bases: 4, pods: [...replicas('demo', 3, '1.0.0', 'v1'), ...replicas('demo', 3, '2.0.0', 'v2')], lag: 100, seed: 11 });
+  // One Deployment's rollout (two revisions): the old revision's module is handed over, so v2 may join it.
+  const pods = [...replicas('demo', 3, '1.0.0', 'v1', { name: 'demo', revision: 'r1' }), ...replicas('demo', 3, '2.0.0', 'v2', { name: 'demo', revision: 'r2' })];
+  const { placed } = simulate({ bases: 4, pods, lag: 100, seed: 11 });
   const v1 = ['v1-0', 'v1-1', 'v1-2'].map((n) => placed.get(n));
   const v2 = ['v2-0', 'v2-1', 'v2-2'].map((n) => placed.get(n));
   assert.equal(new Set(v1).size, 3);
   assert.equal(new Set(v2).size, 3);
   assert.ok(v2.every(Boolean));
   assert.ok(!v1.includes(v2[0]), 'the first v2 replica takes the one base with no demo at all');
+});
+
+test('spread: two workloads with one bizName never share a base, whatever the versions', () => {
+  const pods = [...replicas('demo', 2, '1.0.0', 'a', { name: 'a', revision: 'r1' }), ...replicas('demo', 2, '2.0.0', 'b', { name: 'b', revision: 'r1' })];
+  const { placed } = simulate({ bases: 4, pods, lag: 100, seed: 5 });
+  const a = ['a-0', 'a-1'].map((n) => placed.get(n));
+  const b = ['b-0', 'b-1'].map((n) => placed.get(n));
+  assert.ok([...a, ...b].every(Boolean));
+  assert.equal(new Set([...a, ...b]).size, 4);
+  const crowded = simulate({ bases: 3, pods, lag: 100, seed: 5 }).placed;
+  assert.equal(['a-0', 'a-1', 'b-0', 'b-1'].filter((n) => crowded.get(n)).length, 3, 'the fourth has nowhere to go');
 });
 
 test('the label verdict kept per node follows the pod constraints and the node updates', () => {
@@ -171,4 +184,25 @@ test('the label verdict kept per node follows the pod constraints and the node u
   byName.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a'] }] }] } } };
   assert.deepEqual(filter(byName).result.NodeNames, ['a']);
   assert.deepEqual(filter(byName).result.NodeNames, ['a']);
+});
+
+test('hand-off through the snapshot: an older revision\'s or a deleting pod\'s module does not block the base; another workload\'s does', () => {
+  const names = ['virtual-node-0'];
+  const verdict = (bound: V1Pod, pod: V1Pod): string => {
+    const s = createSnapshot(names);
+    s.applyPod('all', 'update', bound);
+    const r = toFilterResult(planFilter({ pod, nodeNames: names, nodes: undefined }, s, config));
+    return r.NodeNames!.length === 1 ? 'fits' : (r.FailedNodes['virtual-node-0'] ?? '');
+  };
+  const on = (p: V1Pod, extra: Partial<V1Pod['metadata']> = {}): V1Pod => ({ ...p, metadata: { ...p.metadata, ...extra }, spec: { ...p.spec!, nodeName: 'virtual-node-0' } });
+  const old = (v: string) => on(toPod({ uid: `old-${v}`, modules: [{ bizName: 'demo', bizVersion: v }], deployment: { name: 'demo', revision: 'r1' } }));
+  const next = (v: string) => toPod({ uid: `new-${v}`, modules: [{ bizName: 'demo', bizVersion: v }], deployment: { name: 'demo', revision: 'r2' } });
+  assert.equal(verdict(old('1.0.0'), next('1.0.0')), 'fits', 'rollout restart');
+  assert.equal(verdict(old('1.0.0'), next('2.0.0')), 'fits', 'rolling update');
+  const sameRevision = toPod({ uid: 'twin', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }], deployment: { name: 'demo', revision: 'r1' } });
+  assert.equal(verdict(old('1.0.0'), sameRevision), 'base already runs module demo:1.0.0', 'a replica of the same revision');
+  const other = toPod({ uid: 'other', modules: [{ bizName: 'demo', bizVersion: '2.0.0' }], deployment: { name: 'billing', revision: 'r9' } });
+  assert.match(verdict(old('1.0.0'), other), /^base runs demo:1\.0\.0 for another workload/);
+  const bare = on(toPod({ uid: 'bare', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }] }), { deletionTimestamp: new Date() });
+  assert.equal(verdict(bare, other), 'fits', 'a deleting pod hands its module over');
 });

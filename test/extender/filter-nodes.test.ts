@@ -8,6 +8,11 @@ import { toNode, toPod, type NodeOptions, type PodOptions } from './fixtures.ts'
 
 const config = { maxModulesPerBase: 3 };
 const load = (...mods: Array<[string, string]>): NodeLoad => toLoad(mods.map(([bizName, bizVersion]) => ({ bizName, bizVersion })));
+/** A load whose module is held by a pod of `workload` at `revision` (deleting or not). */
+const held = (bizName: string, bizVersion: string, holder: { workload?: string; revision?: string; deleting?: boolean }): NodeLoad =>
+  toLoad([{ bizName, bizVersion, holder: { workload: holder.workload, revision: holder.revision, deleting: holder.deleting ?? false } }]);
+const DEMO = 'default/Deployment/demo';
+const rollout = { deployment: { name: 'demo', revision: 'new1' } };
 
 interface Row {
   readonly name: string;
@@ -33,7 +38,15 @@ const rows: Row[] = [
   { name: 'no Ready condition', node: { ready: 'missing' }, want: 'not-ready', resolvable: true },
   { name: 'cordoned base', node: { unschedulable: true }, want: 'cordoned', resolvable: true, message: /cordoned/ },
   { name: 'same bizName:bizVersion already there', load: load(['demo', '1.0.0']), want: 'already-running', resolvable: true, message: /^base already runs module demo:1\.0\.0$/ },
-  { name: 'another version of the module is fine', load: load(['demo', '0.9.0']), want: 'fits' },
+  { name: 'another version held by an unknown pod', load: load(['demo', '0.9.0']), want: 'other-version', resolvable: true, message: /^base runs demo:0\.9\.0 for another workload; a base activates one version of module demo at a time$/ },
+  { name: 'another version held by another workload', pod: rollout, load: held('demo', '0.9.0', { workload: 'default/Deployment/billing', revision: 'x' }), want: 'other-version' },
+  { name: 'another version held by an older revision of this workload: hand-off', pod: rollout, load: held('demo', '0.9.0', { workload: DEMO, revision: 'old1' }), want: 'fits' },
+  { name: 'another version held by a deleting pod: hand-off', load: held('demo', '0.9.0', { deleting: true }), want: 'fits' },
+  { name: 'rollout restart: the same version held by an older revision: hand-off', pod: rollout, load: held('demo', '1.0.0', { workload: DEMO, revision: 'old1' }), want: 'fits' },
+  { name: 'the same version held by this revision (a replica)', pod: rollout, load: held('demo', '1.0.0', { workload: DEMO, revision: 'new1' }), want: 'already-running' },
+  { name: 'the same version held by a deleting pod: hand-off', load: held('demo', '1.0.0', { deleting: true }), want: 'fits' },
+  { name: 'the same version held by another workload', pod: rollout, load: held('demo', '1.0.0', { workload: 'default/Deployment/billing', revision: 'new1' }), want: 'already-running' },
+  { name: 'an unrelated module of another workload is fine', load: load(['other', '0.9.0']), want: 'fits' },
   { name: 'one of two modules already there', pod: { modules: [{ bizName: 'a', bizVersion: '1' }, { bizName: 'b', bizVersion: '2' }] }, load: load(['b', '2']), want: 'already-running', message: /module b:2/ },
   { name: 'full base', load: load(['x', '1'], ['y', '1'], ['z', '1']), want: 'full', resolvable: true, message: /^base is full \(at most 3 modules per base\)$/ },
   { name: 'one slot left fits', load: load(['x', '1'], ['y', '1']), want: 'fits' },
@@ -57,8 +70,8 @@ test('filter rules: every reason, its class and its order', () => {
 
 test('every rule code is covered by the table', () => {
   const covered = new Set(rows.map((r) => r.want));
-  for (const code of ['not-virtual-node', 'labels-mismatch', 'not-ready', 'cordoned', 'already-running', 'full'] as const) assert.ok(covered.has(code), code);
-  assert.equal(FILTER_RULES.length, 6);
+  for (const code of ['not-virtual-node', 'labels-mismatch', 'not-ready', 'cordoned', 'already-running', 'other-version', 'full'] as const) assert.ok(covered.has(code), code);
+  assert.equal(FILTER_RULES.length, 7);
 });
 
 test('filterNodes keeps input order', () => {

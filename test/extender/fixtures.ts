@@ -61,6 +61,8 @@ export interface PodOptions {
   readonly nodeSelector?: Record<string, string>;
   readonly affinity?: boolean;
   readonly labels?: Record<string, string>;
+  /** A Deployment's pod: owned by ReplicaSet `<name>-<revision>` with label pod-template-hash. */
+  readonly deployment?: { readonly name: string; readonly revision: string };
 }
 
 let counter = 0;
@@ -82,7 +84,8 @@ export function toPod(o: PodOptions = {}): V1Pod {
       generateName: 'demo-7d9f-',
       namespace: o.namespace ?? 'default',
       uid: o.uid ?? `pod-uid-${counter}`,
-      labels: { app: 'demo', [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE, ...o.labels },
+      labels: { app: 'demo', [MODULE_COMPONENT_LABEL]: MODULE_COMPONENT_VALUE, ...(o.deployment ? { 'pod-template-hash': o.deployment.revision } : {}), ...o.labels },
+      ...(o.deployment ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.deployment.name}-${o.deployment.revision}`, uid: `rs-${o.deployment.revision}`, controller: true }] } : {}),
     },
     spec: {
       schedulerName: DEFAULTS.schedulerName,

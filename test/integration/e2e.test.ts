@@ -10,6 +10,7 @@ import { getTestCluster, eventually } from '../support/cluster.ts';
 import { useTestBroker } from '../support/broker.ts';
 import { startModuleStack, type ModuleStack } from '../../sandbox/module-stack.ts';
 import { startFleet, type Fleet } from '../../base-sim/fleet.ts';
+import type { SimBase, SimEvent } from '../../base-sim/sim-base.ts';
 import { toNodeName } from '../../core/names.ts';
 
 const cluster = await getTestCluster();
@@ -19,8 +20,11 @@ let stack: ModuleStack;
 let fleet: Fleet;
 const extraFleets: Fleet[] = [];
 let ns: string;
-/** Every command the bases received, in order: base identity, command, module. */
-const commands: Array<{ base: string; command: string; module: string }> = [];
+/** Every command the bases carried out, in order: base identity, command, module, strategy, outcome. */
+const commands: Array<{ base: string; command: string; module: string; strategy?: string | undefined; outcome: string }> = [];
+const recordCommand = (e: SimEvent) => {
+  if (e.kind === 'command' && e.bizName) commands.push({ base: e.identity, command: e.command, module: `${e.bizName}:${e.bizVersion}`, strategy: e.installStrategy, outcome: e.outcome });
+};
 const K = (args: string[], input?: string) => cluster.kubectl(['-n', ns, ...args], input);
 
 before(async () => {
@@ -37,8 +41,8 @@ before(async () => {
     bridgeArgs: ['--not-ready-after', '3s', '--delete-after', '8s', '--health-poll-period', '1s', '--module-list-period', '2s', '--node-lease-renew', '2s', '--command-timeout', '5s', '--retry-backoff-base', '500ms'],
   });
   // Documentation-range IPs: the EndpointSlice API rejects loopback addresses; nothing is sent to them.
-  fleet = await startFleet({ url, count: 3, name: 'base', version: '1.0.0', ipPrefix: '192.0.2', heartbeatPeriodMs: 1_000, installLatencyMs: 100, switching: true,
-    onEvent: (e) => { if (e.kind === 'command' && e.bizName) commands.push({ base: e.identity, command: e.command, module: `${e.bizName}:${e.bizVersion}` }); } });
+  // Bases at arklet's defaults: no module switching (a second version stays DEACTIVATED).
+  fleet = await startFleet({ url, count: 3, name: 'base', version: '1.0.0', ipPrefix: '192.0.2', heartbeatPeriodMs: 1_000, installLatencyMs: 100, onEvent: recordCommand });
   for (const b of fleet.bases) {
     await eventually(`node of ${b.identity} Ready`, async () => {
       const n = await cluster.core.readNode({ name: toNodeName(b.identity) }).catch(() => undefined);
@@ -56,7 +60,8 @@ after(async () => {
   for (const b of [...(fleet?.bases ?? []), ...extraFleets.flatMap((f) => f.bases)]) await cluster.core.deleteNode({ name: toNodeName(b.identity) }).catch(() => undefined);
 });
 
-function moduleDeployment(name: string, biz: string, version: string, replicas: number, extra: { baseVersion?: string; explicit?: boolean; service?: boolean } = {}): string {
+function moduleDeployment(name: string, biz: string, version: string, replicas: number, extra: { baseVersion?: string; explicit?: boolean; service?: boolean; strategy?: 'default' | { maxSurge: number; maxUnavailable: number }; jarVersion?: string } = {}): string {
+  const strategy = extra.strategy === 'default' ? '' : `\n  strategy: { rollingUpdate: { maxSurge: ${extra.strategy?.maxSurge ?? 1}, maxUnavailable: ${extra.strategy?.maxUnavailable ?? 0} } }`;
   const explicit = extra.explicit
     ? `
       affinity:
@@ -75,8 +80,7 @@ kind: Deployment
 metadata: { name: ${name} }
 spec:
   replicas: ${replicas}
-  selector: { matchLabels: { app: ${name} } }
-  strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }
+  selector: { matchLabels: { app: ${name} } }${strategy}
   template:
     metadata:
       labels:
@@ -87,7 +91,7 @@ spec:
     spec:
       containers:
         - name: ${biz}
-          image: https://example.invalid/${biz}-${version}-ark-biz.jar
+          image: https://example.invalid/${biz}-${extra.jarVersion ?? version}-ark-biz.jar
           env: [{ name: BIZ_VERSION, value: "${version}" }]${explicit}
 `;
 }
@@ -160,31 +164,196 @@ spec:
   assert.match(bare.stderr, /BIZ_VERSION "not a version" is not a valid version/);
 });
 
-test('6. a rolling update installs the new version before the old is uninstalled, and rollout undo restores it', async () => {
+/** The bases' versions of `biz` (`version:STATE` per base identity), sampled every 50 ms until stopped. */
+function sampleModules(biz: string, bases: readonly SimBase[] = fleet.bases) {
+  const samples: Array<Map<string, string[]>> = [];
+  const take = () => samples.push(new Map(bases.map((b) => [b.identity, b.installed().filter((m) => m.bizName === biz).map((m) => `${m.bizVersion}:${m.state}`)])));
+  take();
+  const timer = setInterval(take, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
+/** A base that runs the module at the start and at the end of a rollout had an ACTIVATED version of it at every sample. */
+function assertNeverGone(samples: Array<Map<string, string[]>>, what: string): void {
+  const first = samples[0]!;
+  const last = samples.at(-1)!;
+  for (const [base, versions] of first) {
+    if (versions.length === 0 || (last.get(base) ?? []).length === 0) continue;
+    const gap = samples.findIndex((sm) => !(sm.get(base) ?? []).some((v) => v.endsWith(':ACTIVATED')));
+    assert.equal(gap, -1, `${what}: the module left base ${base} (which keeps a replica) at sample ${gap}: ${JSON.stringify(samples[gap]?.get(base))}`);
+  }
+}
+
+/** Real installs, REPEAT_BIZ answers and uninstalls of `biz` since command index `from`. */
+function countCommands(biz: string, from: number) {
+  const mine = commands.slice(from).filter((c) => c.module.startsWith(`${biz}:`));
+  return {
+    installs: mine.filter((c) => c.command === 'installBiz' && c.outcome === 'SUCCESS'),
+    repeats: mine.filter((c) => c.command === 'installBiz' && c.outcome === 'REPEAT_BIZ').length,
+    uninstalls: mine.filter((c) => c.command === 'uninstallBiz'),
+  };
+}
+
+async function waitOnly(biz: string, version: string, bases: readonly SimBase[] = fleet.bases, timeoutMs = 60_000): Promise<void> {
+  const want = JSON.stringify(bases.map((b) => `${b.identity}=${version}:ACTIVATED`).sort());
+  await eventually(`only ${biz}:${version}, ACTIVATED, on every base`, async () => {
+    const got = bases.flatMap((b) => b.installed().filter((m) => m.bizName === biz).map((m) => `${b.identity}=${m.bizVersion}:${m.state}`)).sort();
+    return JSON.stringify(got) === want ? true : undefined;
+  }, timeoutMs);
+}
+
+async function rollout(deployment: string): Promise<void> {
+  const st = await K(['rollout', 'status', `deployment/${deployment}`, '--timeout=120s']);
+  assert.equal(st.code, 0, st.stdout + st.stderr);
+}
+
+test('6. at arklet\'s defaults, a rolling update (maxSurge) hands each base over to the new version, and rollout undo restores the old one', async () => {
   await waitRunning('plain', 3);
+  let from = commands.length;
+  let sampler = sampleModules('biz1');
   const r1 = await K(['apply', '-f', '-'], moduleDeployment('plain', 'biz1', '0.0.2', 3));
   assert.equal(r1.code, 0, r1.stderr);
-  const st = await K(['rollout', 'status', 'deployment/plain', '--timeout=90s']);
-  assert.equal(st.code, 0, st.stdout + st.stderr);
-  await eventually('only 0.0.2 on every base', async () => {
-    const got = installedOn('biz1');
-    return JSON.stringify(got) === JSON.stringify(fleet.bases.map((b) => `${b.identity}=0.0.2:ACTIVATED`).sort()) ? true : undefined;
-  });
-  // On every base that went from 0.0.1 to 0.0.2, the new version was installed before the old one left.
-  for (const b of fleet.bases) {
-    const mine = commands.filter((c) => c.base === b.identity);
-    const installNew = mine.findIndex((c) => c.command === 'installBiz' && c.module === 'biz1:0.0.2');
-    const removeOld = mine.findIndex((c) => c.command === 'uninstallBiz' && c.module === 'biz1:0.0.1');
-    assert.ok(installNew >= 0 && removeOld > installNew, `${b.identity}: ${JSON.stringify(mine.filter((c) => c.module.startsWith('biz1')))}`);
-  }
+  await rollout('plain');
+  await waitOnly('biz1', '0.0.2');
+  assertNeverGone(sampler.stop(), 'rolling update');
+  let n = countCommands('biz1', from);
+  // One real install per base, each a hand-off (uninstallThenInstall takes 0.0.1 along); no separate uninstall.
+  assert.equal(n.installs.length, 3, JSON.stringify(n));
+  assert.ok(n.installs.every((c) => c.module === 'biz1:0.0.2' && c.strategy === 'uninstallThenInstall'), JSON.stringify(n.installs));
+  assert.equal(new Set(n.installs.map((c) => c.base)).size, 3);
+  assert.deepEqual(n.uninstalls, []);
+
+  from = commands.length;
+  sampler = sampleModules('biz1');
   const undo = await K(['rollout', 'undo', 'deployment/plain']);
   assert.equal(undo.code, 0, undo.stderr);
-  const st2 = await K(['rollout', 'status', 'deployment/plain', '--timeout=90s']);
-  assert.equal(st2.code, 0, st2.stdout + st2.stderr);
-  await eventually('0.0.1 back on every base', async () => {
-    const got = installedOn('biz1');
-    return JSON.stringify(got) === JSON.stringify(fleet.bases.map((b) => `${b.identity}=0.0.1:ACTIVATED`).sort()) ? true : undefined;
+  await rollout('plain');
+  await waitOnly('biz1', '0.0.1');
+  assertNeverGone(sampler.stop(), 'rollout undo');
+  n = countCommands('biz1', from);
+  assert.equal(n.installs.length, 3, JSON.stringify(n));
+  assert.ok(n.installs.every((c) => c.module === 'biz1:0.0.1' && c.strategy === 'uninstallThenInstall'), JSON.stringify(n.installs));
+  await waitRunning('plain', 3);
+});
+
+test('6b. at arklet\'s defaults, a rolling update by maxUnavailable ends with the new version ACTIVATED everywhere and nothing DEACTIVATED', async () => {
+  const r = await K(['apply', '-f', '-'], moduleDeployment('mu', 'mubiz', '1.0.0', 3, { strategy: { maxSurge: 0, maxUnavailable: 1 } }));
+  assert.equal(r.code, 0, r.stderr);
+  await waitRunning('mu', 3);
+  const from = commands.length;
+  const r2 = await K(['apply', '-f', '-'], moduleDeployment('mu', 'mubiz', '2.0.0', 3, { strategy: { maxSurge: 0, maxUnavailable: 1 } }));
+  assert.equal(r2.code, 0, r2.stderr);
+  await rollout('mu');
+  await waitOnly('mubiz', '2.0.0');
+  const n = countCommands('mubiz', from);
+  assert.equal(n.installs.length, 3, JSON.stringify(n));
+  assert.equal(n.repeats, 0);
+  assert.ok(n.uninstalls.length <= 3, JSON.stringify(n.uninstalls));
+  await waitRunning('mu', 3);
+  assert.equal((await K(['delete', 'deployment/mu', '--wait=false'])).code, 0);
+});
+
+test('6c. kubectl rollout restart with exactly as many bases as replicas completes at the default strategy; the module never leaves a base', async () => {
+  const r = await K(['apply', '-f', '-'], moduleDeployment('rr', 'rrbiz', '1.0.0', 3, { strategy: 'default' }));
+  assert.equal(r.code, 0, r.stderr);
+  const before = await waitRunning('rr', 3);
+  await waitOnly('rrbiz', '1.0.0');
+  const from = commands.length;
+  const sampler = sampleModules('rrbiz');
+  const restart = await K(['rollout', 'restart', 'deployment/rr']);
+  assert.equal(restart.code, 0, restart.stderr);
+  await rollout('rr');
+  const after = await waitRunning('rr', 3);
+  assert.equal(after.filter((p) => before.some((b) => b.metadata!.uid === p.metadata!.uid)).length, 0, 'every pod was replaced');
+  assert.equal(new Set(after.map((p) => p.spec?.nodeName)).size, 3);
+  await waitOnly('rrbiz', '1.0.0');
+  assertNeverGone(sampler.stop(), 'rollout restart');
+  // The new pods took the modules over: nothing was installed or uninstalled.
+  const n = countCommands('rrbiz', from);
+  assert.deepEqual({ installs: n.installs.length, uninstalls: n.uninstalls.length }, { installs: 0, uninstalls: 0 }, JSON.stringify(n));
+  assert.equal((await K(['delete', 'deployment/rr', '--wait=false'])).code, 0);
+});
+
+test('6d. two Deployments of one bizName never share a base: both versions ACTIVATED, nothing DEACTIVATED, the extra replica Pending with the reason', async () => {
+  for (const [name, version] of [['twa', '1.0.0'], ['twb', '2.0.0']] as const) {
+    const r = await K(['apply', '-f', '-'], moduleDeployment(name, 'twin', version, 1));
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const [a] = await waitRunning('twa', 1);
+  const [b] = await waitRunning('twb', 1);
+  assert.notEqual(a!.spec?.nodeName, b!.spec?.nodeName);
+  const states = installedOn('twin');
+  assert.equal(states.length, 2, JSON.stringify(states));
+  assert.ok(states.every((x) => x.endsWith(':ACTIVATED')), JSON.stringify(states));
+  await K(['scale', 'deployment/twb', '--replicas=3']);
+  await waitRunning('twb', 2);
+  const why = await eventually('a Pending twb replica whose reason names the other workload', async () => {
+    const p = (await podsOf('twb')).find((x) => !x.spec?.nodeName);
+    if (!p) return undefined;
+    const d = await K(['describe', 'pod', p.metadata!.name!]);
+    return /for another workload/.test(d.stdout) ? d.stdout : undefined;
   });
+  assert.match(why, /base runs twin:1\.0\.0 for another workload/);
+  assert.ok(!installedOn('twin').some((x) => x.endsWith(':DEACTIVATED')), JSON.stringify(installedOn('twin')));
+  for (const d of ['deployment/twa', 'deployment/twb']) assert.equal((await K(['delete', d, '--wait=false'])).code, 0);
+  await eventually('twin uninstalled', async () => (installedOn('twin').length === 0 ? true : undefined), 60_000);
+});
+
+test('6e. bases with module switching on (one extra case): a rolling update ends with only the new version', async () => {
+  const sw = await startFleet({ url, count: 2, name: 'base', version: '3.0.0', ipPrefix: '192.0.2', firstIndex: 30, heartbeatPeriodMs: 1_000, installLatencyMs: 100, switching: true, onEvent: recordCommand });
+  extraFleets.push(sw);
+  const r = await K(['apply', '-f', '-'], moduleDeployment('sw', 'swbiz', '1.0.0', 2, { baseVersion: '3.0.0' }));
+  assert.equal(r.code, 0, r.stderr);
+  await waitRunning('sw', 2, 90_000);
+  const r2 = await K(['apply', '-f', '-'], moduleDeployment('sw', 'swbiz', '2.0.0', 2, { baseVersion: '3.0.0' }));
+  assert.equal(r2.code, 0, r2.stderr);
+  await rollout('sw');
+  await waitOnly('swbiz', '2.0.0', sw.bases);
+  assert.equal((await K(['delete', 'deployment/sw', '--wait=false'])).code, 0);
+});
+
+test('6f. a BIZ_VERSION that differs from the jar\'s own version is bounded and explained, then fixed by the user', async () => {
+  const jar = await startFleet({ url, count: 1, name: 'base', version: '4.0.0', ipPrefix: '192.0.2', firstIndex: 40, heartbeatPeriodMs: 1_000, installLatencyMs: 100, reportJarVersion: true, onEvent: recordCommand });
+  extraFleets.push(jar);
+  const from = commands.length;
+  const r = await K(['apply', '-f', '-'], moduleDeployment('mm', 'mmbiz', '1.0.0', 1, { baseVersion: '4.0.0', jarVersion: '1.0.0-SNAPSHOT' }));
+  assert.equal(r.code, 0, r.stderr);
+  const waiting = await eventually('ModuleInstallFailed naming the reported version', async () => {
+    const [p] = await podsOf('mm');
+    const w = p?.status?.containerStatuses?.[0]?.state?.waiting;
+    return w?.reason === 'ModuleInstallFailed' ? w : undefined;
+  }, 60_000);
+  assert.equal(waiting.message, "base reports mmbiz as version 1.0.0-SNAPSHOT, but BIZ_VERSION is 1.0.0: set env BIZ_VERSION to the version in the jar's pom.xml (1.0.0-SNAPSHOT)");
+  // Bounded: a few seconds later still one install and no uninstall; the module stays on the base.
+  await new Promise((res) => setTimeout(res, 4_000));
+  const n = countCommands('mmbiz', from);
+  assert.equal(n.installs.length, 1, JSON.stringify(n));
+  assert.equal(n.repeats, 0, JSON.stringify(n));
+  assert.deepEqual(n.uninstalls, []);
+  assert.deepEqual(jar.bases[0]!.installed().map((m) => `${m.bizName}:${m.bizVersion}:${m.state}`), ['mmbiz:1.0.0-SNAPSHOT:ACTIVATED']);
+  // The fix the message names: the new pod takes the module over, nothing is reinstalled.
+  const fixed = await K(['apply', '-f', '-'], moduleDeployment('mm', 'mmbiz', '1.0.0-SNAPSHOT', 1, { baseVersion: '4.0.0' }));
+  assert.equal(fixed.code, 0, fixed.stderr);
+  await rollout('mm');
+  await waitRunning('mm', 1);
+  assert.equal(countCommands('mmbiz', from).installs.length, 1);
+  assert.equal((await K(['delete', 'deployment/mm', '--wait=false'])).code, 0);
+  await eventually('mmbiz uninstalled', async () => (jar.bases[0]!.installed().length === 0 ? true : undefined), 60_000);
+  // The extra bases go (a DaemonSet later must see only the first three).
+  for (const f of extraFleets.splice(0)) {
+    await f.stop();
+    for (const b of f.bases) await cluster.core.deleteNode({ name: toNodeName(b.identity) }).catch(() => undefined);
+    await eventually('the extra bases\' nodes gone', async () => {
+      const left = await Promise.all(f.bases.map((b) => cluster.core.readNode({ name: toNodeName(b.identity) }).then(() => 1, () => 0)));
+      return left.every((x) => x === 0) ? true : undefined;
+    }, 60_000);
+  }
 });
 
 test('10. a module Service lists the base IPs of Ready replicas in its EndpointSlice', async () => {

@@ -1,0 +1,161 @@
+// The module reconciler with an injected context: a real BaseRegistry, metrics and logger; the pod
+// cache, the publisher and the Kubernetes client are small in-memory objects passed in (no module mocks).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as k8s from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { createSilentLogger } from '../../core/logger.ts';
+import type { CommandKind } from '../../core/topics.ts';
+import { ControllerError } from '../../core/errors.ts';
+import { BaseRegistry } from '../../bridge/base-registry.ts';
+import type { BridgeContext } from '../../bridge/context.ts';
+import { createBridgeMetrics } from '../../bridge/metrics.ts';
+import { createModuleReconciler } from '../../bridge/module-reconciler.ts';
+import type { PodIndex } from '../../bridge/pod-index.ts';
+import { BASE_ID, SETTINGS, T0, toJarUrl, toModulePod, toReported } from './fixtures.ts';
+
+interface World {
+  pods: k8s.V1Pod[];
+  fresh: boolean;
+  published: Array<{ id: string; kind: CommandKind; payload: Record<string, unknown> }>;
+  publish: (id: string, kind: CommandKind, payload: unknown) => Promise<void>;
+  patches: Array<{ name: string; body: unknown }>;
+  patchError?: unknown;
+  events: string[];
+  clock: number;
+}
+
+function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[] } = {}) {
+  const registry = new BaseRegistry();
+  registry.recordHeartbeat(BASE_ID, { metadata: { identity: BASE_ID, name: 'base', version: '1.0.0', clusterName: 'default' }, localIP: BASE_ID, hostName: 'h', state: 'activated', publishTimestamp: T0 }, T0);
+  if (o.modules) registry.recordModules(BASE_ID, o.modules, T0);
+  const w: World = {
+    pods: o.pods ?? [],
+    fresh: true,
+    published: [],
+    publish: async (id, kind, payload) => {
+      w.published.push({ id, kind, payload: payload as Record<string, unknown> });
+    },
+    patches: [],
+    events: [],
+    clock: T0,
+  };
+  const pods: PodIndex = {
+    podsOnNode: (n) => w.pods.filter((p) => p.spec?.nodeName === n),
+    all: () => w.pods,
+    isSynced: () => true,
+    isFresh: () => w.fresh,
+    synced: Promise.resolve(),
+    stop: async () => undefined,
+  };
+  const core = {
+    patchNamespacedPodStatus: async (req: { name: string; body: unknown }) => {
+      if (w.patchError) throw w.patchError;
+      w.patches.push({ name: req.name, body: req.body });
+      return {};
+    },
+    deleteNamespacedPod: async () => ({}),
+  } as unknown as k8s.CoreV1Api;
+  const ctx: BridgeContext = {
+    settings: SETTINGS,
+    registry,
+    nodes: { list: () => [], get: () => undefined, isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => undefined },
+    pods,
+    core,
+    coordination: {} as k8s.CoordinationV1Api,
+    publish: (id, kind, payload) => w.publish(id, kind, payload),
+    recordEvent: (t, type, reason, message) => w.events.push(`${t.kind}/${t.name} ${type} ${reason}: ${message}`),
+    logger: createSilentLogger(),
+    metrics: createBridgeMetrics(new Registry()),
+    now: () => w.clock,
+    isLeader: () => true,
+  };
+  return { w, registry, reconciler: createModuleReconciler(ctx) };
+}
+
+const V1 = { name: 'orders', version: '1.0.0' };
+const CART = { name: 'cart', version: '0.0.1' };
+
+test('a bound pod gets its install, the pod status is patched with its UID, and an Event says why', async () => {
+  const { w, registry, reconciler } = setup({ modules: [], pods: [toModulePod({ name: 'p1', modules: [V1] })] });
+  const out = await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}:${String(p.payload['bizVersion'])}`), ['installBiz orders:1.0.0']);
+  assert.equal(w.published[0]!.payload['bizUrl'], toJarUrl('orders', '1.0.0'));
+  assert.equal(registry.get(BASE_ID)!.ops.get('orders:1.0.0')?.kind, 'install');
+  assert.equal((w.patches[0]!.body as { metadata: { uid: string } }).metadata.uid, 'uid-p1');
+  assert.match(w.events[0]!, /^Pod\/p1 Normal Installing: installBiz orders:1\.0\.0 on base 10\.1\.0\.45: module pod bound to this base$/);
+  assert.equal(out.kind, 'requeueAfter');
+});
+
+test('a rejected publish is not recorded as in flight: the pass fails (queue backoff), stops sending, and the next pass re-plans', async () => {
+  const { w, registry, reconciler } = setup({ modules: [], pods: [toModulePod({ name: 'p1', modules: [V1] }), toModulePod({ name: 'p2', modules: [CART] })] });
+  let calls = 0;
+  w.publish = async () => {
+    calls++;
+    throw new ControllerError('MQTT_UNAVAILABLE', 'the MQTT link is down');
+  };
+  const out = await reconciler.reconcile(BASE_ID);
+  assert.equal(out.kind, 'error');
+  assert.equal(calls, 1, 'no further command once the link refused one');
+  assert.equal(registry.get(BASE_ID)!.ops.size, 0, 'nothing counts as in flight');
+  assert.equal(w.patches.length, 2, 'pod status is still written');
+  // The link is back: the pass plans from what is true now, so a pod deleted meanwhile gets nothing.
+  w.pods = [w.pods[1]!];
+  w.publish = async (id, kind, payload) => {
+    w.published.push({ id, kind, payload: payload as Record<string, unknown> });
+  };
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}`), ['installBiz cart']);
+});
+
+test('a command for a pod deleted while an earlier command was being published is not sent', async () => {
+  const { w, reconciler } = setup({ modules: [], pods: [toModulePod({ name: 'p1', modules: [V1] }), toModulePod({ name: 'p2', modules: [CART] })] });
+  w.publish = async (id, kind, payload) => {
+    w.published.push({ id, kind, payload: payload as Record<string, unknown> });
+    // While the first publish waits for its ack, p2 is deleted.
+    w.pods = w.pods.filter((p) => p.metadata!.name !== 'p2');
+  };
+  const out = await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => String(p.payload['bizName'])), ['orders']);
+  assert.equal(out.kind, 'requeueAfter');
+});
+
+test('hand-off installs carry installStrategy uninstallThenInstall on the wire', async () => {
+  const old = toModulePod({ name: 'orders-aaa-1', modules: [V1], phase: 'Running', deployment: { name: 'orders', revision: 'aaa' }, created: T0 - 60_000 });
+  const next = toModulePod({ name: 'orders-bbb-1', modules: [{ name: 'orders', version: '2.0.0' }], deployment: { name: 'orders', revision: 'bbb' }, created: T0 - 1_000 });
+  const { w, reconciler } = setup({ modules: [toReported('orders', '1.0.0')], pods: [old, next] });
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => p.payload), [{ bizName: 'orders', bizVersion: '2.0.0', bizUrl: toJarUrl('orders', '2.0.0'), installStrategy: 'uninstallThenInstall' }]);
+});
+
+test('a stale pod cache sends no uninstall; a fresh one does', async () => {
+  const { w, reconciler } = setup({ modules: [toReported('stray', '1.0.0')], pods: [] });
+  w.fresh = false;
+  assert.deepEqual(await reconciler.reconcile(BASE_ID), { kind: 'requeueAfter', ms: 1_000 });
+  assert.equal(w.published.length, 0);
+  w.fresh = true;
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}`), ['uninstallBiz stray']);
+});
+
+test('a status patch refused for another pod under the same name (UID precondition) is skipped, not an error', async () => {
+  const { w, reconciler } = setup({ modules: [toReported('orders', '1.0.0')], pods: [toModulePod({ name: 'sts-0', modules: [V1] })] });
+  w.patchError = Object.assign(new Error('HTTP-Code: 422'), { code: 422, body: '{"message":"Pod \\"sts-0\\" is invalid: metadata.uid: Invalid value: \\"x\\": field is immutable"}' });
+  const out = await reconciler.reconcile(BASE_ID);
+  assert.notEqual(out.kind, 'error');
+  w.patchError = Object.assign(new Error('HTTP-Code: 500'), { code: 500, body: 'boom' });
+  await assert.rejects(reconciler.reconcile(BASE_ID), /500/);
+});
+
+test('the module-list query memory is pruned when a base goes', async () => {
+  const { w, registry, reconciler } = setup();
+  reconciler.requestModuleList(BASE_ID);
+  for (let i = 0; i < 50; i++) reconciler.requestModuleList(`192.0.2.${i}`);
+  assert.ok(reconciler.trackedBases() <= 2 * registry.list().length + 16 + 1, String(reconciler.trackedBases()));
+  registry.delete(BASE_ID);
+  await reconciler.reconcile(BASE_ID);
+  w.clock += 10_000;
+  reconciler.requestModuleList('192.0.2.200');
+  for (let i = 0; i < 20; i++) reconciler.requestModuleList(`198.51.100.${i}`);
+  assert.ok(reconciler.trackedBases() <= 17, String(reconciler.trackedBases()));
+});
