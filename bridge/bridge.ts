@@ -189,7 +189,9 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   if (deps.leader.enabled) {
     election = startLeaderElection({
-      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger, now,
+      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
+      // Timing on the monotonic clock unless a test injects one; the wall clock only stamps renewTime.
+      now: deps.now, wallClock: deps.now,
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
       // stop(): in-flight reconciles finish under the lease before it is released.
       drain: () => Promise.all([nodeQueue.idle(), moduleQueue.idle()]).then(() => undefined),

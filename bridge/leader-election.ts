@@ -53,8 +53,13 @@ export interface LeaderElectionOptions {
   /** Longest wait for `drain`; past it the lease is not released but left to expire. Default: the renew deadline. */
   readonly drainTimeoutMs?: number | undefined;
   readonly logger: Logger;
-  /** Local clock; only differences of its values are used. */
-  readonly now: () => number;
+  /**
+   * Local clock for every timing decision; only differences of its values are used, so it should be
+   * monotonic (default performance.now()): a wall clock stepped back would stretch the deadline.
+   */
+  readonly now?: (() => number) | undefined;
+  /** Wall clock for the renewTime/acquireTime written (informational for kubectl; nobody compares them). */
+  readonly wallClock?: (() => number) | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   /** For the candidates' retry jitter (client-go's JitterFactor 1.2). */
   readonly random?: (() => number) | undefined;
@@ -74,6 +79,8 @@ function errorCode(err: unknown): number | undefined {
 
 export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   const t = toLeaseTimings(o);
+  const now = o.now ?? (() => performance.now());
+  const wall = o.wallClock ?? Date.now;
   const sleep = o.sleep ?? realSleep;
   const random = o.random ?? Math.random;
   const healthy = o.isHealthy ?? (() => true);
@@ -87,7 +94,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   let stopped = false;
   let inflight: Promise<void> = Promise.resolve();
 
-  const withinDeadline = () => renewedAt !== undefined && o.now() - renewedAt < t.renewDeadlineMs;
+  const withinDeadline = () => renewedAt !== undefined && now() - renewedAt < t.renewDeadlineMs;
   const setActing = (v: boolean, why: string) => {
     if (v === acting) return;
     acting = v;
@@ -111,14 +118,14 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
     const r = await bounded(call, budgetMs);
     if (r === 'timedOut') throw new Error(`lease write took longer than ${budgetMs} ms`);
     lease = r;
-    observed = observeLease(observed, r.spec, o.now(), t.leaseDurationMs);
+    observed = observeLease(observed, r, now(), t.leaseDurationMs);
     return true;
   };
 
   const release = async (why: string) => {
     if (!lease || observed?.holder !== o.identity) return;
     try {
-      await write(toReleasedSpec(lease.spec, new Date(o.now())), t.renewDeadlineMs);
+      await write(toReleasedSpec(lease.spec, new k8s.V1MicroTime(wall())), t.renewDeadlineMs);
       renewedAt = undefined;
       o.logger.info({ ...where, why }, 'released the leader lease');
     } catch (err) {
@@ -129,7 +136,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
 
   const attempt = async () => {
     if (acting && !withinDeadline()) setActing(false, 'renew deadline passed');
-    const started = o.now();
+    const started = now();
     const budget = acting && renewedAt !== undefined ? Math.max(1, renewedAt + t.renewDeadlineMs - started) : t.renewDeadlineMs;
     const isHealthy = healthy();
     if (!isHealthy && !acting && observed?.holder !== o.identity) return;
@@ -137,14 +144,14 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
       const r = await bounded(o.coordination.readNamespacedLease({ name: o.name, namespace: o.namespace }), budget);
       if (r === 'timedOut') throw new Error(`lease read took longer than ${budget} ms`);
       lease = r;
-      observed = observeLease(observed, r.spec, o.now(), t.leaseDurationMs);
+      observed = observeLease(observed, r, now(), t.leaseDurationMs);
     } catch (err) {
       if (errorCode(err) !== 404) throw err;
       lease = undefined;
       observed = undefined;
     }
-    const now = o.now();
-    const decision = planLeaseAttempt(observed, o.identity, now, isHealthy);
+    const readAt = now();
+    const decision = planLeaseAttempt(observed, o.identity, readAt, isHealthy);
     switch (decision.kind) {
       case 'wait':
         if (observed?.holder !== o.identity) renewedAt = undefined;
@@ -159,7 +166,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
       case 'take':
         // While stopping, only keep a lease we hold (so in-flight work finishes under it); take none.
         if (stopping && decision.kind !== 'renew') return;
-        await write(toLeaseSpec(lease?.spec, o.identity, new Date(now), durationS), Math.max(1, budget - (now - started)));
+        await write(toLeaseSpec(lease?.spec, o.identity, new k8s.V1MicroTime(wall()), durationS), Math.max(1, budget - (readAt - started)));
         renewedAt = started;
         if (decision.kind === 'take') o.logger.info({ ...where, reason: decision.reason }, 'took the leader lease');
         if (!stopping && healthy() && withinDeadline()) setActing(true, decision.kind);

@@ -27,14 +27,17 @@ function toMs(t: Date | string | undefined): number | undefined {
 
 /**
  * Folds a freshly read lease into the previous observation: the observation time moves only when the
- * record changed (client-go compares the whole record the same way). A record without a duration is
+ * record changed (client-go compares the whole record the same way; we add the resourceVersion). A record without a duration is
  * judged by our own `fallbackDurationMs`.
  */
-export function observeLease(prev: LeaseObservation | undefined, spec: k8s.V1LeaseSpec | undefined, now: number, fallbackDurationMs: number): LeaseObservation {
+export function observeLease(prev: LeaseObservation | undefined, lease: k8s.V1Lease | undefined, now: number, fallbackDurationMs: number): LeaseObservation {
+  const spec = lease?.spec;
   const holder = spec?.holderIdentity ?? '';
   const durationMs = spec?.leaseDurationSeconds ? spec.leaseDurationSeconds * 1000 : fallbackDurationMs;
   const transitions = spec?.leaseTransitions ?? 0;
-  const fingerprint = JSON.stringify([holder, durationMs, toMs(spec?.renewTime), toMs(spec?.acquireTime), transitions]);
+  // The resourceVersion changes with every write, so even two renewals stamped with the same
+  // renewTime (a clock stepped back) count as a change; any other write only delays a takeover.
+  const fingerprint = JSON.stringify([lease?.metadata?.resourceVersion, holder, durationMs, toMs(spec?.renewTime), toMs(spec?.acquireTime), transitions]);
   if (prev && prev.fingerprint === fingerprint) return prev;
   return { holder, durationMs, transitions, fingerprint, observedAt: now };
 }
@@ -61,19 +64,23 @@ export function planLeaseAttempt(obs: LeaseObservation | undefined, identity: st
   return { kind: 'take', reason: 'expired' };
 }
 
-/** The spec to write for a create, take or renew (client-go keeps acquireTime and counts transitions). */
-export function toLeaseSpec(prev: k8s.V1LeaseSpec | undefined, identity: string, now: Date, durationSeconds: number): k8s.V1LeaseSpec {
+/**
+ * The spec to write for a create, take or renew (client-go keeps acquireTime and counts transitions).
+ * Times must be V1MicroTime: the API server rejects a MicroTime without microsecond digits.
+ */
+export function toLeaseSpec(prev: k8s.V1LeaseSpec | undefined, identity: string, now: k8s.V1MicroTime, durationSeconds: number): k8s.V1LeaseSpec {
   const wasMine = prev?.holderIdentity === identity;
   return {
     holderIdentity: identity,
     leaseDurationSeconds: durationSeconds,
     renewTime: now,
     acquireTime: wasMine && prev?.acquireTime ? prev.acquireTime : now,
-    leaseTransitions: (prev?.leaseTransitions ?? 0) + (prev?.holderIdentity && !wasMine ? 1 : 0),
+    // client-go counts every acquisition by a replica that was not the holder, a released lease's too.
+    leaseTransitions: (prev?.leaseTransitions ?? 0) + (prev && !wasMine ? 1 : 0),
   };
 }
 
 /** The released record (client-go's ReleaseOnCancel): no holder, a 1 s duration, transitions kept. */
-export function toReleasedSpec(prev: k8s.V1LeaseSpec | undefined, now: Date): k8s.V1LeaseSpec {
+export function toReleasedSpec(prev: k8s.V1LeaseSpec | undefined, now: k8s.V1MicroTime): k8s.V1LeaseSpec {
   return { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now, leaseTransitions: prev?.leaseTransitions ?? 0 };
 }
