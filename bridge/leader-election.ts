@@ -90,7 +90,8 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   let observed: LeaseObservation | undefined;
   let renewedAt: number | undefined;
   let acting = false;
-  let stopping = false;
+  /** Set once stop() is called; resolves when stopping is complete. */
+  let stopping: Promise<void> | undefined;
   let stopped = false;
   let inflight: Promise<void> = Promise.resolve();
 
@@ -169,7 +170,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
         await write(toLeaseSpec(lease?.spec, o.identity, new k8s.V1MicroTime(wall()), durationS), Math.max(1, budget - (readAt - started)));
         renewedAt = started;
         if (decision.kind === 'take') o.logger.info({ ...where, reason: decision.reason }, 'took the leader lease');
-        if (!stopping && healthy() && withinDeadline()) setActing(true, decision.kind);
+        if (stopping === undefined && healthy() && withinDeadline()) setActing(true, decision.kind);
     }
   };
 
@@ -188,24 +189,24 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   };
   void loop();
 
-  const isLeader = () => acting && !stopping && withinDeadline() && healthy();
+  const stopElection = async (releaseLease: boolean) => {
+    setActing(false, 'stopping');
+    if (o.drain) {
+      const drained = await bounded(o.drain().then(() => 'drained' as const), o.drainTimeoutMs ?? t.renewDeadlineMs);
+      if (drained === 'timedOut') {
+        o.logger.warn({ ...where, timeoutMs: o.drainTimeoutMs ?? t.renewDeadlineMs }, 'in-flight work did not finish; leaving the leader lease to expire');
+        releaseLease = false;
+      }
+    }
+    stopped = true;
+    await inflight;
+    if (releaseLease) await release('stopping');
+  };
+
+  const isLeader = () => acting && stopping === undefined && withinDeadline() && healthy();
   return {
     isLeader,
     owns: () => isLeader(),
-    stop: async (releaseLease = true) => {
-      if (stopping) return;
-      stopping = true;
-      setActing(false, 'stopping');
-      if (o.drain) {
-        const drained = await bounded(o.drain().then(() => 'drained' as const), o.drainTimeoutMs ?? t.renewDeadlineMs);
-        if (drained === 'timedOut') {
-          o.logger.warn({ ...where, timeoutMs: o.drainTimeoutMs ?? t.renewDeadlineMs }, 'in-flight work did not finish; leaving the leader lease to expire');
-          releaseLease = false;
-        }
-      }
-      stopped = true;
-      await inflight;
-      if (releaseLease) await release('stopping');
-    },
+    stop: (releaseLease = true) => (stopping ??= stopElection(releaseLease)),
   };
 }

@@ -191,15 +191,19 @@ test('stop: stops acting at once, drains while still holding the lease, then rel
   let stopped = false;
   const stopping = a.election.stop().then(() => (stopped = true));
   assert.equal(a.election.isLeader(), false, 'not acting from the moment stop() is called');
+  let stoppedAgain = false;
+  void a.election.stop().then(() => (stoppedAgain = true)); // a second stop (SIGTERM twice) waits for the same drain
   // Draining for 15 s — longer than the lease: a keeps renewing, so b must not take over meanwhile.
   await vt.runUntil(25_000, w.check);
   assert.equal(stopped, false);
+  assert.equal(stoppedAgain, false);
   assert.equal(b.election.isLeader(), false);
   assert.equal(store.current()?.spec?.holderIdentity, 'a');
   assert.ok(store.writes.filter((x) => x.by === 'a' && x.at > 10_000 && x.at <= 25_000).length >= 6, 'renewed during the drain');
   finishDrain();
   await vt.runFor(0);
   assert.equal(stopped, true);
+  assert.equal(stoppedAgain, true);
   await stopping;
   const release = store.writes.at(-1)!;
   order.push(`released@${release.at}`);
