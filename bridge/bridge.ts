@@ -31,7 +31,7 @@ export interface BridgeDeps {
   readonly kc: k8s.KubeConfig;
   readonly settings: BridgeSettings;
   readonly mqtt: { url: string; clientIdPrefix: string; username?: string | undefined; password?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
-  readonly leader: { enabled: boolean; name: string; namespace: string; durationMs: number };
+  readonly leader: { enabled: boolean; name: string; namespace: string; durationMs: number; renewDeadlineMs?: number | undefined; retryPeriodMs?: number | undefined };
   readonly instanceId?: string | undefined;
   readonly concurrency: number;
   readonly logger: Logger;
@@ -189,7 +189,12 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   if (deps.leader.enabled) {
     election = startLeaderElection({
-      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger, now,
+      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
+      // Timing on the monotonic clock unless a test injects one; the wall clock only stamps renewTime.
+      now: deps.now, wallClock: deps.now,
+      renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
+      // stop(): in-flight reconciles finish under the lease before it is released.
+      drain: () => Promise.all([nodeQueue.idle(), moduleQueue.idle()]).then(() => undefined),
       onStartedLeading: () => {
         leading = true;
         metrics.leader.set(1);

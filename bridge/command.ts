@@ -8,6 +8,7 @@ import { EMBEDDED_BROKER_FLAGS, startEmbeddedBrokerForBridge } from '../broker/e
 import type { RunningBroker } from '../broker/mqtt-broker.ts';
 import { startBridge } from './bridge.ts';
 import { BRIDGE_FLAGS, toBridgeSettings } from './config.ts';
+import { toLeaseTimings } from './lease-timings.ts';
 import type { ServiceType } from '../core/service-annotations.ts';
 
 export const bridgeCommand = defineCommand({
@@ -15,7 +16,9 @@ export const bridgeCommand = defineCommand({
   summary: 'Turns every live Koupleless base (MQTT heartbeats) into a virtual node, installs module pods bound to it, and writes their status back.',
   flags: { ...BRIDGE_FLAGS, ...EMBEDDED_BROKER_FLAGS },
   async run(v, { logger, registry, signal }) {
-    const kc = loadKubeConfig(v.kubeconfig);
+    // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
+    const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
+    const kc = loadKubeConfig(v.kubeconfig, { qps: v.kubeApiQps, burst: v.kubeApiBurst });
     let broker: RunningBroker | undefined;
     let url = v.mqttUrl;
     let mqttUsername = v.mqttUsername;
@@ -29,7 +32,7 @@ export const bridgeCommand = defineCommand({
       kc,
       settings: toBridgeSettings(v),
       mqtt: { url, clientIdPrefix: v.mqttClientIdPrefix, username: mqttUsername, password: mqttPassword, caFile: v.mqttCaFile, certFile: v.mqttCertFile, keyFile: v.mqttKeyFile },
-      leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: v.leaderLeaseDuration },
+      leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: timings.leaseDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs },
       instanceId: v.instanceId,
       concurrency: v.concurrency,
       services: v.moduleServices ? { defaultType: v.serviceDefaultType as ServiceType, resyncMs: v.serviceResync } : undefined,

@@ -4,6 +4,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { ControllerError } from './errors.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) => http.Agent;
 
@@ -33,7 +34,37 @@ export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
   return kc;
 }
 
-export function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
+/**
+ * Every request made through `kc` first waits for `limiter` (client-go applies its QPS/burst limit
+ * to every request of a rest client, watches included). @kubernetes/client-node 1.4 has no
+ * per-client middleware: the generated API clients call `applySecurityAuthentication` before each
+ * request and Watch (and exec/log/attach) call `applyToHTTPSOptions`, so both are wrapped here.
+ */
+export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter): k8s.KubeConfig {
+  const target = kc as unknown as {
+    applySecurityAuthentication(context: unknown): Promise<void>;
+    applyToHTTPSOptions(opts: unknown): Promise<void>;
+  };
+  const auth = target.applySecurityAuthentication.bind(kc);
+  const https = target.applyToHTTPSOptions.bind(kc);
+  target.applySecurityAuthentication = async (context) => {
+    await limiter.wait();
+    await auth(context);
+  };
+  target.applyToHTTPSOptions = async (opts) => {
+    await limiter.wait();
+    await https(opts);
+  };
+  return kc;
+}
+
+export interface KubeApiLimits {
+  /** Sustained requests per second (0 = no limit). */
+  readonly qps: number;
+  readonly burst: number;
+}
+
+export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     if (file) kc.loadFromFile(file);
@@ -44,5 +75,6 @@ export function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
   if (!kc.getCurrentCluster()) {
     throw new ControllerError('CONFIG_INVALID', `kubeconfig ${file ?? '(in-cluster)'} has no current cluster; pass --kubeconfig <file> or run inside a cluster`);
   }
-  return withSharedAgents(kc);
+  withSharedAgents(kc);
+  return limits ? withRateLimit(kc, createRateLimiter(limits)) : kc;
 }

@@ -22,6 +22,13 @@ export const POD_SOURCES = [
 export const ALL_SOURCES: readonly string[] = [NODE_SOURCE, ...POD_SOURCES.map((s) => s.name)];
 
 export interface ClusterWatch {
+  /** Every informer has listed once. */
+  isSynced(): boolean;
+  /**
+   * Every informer has relisted since its last watch error and is watching (core/watch-cache.ts):
+   * until then the snapshot may lag the API server. The extender's answers do not depend on it.
+   */
+  isFresh(): boolean;
   stop(): Promise<void>;
 }
 
@@ -33,7 +40,7 @@ interface WatchSpec<T extends k8s.KubernetesObject> {
   readonly apply: (verb: ChangeVerb, obj: T) => void;
 }
 
-/** One reflector (core/watch-cache.ts: restarts with backoff, synced only after a real list) feeding the snapshot. */
+/** One reflector (core/watch-cache.ts: relists with backoff after a watch error, synced only after a real list) feeding the snapshot. */
 function startWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, spec: WatchSpec<T>, logger: Logger) {
   const cache = startWatchCache<T>({
     kc,
@@ -71,5 +78,9 @@ export function watchCluster(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, logg
       }, logger),
     ),
   ];
-  return { stop: async () => void (await Promise.all(watches.map((w) => w.stop()))) };
+  return {
+    isSynced: () => watches.every((w) => w.isSynced()),
+    isFresh: () => watches.every((w) => w.isFresh()),
+    stop: async () => void (await Promise.all(watches.map((w) => w.stop()))),
+  };
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkQueue, type ReconcileOutcome } from '../../bridge/work-queue.ts';
+import { WorkQueue, type QueueClock, type ReconcileOutcome } from '../../bridge/work-queue.ts';
+import { VirtualTime } from '../support/virtual-time.ts';
 
 interface Gate {
   readonly promise: Promise<void>;
@@ -255,4 +256,84 @@ test('stop() drops queued keys and timers; later adds are ignored', async () => 
   // The run in progress finishes; nothing else starts, not even its requeue.
   assert.deepEqual(runs, ['block']);
   assert.equal(q.length, 0);
+});
+
+/** The queue's clock on virtual time: timers fire only as the test runs time. */
+function virtualClock(vt: VirtualTime): QueueClock {
+  return {
+    now: () => vt.now,
+    setTimeout: (fn, ms) => {
+      const handle = { cancelled: false };
+      void vt.sleep(ms).then(() => { if (!handle.cancelled) fn(); });
+      return handle;
+    },
+    clearTimeout: (h) => void ((h as { cancelled: boolean }).cancelled = true),
+  };
+}
+
+test('a key in error backoff waits it out: adds during the backoff (a heartbeat every second) run nothing earlier', async () => {
+  const vt = new VirtualTime();
+  const runs: number[] = [];
+  const q = new WorkQueue(async () => {
+    runs.push(vt.now);
+    return { kind: 'error', error: new Error('API server unavailable') };
+  }, { concurrency: 1, backoffBaseMs: 500, backoffMaxMs: 4_000, clock: virtualClock(vt) });
+  q.add('base-1');
+  for (let t = 0; t < 20_000; t += 1_000) {
+    await vt.runUntil(t);
+    q.add('base-1'); // the heartbeat
+    q.addAfter('base-1', 10); // a requeue schedule does not cut the backoff short either
+  }
+  await vt.runUntil(20_000);
+  // 500, 1000, 2000, 4000 (capped), 4000, ... after each failure — not once a second.
+  assert.deepEqual(runs, [0, 500, 1_500, 3_500, 7_500, 11_500, 15_500, 19_500]);
+  assert.equal(q.backingOffCount, 1);
+  q.stop();
+  assert.equal(q.backingOffCount, 0);
+});
+
+test('an add while a failing run is in progress runs the key once, at the end of its backoff', async () => {
+  const vt = new VirtualTime();
+  const runs: number[] = [];
+  const q = new WorkQueue(async () => {
+    runs.push(vt.now);
+    const first = runs.length === 1;
+    await vt.sleep(100);
+    return first ? { kind: 'error', error: 'x' } : { kind: 'done' };
+  }, { concurrency: 1, backoffBaseMs: 1_000, clock: virtualClock(vt) });
+  q.add('k');
+  await vt.runUntil(50);
+  q.add('k'); // dirty while running
+  await vt.runUntil(10_000);
+  // The first run ends failed at 100; the dirty add waits for the backoff (100 + 1000).
+  assert.deepEqual(runs, [0, 1_100]);
+  q.stop();
+});
+
+test('success forgets the failures; a requeueAfter (no error) is still pre-empted by add', async () => {
+  const vt = new VirtualTime();
+  const runs: Array<[number, string]> = [];
+  const script: ReconcileOutcome[] = [
+    { kind: 'error', error: 'a' },
+    { kind: 'error', error: 'b' },
+    { kind: 'requeueAfter', ms: 5_000 },
+    { kind: 'error', error: 'c' },
+    { kind: 'done' },
+  ];
+  const q = new WorkQueue(async () => {
+    const o = script[runs.length] ?? { kind: 'done' };
+    runs.push([vt.now, o.kind]);
+    return o;
+  }, { concurrency: 1, backoffBaseMs: 100, clock: virtualClock(vt) });
+  q.add('k');
+  await vt.runUntil(1_000);
+  assert.deepEqual(runs, [[0, 'error'], [100, 'error'], [300, 'requeueAfter']]);
+  q.add('k'); // pre-empts the 5 s requeue
+  await vt.runUntil(1_000);
+  assert.deepEqual(runs.at(-1), [1_000, 'error']);
+  await vt.runUntil(10_000);
+  // The count was forgotten at the requeueAfter (a success): the next error backs off from the base.
+  assert.deepEqual(runs.slice(3), [[1_000, 'error'], [1_100, 'done']]);
+  assert.equal(runs.length, 5, 'no run after done');
+  q.stop();
 });
