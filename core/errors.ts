@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'configuration is invalid',
   ADMISSION_BAD_REQUEST: 'the AdmissionReview could not be decoded',
   EXTENDER_BAD_REQUEST: 'the ExtenderArgs could not be decoded',
+  EXTENDER_UNAUTHORIZED: 'an extender request came without a valid client certificate',
   MQTT_BAD_PAYLOAD: 'an MQTT payload could not be decoded',
   MQTT_STALE: 'an MQTT message was older than the accepted age',
   MQTT_UNAVAILABLE: 'the MQTT broker could not be reached',

@@ -10,7 +10,8 @@ import type { Logger } from '../core/logger.ts';
 import { listen } from '../core/http-server.ts';
 import { createExtenderApp } from './app.ts';
 import { createExtenderMetrics } from './metrics.ts';
-import { PlacementMemory } from './placement-memory.ts';
+import { PlacementMemory, type SweepTimers } from './placement-memory.ts';
+import type { BaseTenancy } from '../core/base-tenancy.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 import { ALL_SOURCES, watchCluster } from './informers.ts';
 
@@ -23,8 +24,19 @@ export interface ExtenderServerOptions {
   readonly maxModulesPerBase: number;
   readonly placementTtlMs: number;
   readonly maxBodyBytes: number;
+  /** Serve HTTPS with this context (cert, key; `ca` too when client certificates are required). */
   readonly tls?: SecureContextOptions;
+  /**
+   * Require a client certificate signed by `tls.ca` on /filter and /prioritize (the scheduler's
+   * extender tlsConfig certFile/keyFile). Probes and /metrics stay open: kubelet probes send none.
+   */
+  readonly requireClientCert?: boolean;
+  /** Most assumed placements kept (placement-memory.ts). */
+  readonly maxAssumedPlacements?: number;
+  readonly tenancy?: BaseTenancy;
   readonly now?: () => number;
+  /** The placement sweeper's timer (tests inject one). */
+  readonly sweepTimers?: SweepTimers;
 }
 
 export interface ExtenderServer {
@@ -36,21 +48,32 @@ export interface ExtenderServer {
 }
 
 export async function startExtenderServer(opts: ExtenderServerOptions): Promise<ExtenderServer> {
-  const snapshot = new ClusterSnapshot(new PlacementMemory(opts.placementTtlMs, opts.now ?? Date.now), ALL_SOURCES);
+  const memory = new PlacementMemory(opts.placementTtlMs, opts.now ?? Date.now, {
+    ...(opts.maxAssumedPlacements !== undefined ? { maxEntries: opts.maxAssumedPlacements } : {}),
+    onEvict: (n) => metrics.assumedEvicted.inc(n),
+  });
+  const snapshot = new ClusterSnapshot(memory, ALL_SOURCES);
   const metrics = createExtenderMetrics(opts.registry, () => snapshot.assumedCount);
   const app = createExtenderApp({
     view: snapshot,
-    config: { maxModulesPerBase: opts.maxModulesPerBase },
+    config: { maxModulesPerBase: opts.maxModulesPerBase, ...(opts.tenancy ? { tenancy: opts.tenancy } : {}) },
     logger: opts.logger,
     registry: opts.registry,
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
+    requireClientCert: opts.requireClientCert === true,
   });
   const watch = watchCluster(opts.kc, snapshot, opts.logger);
+  // Expired assumptions go on their own clock (a TTL's worth at most late), not only when read.
+  const stopSweeping = memory.startSweeping(Math.min(opts.placementTtlMs, 10_000), opts.sweepTimers);
+  // requestCert without rejectUnauthorized: the handshake asks every client for a certificate, the
+  // app refuses the extender verbs to those without a valid one, and probes still get through.
+  const tls = opts.tls ? { ...opts.tls, ...(opts.requireClientCert ? { requestCert: true, rejectUnauthorized: false } : {}) } : undefined;
   let server;
   try {
-    server = await listen(app, { port: opts.port, host: opts.host, ...(opts.tls ? { tls: opts.tls } : {}) });
+    server = await listen(app, { port: opts.port, host: opts.host, ...(tls ? { tls } : {}) });
   } catch (err) {
+    stopSweeping();
     await watch.stop();
     throw err;
   }
@@ -60,6 +83,7 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
     snapshot,
     setTls: (tls) => (listening.server as HttpsServer).setSecureContext(tls),
     async close() {
+      stopSweeping();
       await listening.close();
       await watch.stop();
     },
