@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `module-controller <command>`: one binary for every service. */
 import { runCommand, type AnyCommand } from '../core/command.ts';
+import { toVersionText } from '../core/version.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<AnyCommand> }> = {
   webhook: { summary: 'Admission webhook: inject scheduling into module pods, reject bad modules', load: async () => (await import('../webhook/command.ts')).webhookCommand },
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<AnyCommand
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  rows.push(`  ${'version'.padEnd(10)} Print the version (also --version)`);
   return `Usage: module-controller <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nRun "module-controller <command> --help" for a command's flags.\n`;
 }
 
@@ -21,8 +23,8 @@ if (!name || name === '--help' || name === '-h' || name === 'help') {
   process.stdout.write(usage());
   process.exit(name ? 0 : 2);
 }
-if (name === '--version') {
-  process.stdout.write('module-controller 0.1.0\n');
+if (name === '--version' || name === '-v' || name === 'version') {
+  process.stdout.write(`${toVersionText()}\n`);
   process.exit(0);
 }
 const entry = COMMANDS[name];

@@ -81,6 +81,7 @@ export const webhookCommand = defineCommand({
     const problems: string[] = [];
     const policy = parseAdmissionPolicy(c);
     if (policy.kind === 'invalid') problems.push(...policy.problems);
+    if (/[/:]/.test(c.urlHost) && !/^[0-9a-f:]+$/i.test(c.urlHost)) problems.push(`--url-host: "${c.urlHost}" is not a host name or IP address; give the host only (e.g. 127.0.0.1), the webhook builds https://<host>:<port>/mutate itself`);
     const files = c.tlsCertFile !== undefined || c.tlsKeyFile !== undefined;
     if (files && (!c.tlsCertFile || !c.tlsKeyFile)) problems.push('--tls-cert-file and --tls-key-file go together');
     if (!files && !c.manageCerts) problems.push('no certificate: give --tls-cert-file/--tls-key-file or keep --manage-certs');
