@@ -4,6 +4,7 @@
  * `webhook` command, the sandbox and the integration test, so all three run the same code.
  */
 import { readFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import type https from 'node:https';
 import type { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
@@ -60,6 +61,20 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
+/** The latest notAfter among the certificates of a PEM bundle (undefined when none parses). */
+export function toLatestExpiry(pem: string): Date | undefined {
+  let latest: Date | undefined;
+  for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
+    try {
+      const notAfter = new Date(new X509Certificate(block).validTo);
+      if (!Number.isNaN(notAfter.getTime()) && (!latest || notAfter > latest)) latest = notAfter;
+    } catch {
+      // not a certificate: skip it
+    }
+  }
+  return latest;
+}
+
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<RunningWebhook> {
   const { logger } = opts;
   const metrics = createWebhookMetrics(opts.registry);
@@ -73,12 +88,15 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
   const useCert = (next: KeyPair, notAfter?: Date) => {
     pair = next;
     live.server?.setSecureContext({ cert: next.certPem, key: next.keyPem });
-    if (notAfter) metrics.setCertNotAfter(notAfter);
+    const expiry = notAfter ?? toLatestExpiry(next.certPem);
+    if (expiry) metrics.setCertNotAfter(expiry);
   };
 
   /** Keeps the configurations (registration modes) or just their caBundle (mode none) current. */
   const publish = async (pem: string | undefined) => {
     bundlePem = pem;
+    const caExpiry = pem ? toLatestExpiry(pem) : undefined;
+    if (caExpiry) metrics.setCaNotAfter(caExpiry);
     const api = opts.admissionApi;
     if (!api || !live.client) return;
     const client = live.client;
