@@ -32,6 +32,8 @@ export interface ModuleStackOptions {
   readonly bridgeArgs?: readonly string[];
   /** Unique names so several stacks in one cluster's lifetime do not collide (tests). */
   readonly suffix?: string;
+  /** Where the module-scheduler's log goes (default: `dir`). */
+  readonly logDir?: string;
 }
 
 export interface ModuleStack {
@@ -39,6 +41,10 @@ export interface ModuleStack {
   readonly bridgePort: number;
   readonly webhookConfigName: string;
   readonly schedulerLog: string;
+  /** `https://127.0.0.1:<port>` of the webhook (its /healthz, /readyz, /metrics too). */
+  readonly webhookUrl: string;
+  /** The module-scheduler's secure port (/healthz, /metrics over HTTPS). */
+  readonly schedulerPort: number;
   stop(): Promise<void>;
 }
 
@@ -70,12 +76,13 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
   running.push(runInProcess(extenderCommand, [...common, '--port', String(extenderPort), '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, ...(o.extenderArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('extender')));
   await waitHttp(`${extenderUrl}/readyz`, 'extender');
 
+  let webhookUrl = '';
   const webhookReady = new Promise<void>((resolve) => {
     running.push(
       runInProcess(
         webhookCommand,
         [...common, '--port', '0', '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, '--registration', 'url', '--url-host', '127.0.0.1', '--ca-secret-name', '', '--mutating-config-name', webhookName, '--validating-config-name', webhookName, ...(o.webhookArgs ?? [])],
-        { signal: stop.signal, logTo: o.logTo, out: () => resolve() },
+        { signal: stop.signal, logTo: o.logTo, out: (line) => { webhookUrl = /https:\/\/\S+/.exec(line)?.[0] ?? webhookUrl; resolve(); } },
       ).catch(fail('webhook')),
     );
   });
@@ -87,7 +94,7 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
 
   const configFile = path.join(o.dir, `module-scheduler${suffix}.yaml`);
   writeFileSync(configFile, renderSchedulerConfigTemplate({ extenderUrl, kubeconfig: o.kubeconfig, leaseNamespace: 'kube-system' }).replace('resourceName: module-scheduler', `resourceName: module-scheduler${suffix}`));
-  const schedulerLog = path.join(o.dir, `module-scheduler${suffix}.log`);
+  const schedulerLog = path.join(o.logDir ?? o.dir, `module-scheduler${suffix}.log`);
   const fd = openSync(schedulerLog, 'a');
   const schedulerPort = await findFreePort();
   const scheduler: ChildProcess = spawn(path.join(o.binDir, 'kube-scheduler'), [`--config=${configFile}`, `--secure-port=${schedulerPort}`, '--bind-address=127.0.0.1', `--authentication-kubeconfig=${o.kubeconfig}`, `--authorization-kubeconfig=${o.kubeconfig}`], { stdio: ['ignore', fd, fd] });
@@ -96,6 +103,8 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
     bridgePort,
     webhookConfigName: webhookName,
     schedulerLog,
+    webhookUrl,
+    schedulerPort,
     stop: async () => {
       scheduler.kill('SIGTERM');
       stop.abort();
