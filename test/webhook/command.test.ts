@@ -38,6 +38,7 @@ const invalid: Array<[string, string[], RegExp]> = [
   ['Kubernetes needed but none configured', ['--registration', 'url'], /no --kubeconfig/],
   ['an unknown jar URL scheme', ['--ca-secret-name', '', '--allowed-jar-url-schemes', 'https,ftp'], /"ftp" is not a scheme a base can fetch a jar from; use https, http, file/],
   ['a jar URL prefix of a scheme not allowed', ['--ca-secret-name', '', '--allowed-jar-url-prefixes', 'file:///opt/'], /uses scheme file, which --allowed-jar-url-schemes does not allow/],
+  ['a URL where a host belongs', ['--ca-secret-name', '', '--url-host', 'https://127.0.0.1:9443'], /--url-host: "https:\/\/127\.0\.0\.1:9443" is not a host name or IP address; give the host only/],
   ['a malformed --base-tenants entry', ['--ca-secret-name', '', '--base-tenants', 'base-a'], /"base-a" is not <baseName>=<namespace>\|<namespace>/],
 ];
 for (const [name, argv, message] of invalid) {
