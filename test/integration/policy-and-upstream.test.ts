@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { getTestCluster, eventually, type TestCluster } from '../support/cluster.ts';
 import { createSilentLogger } from '../../core/logger.ts';
 import { createRegistry } from '../../core/ops-routes.ts';
-import { BASE_TENANTS_ANNOTATION, MODULE_COMPONENT_LABEL } from '../../core/names.ts';
+import { BASE_TENANTS_ANNOTATION, MODULE_COMPONENT_LABEL, UPSTREAM_ENV_TAINT_KEY } from '../../core/names.ts';
 import { createSecretCaStore } from '../../webhook/ca-store.ts';
 import { DEFAULT_POLICY, type AdmissionPolicy } from '../../webhook/policy.ts';
 import { toServingNames } from '../../webhook/registration.ts';
@@ -177,7 +177,7 @@ test('upstream-style samples: admitted without a "no base is named" warning and 
   const expressions = fromDeployment.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions ?? [];
   assert.deepEqual(expressions.map((e) => e.key).sort(), ['base.koupleless.io/stack', 'vnode.koupleless.io/name', 'vnode.koupleless.io/version']);
   assert.equal(fromDeployment.spec?.schedulerName, 'module-scheduler');
-  assert.ok(fromDeployment.spec?.tolerations?.some((tol) => tol.key === 'schedule.koupleless.io/node-env'), 'the env toleration is kept as written');
+  assert.ok(fromDeployment.spec?.tolerations?.some((tol) => tol.key === UPSTREAM_ENV_TAINT_KEY), 'the env toleration is kept as written');
   const single = await eventually('the upstream pod bound', async () => {
     const p = await cluster.core.readNamespacedPod({ name: 'upstream-single-module-biz2', namespace: tenantNs });
     return p.spec?.nodeName ? p : undefined;
