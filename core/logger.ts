@@ -34,6 +34,21 @@ export function toLogError(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** Keys pino writes itself: a log call's own field of that name would appear twice in the line. */
+const RESERVED_RENAMES: Readonly<Record<string, string>> = Object.freeze({ name: 'objectName', level: 'levelValue', time: 'timeValue', msg: 'msgValue' });
+
+/** A log call's fields with reserved keys renamed, so every key appears once (`name` → `objectName`). */
+export function toLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [key, renamed] of Object.entries(RESERVED_RENAMES)) {
+    if (!Object.hasOwn(fields, key)) continue;
+    out ??= { ...fields };
+    out[renamed] = out[key];
+    delete out[key];
+  }
+  return out ?? fields;
+}
+
 export function createLogger(level: string, name = 'module-controller', destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
@@ -42,7 +57,7 @@ export function createLogger(level: string, name = 'module-controller', destinat
       // No pid/hostname base: the component is `name`, the pod and node come from the log shipper.
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: toLogFields },
       serializers: { err: (e: unknown) => toLogError(e), error: (e: unknown) => toLogError(e) },
     },
     destination ?? pino.destination({ sync: false }),

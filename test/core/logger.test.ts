@@ -6,13 +6,18 @@ import { ControllerError, toErrorFields } from '../../core/errors.ts';
 
 function capture(level = 'debug') {
   const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n')) {
+        if (!l.trim()) continue;
+        raw.push(l);
+        lines.push(JSON.parse(l) as Record<string, unknown>);
+      }
       cb();
     },
   });
-  return { logger: createLogger(level, 'module-controller-test', stream), lines };
+  return { logger: createLogger(level, 'module-controller-test', stream), lines, raw };
 }
 
 test('levels are names, the component appears once, no pid/hostname', async () => {
@@ -54,4 +59,13 @@ test('toLogError: strings and plain values pass through; the cause chain is boun
   let depth = 0;
   for (let e = toLogError(loop) as { cause?: unknown } | undefined; e; e = e.cause as { cause?: unknown } | undefined) depth++;
   assert.equal(depth, 6);
+});
+
+test('a field named like one pino writes is renamed, never duplicated', async () => {
+  const { logger, lines, raw: rawLines } = capture();
+  logger.info({ name: 'biz1', level: 3, msg: 'x', time: 1, other: true }, 'fields');
+  await new Promise((r) => setImmediate(r));
+  const raw = rawLines[0]!;
+  assert.deepEqual({ ...lines[0], time: undefined }, { level: 'info', time: undefined, name: 'module-controller-test', objectName: 'biz1', levelValue: 3, msgValue: 'x', timeValue: 1, other: true, msg: 'fields' });
+  for (const key of ['name', 'level', 'time', 'msg']) assert.equal(raw.match(new RegExp(`"${key}":`, 'g'))?.length, 1, `${key} once in ${raw}`);
 });
