@@ -13,6 +13,8 @@ export interface ExtenderMetrics {
   readonly assumedPlacements: Gauge;
   /** Assumptions dropped because the placement memory was full (--max-assumed-placements). */
   readonly assumedEvicted: Counter;
+  /** Expiry of the HTTPS serving certificate (`serving`) and of the client CA (`client-ca`), when used. */
+  readonly certExpiry: Gauge<'certificate'>;
 }
 
 export function createExtenderMetrics(registry: Registry, assumedCount: () => number): ExtenderMetrics {
@@ -37,6 +39,12 @@ export function createExtenderMetrics(registry: Registry, assumedCount: () => nu
       collect() {
         this.set(assumedCount());
       },
+    }),
+    certExpiry: new Gauge({
+      name: 'module_controller_extender_cert_expiry_timestamp_seconds',
+      help: 'Expiry (Unix seconds) of the extender\'s serving certificate (certificate="serving") and of the latest client CA certificate (certificate="client-ca"), when HTTPS is on',
+      labelNames: ['certificate'],
+      registers: [registry],
     }),
     assumedEvicted: new Counter({
       name: 'module_controller_extender_assumed_placements_evicted_total',

@@ -12,6 +12,7 @@ import { createExtenderApp } from './app.ts';
 import { createExtenderMetrics } from './metrics.ts';
 import { PlacementMemory, type SweepTimers } from './placement-memory.ts';
 import type { BaseTenancy } from '../core/base-tenancy.ts';
+import { toLatestExpiry } from '../core/cert-expiry.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 import { ALL_SOURCES, watchCluster } from './informers.ts';
 
@@ -64,6 +65,13 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
     requireClientCert: opts.requireClientCert === true,
   });
   const watch = watchCluster(opts.kc, snapshot, opts.logger);
+  const observeTls = (t: SecureContextOptions | undefined) => {
+    const serving = typeof t?.cert === 'string' || Buffer.isBuffer(t?.cert) ? toLatestExpiry(t.cert) : undefined;
+    const clientCa = typeof t?.ca === 'string' || Buffer.isBuffer(t?.ca) ? toLatestExpiry(t.ca) : undefined;
+    if (serving) metrics.certExpiry.labels('serving').set(serving.getTime() / 1000);
+    if (clientCa) metrics.certExpiry.labels('client-ca').set(clientCa.getTime() / 1000);
+  };
+  observeTls(opts.tls);
   // Expired assumptions go on their own clock (a TTL's worth at most late), not only when read.
   const stopSweeping = memory.startSweeping(Math.min(opts.placementTtlMs, 10_000), opts.sweepTimers);
   // requestCert without rejectUnauthorized: the handshake asks every client for a certificate, the
@@ -81,7 +89,10 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
   return {
     port: listening.port,
     snapshot,
-    setTls: (tls) => (listening.server as HttpsServer).setSecureContext(tls),
+    setTls: (tls) => {
+      (listening.server as HttpsServer).setSecureContext(tls);
+      observeTls(tls);
+    },
     async close() {
       stopSweeping();
       await listening.close();

@@ -4,7 +4,6 @@
  * `webhook` command, the sandbox and the integration test, so all three run the same code.
  */
 import { readFile } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
 import type https from 'node:https';
 import type { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
@@ -12,6 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { listen } from '../core/http-server.ts';
 import type { KeyPair } from '../core/pki.ts';
 import { toErrorFields } from '../core/errors.ts';
+import { toLatestExpiry } from '../core/cert-expiry.ts';
 import { createWebhookApp } from './app.ts';
 import type { CaStore } from './ca-store.ts';
 import { createCertFileWatcher } from './cert-files.ts';
@@ -59,20 +59,6 @@ export interface RunningWebhook {
   /** The CA bundle (PEM) the API server must trust, when known. */
   caBundlePem(): string | undefined;
   close(): Promise<void>;
-}
-
-/** The latest notAfter among the certificates of a PEM bundle (undefined when none parses). */
-export function toLatestExpiry(pem: string): Date | undefined {
-  let latest: Date | undefined;
-  for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
-    try {
-      const notAfter = new Date(new X509Certificate(block).validTo);
-      if (!Number.isNaN(notAfter.getTime()) && (!latest || notAfter > latest)) latest = notAfter;
-    } catch {
-      // not a certificate: skip it
-    }
-  }
-  return latest;
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<RunningWebhook> {

@@ -118,6 +118,10 @@ test('client certificates: /filter and /prioritize only for a client signed by t
     assert.equal((await callWithCert(server.port, ca.certPem, '/filter', stranger)).status, 200);
     const metrics = await registry.metrics();
     assert.match(metrics, /module_controller_extender_request_duration_seconds_count\{verb="filter",outcome="unauthorized"\} 3/);
+    for (const certificate of ['serving', 'client-ca']) {
+      const at = Number(new RegExp(`^module_controller_extender_cert_expiry_timestamp_seconds\\{certificate="${certificate}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      assert.ok(Math.abs(at - (now.getTime() + 3_600_000) / 1000) < 120, `${certificate}: ${at}`);
+    }
   } finally {
     await server.close();
   }

@@ -11,7 +11,8 @@ import { createCa, issueCert, type KeyPair } from '../../core/pki.ts';
 import { createMemoryCaStore } from '../../webhook/ca-store.ts';
 import { createCertFileWatcher } from '../../webhook/cert-files.ts';
 import { DEFAULT_POLICY } from '../../webhook/policy.ts';
-import { toLatestExpiry, startWebhookServer, type TlsSource } from '../../webhook/server.ts';
+import { startWebhookServer, type TlsSource } from '../../webhook/server.ts';
+import { toLatestExpiry } from '../../core/cert-expiry.ts';
 import { replicaSetPod, review, type Json } from './fixtures.ts';
 
 const HOUR = 3_600_000;
