@@ -1,6 +1,6 @@
 /** `module-controller base-sim`: simulated Koupleless bases speaking the real MQTT protocol. */
 import { defineCommand, untilAborted } from '../core/command.ts';
-import type { FlagSpec } from '../core/flags.ts';
+import { FLAG_SPELLINGS, MQTT_URL_SCHEMES, type FlagSpec } from '../core/flags.ts';
 import type { Logger } from '../core/logger.ts';
 import { DEFAULTS } from '../core/names.ts';
 import { FLEET_DEFAULTS, startFleet } from './fleet.ts';
@@ -8,10 +8,10 @@ import { createRandom } from './random.ts';
 import type { SimEvent } from './sim-base.ts';
 
 const flags = {
-  mqttUrl: { kind: 'string', description: 'Broker URL (mqtt:// or mqtts://)', default: 'mqtt://127.0.0.1:1883' },
+  mqttUrl: { kind: 'string', description: 'Broker URL (mqtt:// or mqtts://)', default: 'mqtt://127.0.0.1:1883', url: { schemes: MQTT_URL_SCHEMES } },
   mqttUsername: { kind: 'string', description: 'Broker username (real bases require one)' },
   mqttPassword: { kind: 'string', description: 'Broker password' },
-  mqttEnv: { kind: 'string', description: 'Topic env segment: koupleless_<env>/...', default: DEFAULTS.mqttEnv },
+  mqttEnv: { kind: 'string', description: 'Topic env segment: koupleless_<env>/...', default: DEFAULTS.mqttEnv, flag: FLAG_SPELLINGS.env.flag, aliases: FLAG_SPELLINGS.env.was },
   count: { kind: 'int', description: 'Number of bases in this process', default: 1, min: 1, max: 65_024 },
   baseName: { kind: 'string', description: 'Base app name (metadata name, node label base.koupleless.io/name)', default: FLEET_DEFAULTS.name },
   baseVersion: { kind: 'string', description: 'Base version (node label base.koupleless.io/version)', default: FLEET_DEFAULTS.version },
@@ -19,7 +19,7 @@ const flags = {
   identityPrefix: { kind: 'string', description: 'Base identity = <prefix><index>; empty: the base IP, like real bases', default: '' },
   ipPrefix: { kind: 'string', description: '1-3 leading octets of the reported base IPs (nothing listens on them)', default: FLEET_DEFAULTS.ipPrefix },
   firstIndex: { kind: 'int', description: 'Index of the first base (to run several processes side by side)', default: 0, min: 0 },
-  clientIdPrefix: { kind: 'string', description: 'MQTT client id prefix: <prefix>@@@<baseIdentity>', default: FLEET_DEFAULTS.clientIdPrefix },
+  clientIdPrefix: { kind: 'string', description: 'MQTT client id prefix: <prefix>@@@<baseIdentity>', default: FLEET_DEFAULTS.clientIdPrefix, flag: FLAG_SPELLINGS.mqttClientIdPrefix.flag, aliases: FLAG_SPELLINGS.mqttClientIdPrefix.was },
   heartbeatPeriod: { kind: 'duration', description: 'Heartbeat period', default: '10s', min: 50 },
   installLatency: { kind: 'duration', description: 'Time an install or uninstall takes before the reply', default: '1s', min: 0 },
   failurePercent: { kind: 'int', description: 'Percent of module starts that fail (reply FAILED)', default: 0, min: 0, max: 100 },

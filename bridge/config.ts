@@ -1,9 +1,9 @@
 /** The bridge's flags (each also an MC_* env var) and the typed config derived from them once. */
-import type { FlagSpec, FlagValues } from '../core/flags.ts';
+import { FLAG_SPELLINGS, MQTT_URL_SCHEMES, type FlagSpec, type FlagValues } from '../core/flags.ts';
 import { DEFAULTS } from '../core/names.ts';
 
 export const BRIDGE_FLAGS = {
-  mqttUrl: { kind: 'string', description: 'MQTT broker URL (mqtt://, mqtts://, ws://); "embedded" starts an in-process broker', default: 'embedded' },
+  mqttUrl: { kind: 'string', description: 'MQTT broker URL (mqtt://, mqtts://, ws://); "embedded" starts an in-process broker', default: 'embedded', url: { schemes: MQTT_URL_SCHEMES, literals: ['embedded'] } },
   embeddedBrokerPort: { kind: 'int', description: 'Port of the embedded broker (with --mqtt-url embedded)', default: 1883, min: 0, max: 65535 },
   mqttUsername: { kind: 'string', description: 'MQTT username (real bases require username and password)' },
   mqttPassword: { kind: 'string', description: 'MQTT password' },
@@ -13,7 +13,7 @@ export const BRIDGE_FLAGS = {
   mqttClientIdPrefix: { kind: 'string', description: 'Client id prefix; the id is <prefix>@@@<instance id>', default: DEFAULTS.clientIdPrefix },
   env: { kind: 'string', description: 'Koupleless env (topic koupleless_<env>/...); real bases send "default"', default: DEFAULTS.mqttEnv },
   kubeconfig: { kind: 'string', description: 'Kubeconfig file (in-cluster config when empty)' },
-  port: { kind: 'int', description: 'Port of /healthz, /readyz and /metrics', default: 8081, min: 0, max: 65535 },
+  port: { kind: 'int', description: 'Port of /healthz, /readyz and /metrics', default: 8081, min: 0, max: 65535, flag: FLAG_SPELLINGS.opsPort.flag, aliases: FLAG_SPELLINGS.opsPort.was },
   instanceId: { kind: 'string', description: 'This replica\'s id (MQTT client id, lease holder); default hostname + random suffix' },
   leaderElect: { kind: 'bool', description: 'Run leader election so only one replica acts', default: true },
   leaderLeaseName: { kind: 'string', description: 'Name of the leader election Lease', default: 'module-controller-bridge' },

@@ -7,6 +7,7 @@ import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
 import {
   BASE_CLUSTER_LABEL, BASE_IDENTITY_ANNOTATION, BASE_NAME_LABEL, BASE_STACK_LABEL, BASE_VERSION_LABEL, HOSTNAME_LABEL,
   VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, VNODE_TAINT,
+  VNODE_CLUSTER_LABEL, VNODE_NAME_LABEL, VNODE_TUNNEL_LABEL, VNODE_TUNNEL_VALUE, VNODE_VERSION_LABEL,
 } from '../core/names.ts';
 import type { BaseRecord } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
@@ -52,6 +53,11 @@ export function toNodeLabels(base: BaseRecord, s: BridgeSettings): Record<string
     [BASE_NAME_LABEL]: toLabelValue(base.metadata.name),
     [BASE_VERSION_LABEL]: toLabelValue(base.metadata.version),
     [BASE_CLUSTER_LABEL]: toLabelValue(base.metadata.clusterName),
+    // The upstream family too, so Koupleless quick-start manifests select these nodes (issue 12).
+    [VNODE_NAME_LABEL]: toLabelValue(base.metadata.name),
+    [VNODE_VERSION_LABEL]: toLabelValue(base.metadata.version),
+    [VNODE_CLUSTER_LABEL]: toLabelValue(base.metadata.clusterName),
+    [VNODE_TUNNEL_LABEL]: VNODE_TUNNEL_VALUE,
     [HOSTNAME_LABEL]: toLabelValue(base.nodeName),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The shape every `module-controller <command>` has, and the one place that turns argv + env into a
- * frozen config, creates the logger and metrics registry, and wires SIGINT/SIGTERM to a graceful stop.
+ * frozen config, creates the logger and metrics registry, and wires SIGINT/SIGTERM/SIGHUP to a graceful stop.
  */
 import type { Registry } from 'prom-client';
 import { parseFlags, toHelpText, type FlagSpec, type FlagValues } from './flags.ts';
@@ -11,7 +11,7 @@ import { toErrorFields } from './errors.ts';
 export interface RunContext {
   readonly logger: Logger;
   readonly registry: Registry;
-  /** Aborted on SIGINT/SIGTERM: the command stops its servers and loops, then resolves. */
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: the command stops its servers and loops, then resolves. */
   readonly signal: AbortSignal;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly out: (line: string) => void;
@@ -69,6 +69,9 @@ export async function runCommand(cmd: AnyCommand, io: Io): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A closed terminal: stop as cleanly as on Ctrl-C. Without a handler Node dies at once and the
+  // sandbox's detached children (etcd, the API server…) would run on, orphaned.
+  process.on('SIGHUP', () => stop('SIGHUP'));
   try {
     await cmd.run(values as never, {
       logger,

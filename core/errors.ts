@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'configuration is invalid',
   ADMISSION_BAD_REQUEST: 'the AdmissionReview could not be decoded',
   EXTENDER_BAD_REQUEST: 'the ExtenderArgs could not be decoded',
+  EXTENDER_UNAUTHORIZED: 'an extender request came without a valid client certificate',
   MQTT_BAD_PAYLOAD: 'an MQTT payload could not be decoded',
   MQTT_STALE: 'an MQTT message was older than the accepted age',
   MQTT_UNAVAILABLE: 'the MQTT broker could not be reached',
@@ -27,12 +28,20 @@ export class ControllerError extends Error {
   }
 }
 
-/** Log-friendly fields for any thrown value (never JSON.stringify an Error). */
+/**
+ * Log-friendly fields for any thrown value (never JSON.stringify an Error). An Error's stack rides
+ * along as a non-enumerable property: left out of equality checks and JSON, written to the log by
+ * core/logger.ts (`{ err: toErrorFields(e) }` shows where it came from).
+ */
 export function toErrorFields(err: unknown): { code: string; message: string; cause?: string } {
+  const withStack = <T extends object>(fields: T): T => {
+    if (err instanceof Error && err.stack) Object.defineProperty(fields, 'stack', { value: err.stack, enumerable: false });
+    return fields;
+  };
   if (err instanceof ControllerError) {
     const cause = err.cause instanceof Error ? err.cause.message : undefined;
-    return cause ? { code: err.code, message: err.message, cause } : { code: err.code, message: err.message };
+    return withStack(cause ? { code: err.code, message: err.message, cause } : { code: err.code, message: err.message });
   }
-  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  if (err instanceof Error) return withStack({ code: 'INTERNAL', message: err.message });
   return { code: 'INTERNAL', message: String(err) };
 }

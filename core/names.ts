@@ -17,6 +17,30 @@ export const BASE_STACK_LABEL = 'base.koupleless.io/stack';
 export const BASE_NAME_LABEL = 'base.koupleless.io/name';
 export const BASE_VERSION_LABEL = 'base.koupleless.io/version';
 export const BASE_CLUSTER_LABEL = 'base.koupleless.io/cluster-name';
+/**
+ * The upstream virtual-kubelet's node labels (Koupleless quick-start manifests select bases on
+ * `vnode.koupleless.io/name` and `…/version`): virtual nodes carry both families.
+ */
+export const VNODE_NAME_LABEL = 'vnode.koupleless.io/name';
+export const VNODE_VERSION_LABEL = 'vnode.koupleless.io/version';
+export const VNODE_CLUSTER_LABEL = 'vnode.koupleless.io/cluster-name';
+/** Which tunnel serves the base; upstream writes e.g. `mqtt_tunnel_provider`. */
+export const VNODE_TUNNEL_LABEL = 'vnode.koupleless.io/tunnel';
+export const VNODE_TUNNEL_VALUE = 'mqtt_tunnel_provider';
+/** Each base label and its upstream twin: one meaning, two keys; readers accept either. */
+export const BASE_LABEL_TWINS: Readonly<Record<string, string>> = Object.freeze({
+  [BASE_NAME_LABEL]: VNODE_NAME_LABEL,
+  [BASE_VERSION_LABEL]: VNODE_VERSION_LABEL,
+  [BASE_CLUSTER_LABEL]: VNODE_CLUSTER_LABEL,
+  [VNODE_NAME_LABEL]: BASE_NAME_LABEL,
+  [VNODE_VERSION_LABEL]: BASE_VERSION_LABEL,
+  [VNODE_CLUSTER_LABEL]: BASE_CLUSTER_LABEL,
+});
+/**
+ * Node annotation reserving a base for namespaces (`"team-a,team-b"`), set by an admin; the
+ * extender filters the node for every other namespace (core/base-tenancy.ts).
+ */
+export const BASE_TENANTS_ANNOTATION = 'base.koupleless.io/tenant-namespaces';
 /** Node annotation holding the base's exact identity (node names are lower-cased and sanitised). */
 export const BASE_IDENTITY_ANNOTATION = 'base.koupleless.io/identity';
 /** Node label kubectl and the scheduler know; set to the node name like a kubelet does. */
@@ -28,6 +52,12 @@ export const VNODE_TAINT = Object.freeze({
   value: 'True',
   effect: 'NoExecute',
 } as const);
+/**
+ * The upstream controller also taints its nodes `schedule.koupleless.io/node-env=<env>:NoExecute`,
+ * so upstream manifests tolerate it. Virtual nodes here do not carry that taint (the env is a
+ * label and an MQTT topic segment); such a toleration is accepted and changes nothing.
+ */
+export const UPSTREAM_ENV_TAINT_KEY = 'schedule.koupleless.io/node-env';
 
 /** Per-module pod label used by module Services: `module.koupleless.io/<bizName>: "true"`. */
 export const MODULE_LABEL_PREFIX = 'module.koupleless.io/';

@@ -3,14 +3,23 @@
  * do its job: informers synced, broker connected…) and Prometheus /metrics.
  */
 import type { Express } from 'express';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { readBuildInfo } from './version.ts';
 
 /** Returns undefined when ready, or the reason it is not. */
 export type ReadinessCheck = () => string | undefined;
 
+/**
+ * A registry with `module_controller_build_info{version,node_version} 1` (the usual build_info
+ * idiom: join on it to see which version runs where) and, unless told not to, the Node.js defaults.
+ */
 export function createRegistry(withDefaults = true): Registry {
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry });
+  const info = readBuildInfo();
+  new Gauge({ name: 'module_controller_build_info', help: 'Always 1; the labels say which module-controller and Node.js run here', labelNames: ['version', 'node_version'], registers: [registry] })
+    .labels(info.version, info.node)
+    .set(1);
   return registry;
 }
 

@@ -16,6 +16,7 @@
  * (bench/extender.ts, docs/extender.md).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 import express from 'express';
 import type { Registry } from 'prom-client';
@@ -40,10 +41,12 @@ export interface ExtenderAppDeps {
   readonly metrics: ExtenderMetrics;
   /** Largest request body accepted; full NodeLists of thousands of nodes are megabytes. */
   readonly maxBodyBytes: number;
+  /** Refuse /filter and /prioritize from clients without a verified TLS client certificate (server.ts). */
+  readonly requireClientCert?: boolean;
 }
 
 type Verb = 'filter' | 'prioritize';
-type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'error';
+type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'unauthorized' | 'error';
 
 function send(res: ServerResponse, status: number, answer: unknown): void {
   // One encode: the Buffer's length is the content-length (no second pass over a 100 kB string).
@@ -79,7 +82,7 @@ function decodeBody(body: Buffer, encoding: string | undefined, limit: number, l
         raw = inflate(body, { maxOutputLength: limit });
       } catch (err) {
         const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-        return { ok: false, error: tooLarge ? `the body is too large: more than ${limit} bytes once decompressed (--max-request-mb)` : `the ${encoding} body could not be decompressed (${toErrorFields(err).message})` };
+        return { ok: false, error: tooLarge ? `${toTooLargeText(limit)} once decompressed` : `the ${encoding} body could not be decompressed (${toErrorFields(err).message})` };
       }
     }
     if (raw.length === 0) return { ok: true, value: {} };
@@ -87,6 +90,16 @@ function decodeBody(body: Buffer, encoding: string | undefined, limit: number, l
   } catch (err) {
     return { ok: false, error: `the body is not valid ExtenderArgs JSON (${toErrorFields(err).message})` };
   }
+}
+
+/**
+ * Why a body was refused, with the numbers a user needs: the shipped scheduler configuration sends
+ * node names (nodeCacheCapable: true), about 0.5 MiB at 10,000 nodes; full Node objects are about
+ * 3.6 KiB each, so ~36 MiB at 10,000 (test/extender/request-size.test.ts, docs/extender.md).
+ */
+function toTooLargeText(limit: number): string {
+  const size = limit >= 1024 * 1024 ? `${Math.round((limit / 1024 / 1024) * 100) / 100} MiB` : `${limit} bytes`;
+  return `the request body is larger than the extender's limit of ${size} (--max-request-mb). With nodeCacheCapable: true a request at 10,000 nodes is about 0.5 MiB; only a scheduler sending full Node objects (nodeCacheCapable: false) needs more, about 4 MiB per 1,000 nodes`;
 }
 
 export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
@@ -133,12 +146,21 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     const end = metrics.requestSeconds.startTimer({ verb });
     let outcome: Outcome = 'ok';
     let body: Buffer | undefined;
+    if (deps.requireClientCert && !(req.socket as TLSSocket).authorized) {
+      // Not the scheduler: no extender answer, not even a filter one, and nothing is read or assumed.
+      const why = (req.socket as Partial<TLSSocket>).authorizationError;
+      logger.warn({ verb, why: why ? String(why) : 'no client certificate' }, 'extender request without a valid client certificate refused');
+      req.resume();
+      send(res, 401, { Error: 'EXTENDER_UNAUTHORIZED: a client certificate signed by --tls-client-ca-file is required (the scheduler\'s extender tlsConfig certFile/keyFile)' });
+      end({ outcome: 'unauthorized' });
+      return;
+    }
     try {
       body = await readBody(req, deps.maxBodyBytes, bodies.take);
     } catch (err) {
       // Like any bad body, still a well-formed answer (the scheduler shows `Error` on the pod).
       const tooLarge = err instanceof BodyTooLargeError;
-      const why = tooLarge ? `the body is too large: ${err.message} (--max-request-mb)` : `the body could not be read (${toErrorFields(err).message})`;
+      const why = tooLarge ? toTooLargeText(deps.maxBodyBytes) : `the body could not be read (${toErrorFields(err).message})`;
       outcome = reject(res, verb, tooLarge ? 413 : 400, `EXTENDER_BAD_REQUEST: ${why}`, 'bad_request');
     }
     if (body) {

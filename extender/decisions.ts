@@ -41,7 +41,7 @@ export interface PrioritizePlan {
 }
 
 export function toPlace(pod: V1Pod): PodToPlace {
-  return toPodToPlace(pod.spec, toModuleRefs(pod));
+  return toPodToPlace(pod.spec, toModuleRefs(pod), pod.metadata?.namespace);
 }
 
 /** Replicas of one module share a tie order; other modules get another one. */

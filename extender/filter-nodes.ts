@@ -11,10 +11,12 @@ import { toNodeConstraintsCheck, type NodeConstraintsCheck } from '../core/node-
 import { toModuleKey } from '../core/module-spec.ts';
 import { intern } from '../core/intern.ts';
 import { isOtherRevision } from '../core/pod-workload.ts';
+import { checkTenant, type BaseTenancy } from '../core/base-tenancy.ts';
+import { BASE_NAME_LABEL, VNODE_NAME_LABEL } from '../core/names.ts';
 import { findSameModule, hasReplica, toModuleProbe, type ModuleHolder, type ModuleProbe, type ModuleRef, type NodeLoad } from './node-load.ts';
 import type { NodeFacts } from './node-facts.ts';
 
-export type RejectCode = 'not-virtual-node' | 'labels-mismatch' | 'not-ready' | 'cordoned' | 'already-running' | 'other-version' | 'full';
+export type RejectCode = 'not-virtual-node' | 'labels-mismatch' | 'reserved' | 'not-ready' | 'cordoned' | 'already-running' | 'other-version' | 'full';
 
 export interface Rejection {
   readonly code: RejectCode;
@@ -25,6 +27,8 @@ export interface Rejection {
 
 export interface FilterConfig {
   readonly maxModulesPerBase: number;
+  /** Bases reserved for namespaces (--base-tenants); nodes may also be reserved by annotation (node-facts.ts). */
+  readonly tenancy?: BaseTenancy;
 }
 
 /** A candidate: the name the scheduler sent, the node's facts (undefined when the extender does not know it) and its load. */
@@ -47,6 +51,8 @@ export interface PodToPlace {
   readonly labelsKey: string | undefined;
   /** The pod's own workload and revision (for the hand-off rules); undefined for a pod without modules. */
   readonly holder: ModuleHolder | undefined;
+  /** The pod's namespace, for bases reserved for namespaces. */
+  readonly namespace: string | undefined;
 }
 
 function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
@@ -55,8 +61,8 @@ function toLabelsKey(spec: V1PodSpec | undefined): string | undefined {
   return intern(JSON.stringify([spec?.nodeSelector ?? null, terms ?? null]));
 }
 
-export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[]): PodToPlace {
-  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec), labelsKey: toLabelsKey(spec), holder: modules[0]?.holder };
+export function toPodToPlace(spec: V1PodSpec | undefined, modules: readonly ModuleRef[], namespace?: string): PodToPlace {
+  return { probe: toModuleProbe(modules), checkLabels: toNodeConstraintsCheck(spec), labelsKey: toLabelsKey(spec), holder: modules[0]?.holder, namespace };
 }
 
 export interface NodeCheck {
@@ -93,6 +99,31 @@ const labelsMismatch: Rule = ({ candidate, pod }) => {
     if (facts && key !== undefined) facts.labelsVerdict = { key, why };
   }
   return why ? { code: 'labels-mismatch', message: `base does not match the module: ${why}`, resolvable: false } : undefined;
+};
+
+// One rejection object per message: the verdicts keep a handful of distinct reasons, not one per node.
+const RESERVED = new Map<string, Rejection>();
+function toReserved(message: string): Rejection {
+  let r = RESERVED.get(message);
+  if (!r) {
+    if (RESERVED.size > 1000) RESERVED.clear();
+    RESERVED.set(message, (r = Object.freeze({ code: 'reserved', message, resolvable: false })));
+  }
+  return r;
+}
+
+/** A base reserved for other namespaces (core/base-tenancy.ts): no eviction makes it fit. */
+const reserved: Rule = ({ candidate, pod, config }) => {
+  const facts = candidate.facts;
+  if (!facts) return undefined;
+  const byAnnotation = facts.tenants;
+  const tenancy = config.tenancy;
+  if (byAnnotation === undefined && (tenancy === undefined || tenancy.size === 0)) return undefined;
+  const name = facts.labels[BASE_NAME_LABEL] ?? facts.labels[VNODE_NAME_LABEL];
+  const byFlag = name === undefined ? undefined : tenancy?.get(name);
+  const reservations = byFlag && byAnnotation ? [byFlag, byAnnotation] : byFlag ? [byFlag] : byAnnotation ? [byAnnotation] : [];
+  const why = checkTenant(pod.namespace, reservations);
+  return why ? toReserved(why) : undefined;
 };
 
 const notReady: Rule = ({ candidate }) => {
@@ -148,11 +179,11 @@ const full: Rule = ({ pod, candidate, config }) => {
 };
 
 /** In order: the unresolvable rules first, so a node that can never fit is reported as such. */
-export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, notReady, cordoned, alreadyRunning, otherVersion, full]);
+export const FILTER_RULES: readonly Rule[] = Object.freeze([notVirtualNode, labelsMismatch, reserved, notReady, cordoned, alreadyRunning, otherVersion, full]);
 
 /** The first rejection of FILTER_RULES, in that order; spelled out so each call site sees one function (V8 inlines them). */
 export function checkNode(c: NodeCheck): Rejection | undefined {
-  return notVirtualNode(c) ?? labelsMismatch(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? otherVersion(c) ?? full(c);
+  return notVirtualNode(c) ?? labelsMismatch(c) ?? reserved(c) ?? notReady(c) ?? cordoned(c) ?? alreadyRunning(c) ?? otherVersion(c) ?? full(c);
 }
 
 /**
@@ -215,7 +246,7 @@ export class Verdicts {
 function toVerdictKey(pod: PodToPlace, config: FilterConfig): string | undefined {
   if (pod.labelsKey === undefined) return undefined;
   const h = pod.holder;
-  return intern(`${pod.labelsKey}\n${pod.probe.key}\n${config.maxModulesPerBase}\n${h ? `${h.workload ?? ''}@${h.revision ?? ''}` : ''}`);
+  return intern(`${pod.labelsKey}\n${pod.probe.key}\n${config.maxModulesPerBase}\n${h ? `${h.workload ?? ''}@${h.revision ?? ''}` : ''}\n${pod.namespace ?? ''}`);
 }
 
 /**

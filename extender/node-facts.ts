@@ -4,7 +4,8 @@
  * sends), not once per node per request.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { isVirtualNodeLabels } from '../core/names.ts';
+import { BASE_TENANTS_ANNOTATION, isVirtualNodeLabels } from '../core/names.ts';
+import { parseTenantsAnnotation } from '../core/base-tenancy.ts';
 import { readNodeReadiness, type NodeReadiness } from '../core/node-ready.ts';
 import type { NodeLoad } from './node-load.ts';
 import type { Rejection } from './filter-nodes.ts';
@@ -15,6 +16,8 @@ export interface NodeFacts {
   readonly virtual: boolean;
   readonly readiness: NodeReadiness;
   readonly cordoned: boolean;
+  /** Namespaces the node is reserved for by its annotation (core/base-tenancy.ts); undefined = not reserved by annotation. */
+  readonly tenants: readonly string[] | undefined;
   /**
    * The last label verdict (filter-nodes.ts), kept with the facts: a Node update brings new facts,
    * so the verdict cannot outlive the labels it was computed from. `key` names the pod's
@@ -35,6 +38,7 @@ export function toNodeFacts(node: V1Node): NodeFacts {
     virtual: isVirtualNodeLabels(labels),
     readiness: readNodeReadiness(node.status),
     cordoned: node.spec?.unschedulable === true,
+    tenants: parseTenantsAnnotation(node.metadata?.annotations?.[BASE_TENANTS_ANNOTATION]),
     labelsVerdict: undefined,
     verdict: undefined,
   };

@@ -9,6 +9,11 @@
  * the extender assumes the pod goes there. The assumption ends when the informer shows the pod
  * bound (to whichever node: the API server is the truth), deleted or finished, or after a TTL in
  * case the scheduling cycle failed after our answer.
+ *
+ * Bounded: anyone who can reach /prioritize can make the extender assume placements for invented
+ * pod UIDs, so at most `maxEntries` are kept (the oldest goes first; a real scheduler assumes a
+ * few hundred per TTL), and expired ones are swept on a timer of their own (startSweeping), not
+ * only when something reads them.
  */
 import type { ModuleRef } from './node-load.ts';
 
@@ -19,20 +24,51 @@ export interface AssumedPlacement {
   readonly expiresAt: number;
 }
 
+/** The timer functions the sweeper uses (injected so tests drive it without waiting). */
+export interface SweepTimers {
+  setInterval(fn: () => void, ms: number): { unref?(): unknown };
+  clearInterval(handle: unknown): void;
+}
+
+export const DEFAULT_MAX_ASSUMED = 10_000;
+
+export interface PlacementMemoryOptions {
+  /** Most assumptions kept; the oldest is dropped for a new one beyond it. */
+  readonly maxEntries?: number;
+  /** Called with how many assumptions were dropped for the bound (a metric). */
+  readonly onEvict?: (count: number) => void;
+}
+
 export class PlacementMemory {
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #maxEntries: number;
+  readonly #onEvict: ((count: number) => void) | undefined;
+  // Insertion order is assumption order (assume() deletes first): the first key is the oldest.
   readonly #byPod = new Map<string, AssumedPlacement>();
   readonly #byNode = new Map<string, Map<string, AssumedPlacement>>();
 
-  constructor(ttlMs: number, now: () => number) {
+  constructor(ttlMs: number, now: () => number, options: PlacementMemoryOptions = {}) {
     this.#ttlMs = ttlMs;
     this.#now = now;
+    this.#maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_MAX_ASSUMED);
+    this.#onEvict = options.onEvict;
   }
 
   /** Replaces any earlier assumption for the pod (a retry may choose another node). */
   assume(podUid: string, nodeName: string, modules: readonly ModuleRef[]): void {
     this.forget(podUid);
+    if (this.#byPod.size >= this.#maxEntries) {
+      // Expired ones first; only a memory full of live assumptions loses its oldest.
+      this.sweep();
+      let evicted = 0;
+      for (const oldest of this.#byPod.keys()) {
+        if (this.#byPod.size < this.#maxEntries) break;
+        this.forget(oldest);
+        evicted++;
+      }
+      if (evicted > 0) this.#onEvict?.(evicted);
+    }
     const p: AssumedPlacement = { podUid, nodeName, modules, expiresAt: this.#now() + this.#ttlMs };
     this.#byPod.set(podUid, p);
     let onNode = this.#byNode.get(nodeName);
@@ -85,5 +121,12 @@ export class PlacementMemory {
 
   get size(): number {
     return this.#byPod.size;
+  }
+
+  /** Sweeps every `intervalMs` until the returned stop is called; the timer never keeps the process alive. */
+  startSweeping(intervalMs: number, timers: SweepTimers = globalThis): () => void {
+    const handle = timers.setInterval(() => this.sweep(), intervalMs);
+    handle.unref?.();
+    return () => timers.clearInterval(handle);
   }
 }

@@ -33,8 +33,11 @@ export interface SchedulerConfigOptions {
   readonly nodeCacheCapable?: boolean;
   readonly ignorable?: boolean;
   readonly httpTimeout?: string;
-  /** Set when the extender serves HTTPS: verify it with this CA file (or skip verification). */
-  readonly tls?: { readonly caFile?: string; readonly serverName?: string; readonly insecure?: boolean };
+  /**
+   * Set when the extender serves HTTPS: verify it with this CA file (or skip verification), and
+   * present this client certificate when the extender requires one (--tls-client-ca-file).
+   */
+  readonly tls?: { readonly caFile?: string; readonly serverName?: string; readonly insecure?: boolean; readonly certFile?: string; readonly keyFile?: string };
 }
 
 export function toSchedulerConfig(opts: SchedulerConfigOptions): Record<string, unknown> {
@@ -53,6 +56,8 @@ export function toSchedulerConfig(opts: SchedulerConfigOptions): Record<string, 
       ...(opts.tls.caFile ? { caFile: opts.tls.caFile } : {}),
       ...(opts.tls.serverName ? { serverName: opts.tls.serverName } : {}),
       ...(opts.tls.insecure ? { insecure: true } : {}),
+      ...(opts.tls.certFile ? { certFile: opts.tls.certFile } : {}),
+      ...(opts.tls.keyFile ? { keyFile: opts.tls.keyFile } : {}),
     };
   }
   return {

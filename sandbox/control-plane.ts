@@ -23,6 +23,12 @@ export interface ControlPlaneOptions {
   /** kube-controller-manager --node-monitor-grace-period (how long before an unheard node is NotReady). */
   readonly nodeMonitorGracePeriod?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Also stop the processes when this process exits however it exits (the sandbox). They run
+   * detached in their own process group, so a closed terminal's SIGHUP never reaches them; off for
+   * `npm run cluster:up`, whose control plane outlives the command.
+   */
+  readonly stopOnExit?: boolean;
 }
 
 export interface ControlPlaneState {
@@ -79,8 +85,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const kubeconfig = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, toKubeconfig(apiServerUrl, ca.certPem, admin), { mode: 0o600 });
   const procs: Record<string, ChildProcess> = {};
+  // Last resort on any exit (an uncaught error included): SIGTERM, synchronously, what still runs.
+  const killOnExit = () => {
+    for (const p of Object.values(procs).reverse()) if (p.pid && p.exitCode === null) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
+  };
+  if (opts.stopOnExit) process.on('exit', killOnExit);
   const stopAll = async () => {
     for (const p of Object.values(procs).reverse()) if (p.pid) await terminate(p.pid);
+    process.off('exit', killOnExit);
   };
   try {
     log(`starting etcd on 127.0.0.1:${ports['etcd']}`);

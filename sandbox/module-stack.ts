@@ -37,6 +37,8 @@ export interface ModuleStackOptions {
   readonly moduleDeployment?: boolean;
   /** Unique names so several stacks in one cluster's lifetime do not collide (tests). */
   readonly suffix?: string;
+  /** Where the module-scheduler's log goes (default: `dir`). */
+  readonly logDir?: string;
 }
 
 export interface ModuleStack {
@@ -46,6 +48,10 @@ export interface ModuleStack {
   readonly moduleDeploymentPort: number;
   readonly webhookConfigName: string;
   readonly schedulerLog: string;
+  /** `https://127.0.0.1:<port>` of the webhook (its /healthz, /readyz, /metrics too). */
+  readonly webhookUrl: string;
+  /** The module-scheduler's secure port (/healthz, /metrics over HTTPS). */
+  readonly schedulerPort: number;
   stop(): Promise<void>;
 }
 
@@ -77,12 +83,13 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
   running.push(runInProcess(extenderCommand, [...common, '--port', String(extenderPort), '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, ...(o.extenderArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('extender')));
   await waitHttp(`${extenderUrl}/readyz`, 'extender');
 
+  let webhookUrl = '';
   const webhookReady = new Promise<void>((resolve) => {
     running.push(
       runInProcess(
         webhookCommand,
         [...common, '--port', '0', '--bind-address', '127.0.0.1', '--kubeconfig', o.kubeconfig, '--registration', 'url', '--url-host', '127.0.0.1', '--ca-secret-name', '', '--mutating-config-name', webhookName, '--validating-config-name', webhookName, ...(o.webhookArgs ?? [])],
-        { signal: stop.signal, logTo: o.logTo, out: () => resolve() },
+        { signal: stop.signal, logTo: o.logTo, out: (line) => { webhookUrl = /https:\/\/\S+/.exec(line)?.[0] ?? webhookUrl; resolve(); } },
       ).catch(fail('webhook')),
     );
   });
@@ -102,7 +109,7 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
 
   const configFile = path.join(o.dir, `module-scheduler${suffix}.yaml`);
   writeFileSync(configFile, renderSchedulerConfigTemplate({ extenderUrl, kubeconfig: o.kubeconfig, leaseNamespace: 'kube-system' }).replace('resourceName: module-scheduler', `resourceName: module-scheduler${suffix}`));
-  const schedulerLog = path.join(o.dir, `module-scheduler${suffix}.log`);
+  const schedulerLog = path.join(o.logDir ?? o.dir, `module-scheduler${suffix}.log`);
   const fd = openSync(schedulerLog, 'a');
   const schedulerPort = await findFreePort();
   const scheduler: ChildProcess = spawn(path.join(o.binDir, 'kube-scheduler'), [`--config=${configFile}`, `--secure-port=${schedulerPort}`, '--bind-address=127.0.0.1', `--authentication-kubeconfig=${o.kubeconfig}`, `--authorization-kubeconfig=${o.kubeconfig}`], { stdio: ['ignore', fd, fd] });
@@ -112,6 +119,8 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
     moduleDeploymentPort,
     webhookConfigName: webhookName,
     schedulerLog,
+    webhookUrl,
+    schedulerPort,
     stop: async () => {
       scheduler.kill('SIGTERM');
       stop.abort();

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { COMMON_FLAGS, type AnyCommand } from '../core/command.ts';
-import { toEnvName, toFlagName, type FlagSpec } from '../core/flags.ts';
+import { DURATION_UNITS, toFlagEnvName, toSpecEnvName, toSpecFlagName, type FlagSpec } from '../core/flags.ts';
 import { webhookCommand } from '../webhook/command.ts';
 import { extenderCommand } from '../extender/command.ts';
 import { bridgeCommand } from '../bridge/command.ts';
@@ -29,7 +29,8 @@ export function renderConfigDocs(): string {
     '',
     'Generated from the flag tables of `module-controller <command>` by `scripts/render-config-docs.ts`; `module-controller <command> --help` prints the same.',
     'Every flag can also be given as an environment variable (`MC_` + the flag name in upper snake case); a flag wins over its variable, and invalid values are all reported at once at start-up.',
-    'Durations take `ms`, `s`, `m` or `h` (a bare number is seconds).',
+    `Durations need a unit: ${DURATION_UNITS.map((u) => `\`${u}\``).join(', ')} (\`500ms\`, \`30s\`, \`5m\`, \`1h\`); a bare number is refused, saying so.`,
+    'One flag name per meaning across commands: `--env` (the Koupleless env), `--ops-port` (the /healthz, /readyz, /metrics port of a component whose main port is another), `--mqtt-client-id-prefix`. Older spellings are still accepted, with their `MC_*` twins; the table lists them as aliases.',
     '',
   ];
   for (const cmd of COMMANDS) {
@@ -37,7 +38,10 @@ export function renderConfigDocs(): string {
     parts.push(`## \`module-controller ${cmd.name}\``, '', cmd.summary, '', '| flag | env | default | meaning |', '|---|---|---|---|');
     for (const [key, s] of Object.entries(specs)) {
       const choices = s.choices ? ` One of: ${s.choices.join(', ')}.` : '';
-      parts.push(`| \`--${toFlagName(key)}\` | \`${toEnvName(key)}\` | ${toDefault(s)} | ${s.description.replaceAll("|", "\\|").replace(/\.$/, "")}.${choices} |`);
+      const aliases = s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`--${a}\``).join(', ')})` : '';
+      const aliasEnvs = s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${toFlagEnvName(a)}\``).join(', ')})` : '';
+      const urls = s.url ? ` A URL: ${s.url.schemes.map((u) => `${u}://`).join(', ')}${s.url.literals?.length ? ` or ${s.url.literals.map((l) => `\`${l}\``).join(', ')}` : ''}.` : '';
+      parts.push(`| \`--${toSpecFlagName(key, s)}\`${aliases} | \`${toSpecEnvName(key, s)}\`${aliasEnvs} | ${toDefault(s)} | ${s.description.replaceAll("|", "\\|").replace(/\.$/, "")}.${choices}${urls} |`);
     }
     parts.push('');
   }

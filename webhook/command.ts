@@ -8,6 +8,8 @@ import { DEFAULTS } from '../core/names.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 import { createMemoryCaStore, createSecretCaStore } from './ca-store.ts';
 import { checkCertPolicy, type CertPolicy } from './cert-plan.ts';
+import { parseBaseTenants } from '../core/base-tenancy.ts';
+import { DEFAULT_JAR_URL_SCHEMES, parseJarUrlPolicy } from './jar-url-policy.ts';
 import type { AdmissionPolicy } from './policy.ts';
 import { toServingNames } from './registration.ts';
 import { startWebhookServer, type RegistrationTarget, type TlsSource } from './server.ts';
@@ -40,14 +42,31 @@ export const WEBHOOK_FLAGS = {
   baseName: { kind: 'string', description: 'base.koupleless.io/name for module pods that name none (empty = no term)', default: '' },
   baseVersion: { kind: 'string', description: 'base.koupleless.io/version for module pods that name none (empty = no term)', default: '' },
   schedulerName: { kind: 'string', description: 'schedulerName set on module pods that chose none (empty = leave it)', default: DEFAULTS.schedulerName },
+  allowedJarUrlSchemes: { kind: 'list', description: 'Jar URL schemes module containers may use (https, http, file); add file only when bases may load jars from their own disk', default: DEFAULT_JAR_URL_SCHEMES },
+  allowedJarUrlPrefixes: { kind: 'list', description: 'When set, jar URLs must start with one of these URLs (e.g. https://repo.example.com/modules/); empty = any host', default: [] },
+  baseTenants: { kind: 'list', description: 'Bases reserved for namespaces: <baseName>=<ns>|<ns>,… ; a module from another namespace naming only such bases is refused (give the extender the same value)', default: [] },
   keepAliveTimeout: { kind: 'duration', description: 'Idle keep-alive timeout; longer than the API server\'s 90 s idle timeout so it reuses connections', default: '120s', min: 1_000 },
   maxRequestBytes: { kind: 'int', description: 'Largest AdmissionReview accepted', default: DEFAULT_MAX_BODY_BYTES, min: 1024 },
 } as const satisfies Record<string, FlagSpec>;
 
 export type WebhookConfig = FlagValues<typeof WEBHOOK_FLAGS>;
 
+export type AdmissionPolicyParse = { readonly kind: 'ok'; readonly policy: AdmissionPolicy } | { readonly kind: 'invalid'; readonly problems: readonly string[] };
+
+/** The admission policy from the flags, or every problem with the jar URL and tenancy flags. */
+export function parseAdmissionPolicy(c: WebhookConfig): AdmissionPolicyParse {
+  const jar = parseJarUrlPolicy(c.allowedJarUrlSchemes, c.allowedJarUrlPrefixes);
+  const tenants = parseBaseTenants(c.baseTenants);
+  const problems = [...(jar.kind === 'invalid' ? jar.problems : []), ...(tenants.kind === 'invalid' ? tenants.problems : [])];
+  if (jar.kind === 'invalid' || tenants.kind === 'invalid') return { kind: 'invalid', problems };
+  return { kind: 'ok', policy: Object.freeze({ stack: c.stack, baseName: c.baseName, baseVersion: c.baseVersion, schedulerName: c.schedulerName, jarUrls: jar.policy, tenancy: tenants.tenancy }) };
+}
+
+/** parseAdmissionPolicy for flags known to be valid (throws CONFIG_INVALID otherwise). */
 export function toAdmissionPolicy(c: WebhookConfig): AdmissionPolicy {
-  return Object.freeze({ stack: c.stack, baseName: c.baseName, baseVersion: c.baseVersion, schedulerName: c.schedulerName });
+  const parsed = parseAdmissionPolicy(c);
+  if (parsed.kind === 'invalid') throw invalid([...parsed.problems]);
+  return parsed.policy;
 }
 
 function invalid(problems: string[]): ControllerError {
@@ -60,6 +79,9 @@ export const webhookCommand = defineCommand({
   flags: WEBHOOK_FLAGS,
   async run(c, ctx) {
     const problems: string[] = [];
+    const policy = parseAdmissionPolicy(c);
+    if (policy.kind === 'invalid') problems.push(...policy.problems);
+    if (/[/:]/.test(c.urlHost) && !/^[0-9a-f:]+$/i.test(c.urlHost)) problems.push(`--url-host: "${c.urlHost}" is not a host name or IP address; give the host only (e.g. 127.0.0.1), the webhook builds https://<host>:<port>/mutate itself`);
     const files = c.tlsCertFile !== undefined || c.tlsKeyFile !== undefined;
     if (files && (!c.tlsCertFile || !c.tlsKeyFile)) problems.push('--tls-cert-file and --tls-key-file go together');
     if (!files && !c.manageCerts) problems.push('no certificate: give --tls-cert-file/--tls-key-file or keep --manage-certs');

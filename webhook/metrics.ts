@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface WebhookMetrics {
   observeReview(endpoint: string, result: string, seconds: number): void;
   setCertNotAfter(notAfter: Date): void;
+  /** The latest expiry among the CA certificates the API server is told to trust (caBundle). */
+  setCaNotAfter(notAfter: Date): void;
 }
 
 export function createWebhookMetrics(registry: Registry): WebhookMetrics {
@@ -21,9 +23,12 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  const certNotAfter = new Gauge({
-    name: 'module_controller_webhook_serving_cert_not_after_seconds',
-    help: 'Expiry (Unix seconds) of the serving certificate in use',
+  // `_timestamp_seconds`: a point in time, as Prometheus naming asks; alert on `… - time() < 7 * 86400`.
+  // Labelled, so nothing is exported before a certificate is known (an unlabelled gauge would say 0: 1970).
+  const certExpiry = new Gauge({
+    name: 'module_controller_webhook_cert_expiry_timestamp_seconds',
+    help: 'Expiry (Unix seconds) of the serving certificate in use (certificate="serving") and of the latest CA certificate in the configurations\' caBundle (certificate="ca")',
+    labelNames: ['certificate'],
     registers: [registry],
   });
   // Labelled children are cached: hashing the label object on every review showed up in profiles.
@@ -42,7 +47,10 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
       child.observe(seconds);
     },
     setCertNotAfter(notAfter) {
-      certNotAfter.set(notAfter.getTime() / 1000);
+      certExpiry.labels('serving').set(notAfter.getTime() / 1000);
+    },
+    setCaNotAfter(notAfter) {
+      certExpiry.labels('ca').set(notAfter.getTime() / 1000);
     },
   };
 }

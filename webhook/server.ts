@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { listen } from '../core/http-server.ts';
 import type { KeyPair } from '../core/pki.ts';
 import { toErrorFields } from '../core/errors.ts';
+import { toLatestExpiry } from '../core/cert-expiry.ts';
 import { createWebhookApp } from './app.ts';
 import type { CaStore } from './ca-store.ts';
 import { createCertFileWatcher } from './cert-files.ts';
@@ -73,12 +74,15 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Ru
   const useCert = (next: KeyPair, notAfter?: Date) => {
     pair = next;
     live.server?.setSecureContext({ cert: next.certPem, key: next.keyPem });
-    if (notAfter) metrics.setCertNotAfter(notAfter);
+    const expiry = notAfter ?? toLatestExpiry(next.certPem);
+    if (expiry) metrics.setCertNotAfter(expiry);
   };
 
   /** Keeps the configurations (registration modes) or just their caBundle (mode none) current. */
   const publish = async (pem: string | undefined) => {
     bundlePem = pem;
+    const caExpiry = pem ? toLatestExpiry(pem) : undefined;
+    if (caExpiry) metrics.setCaNotAfter(caExpiry);
     const api = opts.admissionApi;
     if (!api || !live.client) return;
     const client = live.client;

@@ -4,7 +4,7 @@
  * its warnings, run in order.
  */
 import type { V1PodSpec } from '@kubernetes/client-node';
-import { BASE_NAME_LABEL, BASE_STACK_LABEL, BIZ_VERSION_ENV, VNODE_TAINT } from '../core/names.ts';
+import { BASE_NAME_LABEL, BASE_STACK_LABEL, BIZ_VERSION_ENV, VNODE_NAME_LABEL, VNODE_TAINT } from '../core/names.ts';
 import { parseServiceAnnotations } from '../core/service-annotations.ts';
 import { planBaseRequirements } from './base-requirements.ts';
 import type { PodShape } from './mutate-pod.ts';
@@ -25,9 +25,13 @@ const baseConflicts: WarningRule = (shape, _spec, policy) => [...planBaseRequire
 
 const noBaseName: WarningRule = (shape, spec, policy) => {
   const named = planBaseRequirements(shape.metadata, policy).requirements.some((r) => r.key === BASE_NAME_LABEL);
-  if (named || affinityKeys(spec).has(BASE_NAME_LABEL)) return [];
+  const keys = affinityKeys(spec);
+  if (named || keys.has(BASE_NAME_LABEL) || keys.has(VNODE_NAME_LABEL)) return [];
   const stack = planBaseRequirements(shape.metadata, policy).requirements.find((r) => r.key === BASE_STACK_LABEL)?.value;
-  return [`no base is named: the modules may be installed on any base${stack ? ` of stack "${stack}"` : ''}; set the label ${BASE_NAME_LABEL} on the pod template`];
+  // The pod template's label (what the webhook turns into node affinity), or node affinity on either
+  // key: both are read. The old text named only the label, and pointed quick-start users away from
+  // the affinity they had written on vnode.koupleless.io/name.
+  return [`no base is named: the modules may be installed on any base${stack ? ` of stack "${stack}"` : ''}; set the label ${BASE_NAME_LABEL}: <base name> on the pod template (or require ${BASE_NAME_LABEL} or ${VNODE_NAME_LABEL} in its node affinity)`];
 };
 
 const foreignScheduler: WarningRule = (_shape, spec, policy) => {

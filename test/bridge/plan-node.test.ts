@@ -97,6 +97,10 @@ test('toNodeLabels: the virtual node vocabulary, values made valid', () => {
     [BASE_NAME_LABEL]: 'order-base',
     [BASE_VERSION_LABEL]: '2.0.0',
     [BASE_CLUSTER_LABEL]: 'c-1',
+    'vnode.koupleless.io/name': 'order-base',
+    'vnode.koupleless.io/version': '2.0.0',
+    'vnode.koupleless.io/cluster-name': 'c-1',
+    'vnode.koupleless.io/tunnel': 'mqtt_tunnel_provider',
     [HOSTNAME_LABEL]: 'virtual-node-10.1.0.45',
   });
   const empty = toBase({ metadata: { identity: BASE_ID, name: '', version: '', clusterName: '' } });

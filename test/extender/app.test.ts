@@ -108,7 +108,7 @@ test('malformed requests always get a well-formed answer with Error', async () =
 test('a body over the limit is refused with Error, not a crash', async () => {
   const { app } = createApp({ maxBodyBytes: 2048 });
   const res = await request(app).post('/filter').send(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))).expect(200);
-  assert.match(res.body.Error, /EXTENDER_BAD_REQUEST: .*too large/i);
+  assert.match(res.body.Error, /^EXTENDER_BAD_REQUEST: the request body is larger than the extender's limit of 2048 bytes \(--max-request-mb\)/);
 });
 
 test('before the informers sync: /readyz 503, filter answers Error, prioritize 503', async () => {
@@ -129,13 +129,13 @@ test('/metrics has per-verb latency and decisions by reason', async () => {
   await request(app).post('/prioritize').send(cacheArgs()).expect(200);
   await request(app).post('/filter').send({}).expect(200);
   const m = await request(app).get('/metrics').expect(200);
-  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="filter",outcome="ok"\} 1/);
-  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="prioritize",outcome="ok"\} 1/);
-  assert.match(m.text, /module_extender_request_duration_seconds_count\{verb="filter",outcome="bad_request"\} 1/);
-  assert.match(m.text, /module_extender_node_decisions_total\{reason="fits"\} 2/);
-  assert.match(m.text, /module_extender_node_decisions_total\{reason="labels-mismatch"\} 1/);
-  assert.match(m.text, /module_extender_node_decisions_total\{reason="not-virtual-node"\} 1/);
-  assert.match(m.text, /module_extender_assumed_placements 1/);
+  assert.match(m.text, /module_controller_extender_request_duration_seconds_count\{verb="filter",outcome="ok"\} 1/);
+  assert.match(m.text, /module_controller_extender_request_duration_seconds_count\{verb="prioritize",outcome="ok"\} 1/);
+  assert.match(m.text, /module_controller_extender_request_duration_seconds_count\{verb="filter",outcome="bad_request"\} 1/);
+  assert.match(m.text, /module_controller_extender_node_decisions_total\{reason="fits"\} 2/);
+  assert.match(m.text, /module_controller_extender_node_decisions_total\{reason="labels-mismatch"\} 1/);
+  assert.match(m.text, /module_controller_extender_node_decisions_total\{reason="not-virtual-node"\} 1/);
+  assert.match(m.text, /module_controller_extender_assumed_placements 1/);
 });
 
 test('garbage inside a well-formed ExtenderArgs still gets a well-formed answer', async () => {
@@ -170,7 +170,7 @@ test('the scheduler verbs take a query or a trailing slash; other methods and pa
 test('a prioritize body over the limit gets 413 with Error', async () => {
   const { app } = createApp({ maxBodyBytes: 2048 });
   const res = await request(app).post('/prioritize').send(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))).expect(413);
-  assert.match(res.body.Error, /EXTENDER_BAD_REQUEST: the body is too large/);
+  assert.match(res.body.Error, /^EXTENDER_BAD_REQUEST: the request body is larger than the extender's limit of 2048 bytes \(--max-request-mb\)\. With nodeCacheCapable: true a request at 10,000 nodes is about 0\.5 MiB/);
 });
 
 test('a compressed body is read like express.json read it; an unknown encoding is a bad request', async () => {
@@ -184,7 +184,7 @@ test('a compressed body is read like express.json read it; an unknown encoding i
   const { app: small } = createApp({ maxBodyBytes: 2048 });
   const bomb = await request(small).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(gzipSync(JSON.stringify(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`))))).expect(200);
   assert.ok(gzipSync(JSON.stringify(cacheArgs(toPod(), Array.from({ length: 500 }, (_, i) => `n${i}`)))).length < 2048, 'small on the wire');
-  assert.match(bomb.body.Error, /^EXTENDER_BAD_REQUEST: the body is too large: more than 2048 bytes once decompressed/);
+  assert.match(bomb.body.Error, /^EXTENDER_BAD_REQUEST: the request body is larger than the extender's limit of 2048 bytes \(--max-request-mb\).* once decompressed$/);
   const broken = await request(app).post('/filter').set('content-type', 'application/octet-stream').set('content-encoding', 'gzip').send(Buffer.from('not gzip')).expect(200);
   assert.match(broken.body.Error, /^EXTENDER_BAD_REQUEST: the gzip body could not be decompressed/);
 });

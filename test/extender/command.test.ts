@@ -40,3 +40,13 @@ test('an unreadable kubeconfig is a configuration error', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT.*; pass --kubeconfig <file>/);
 });
+
+test('TLS and tenancy flags are checked together before anything starts', async () => {
+  const r = await run(['--tls-client-ca-file', '/ca.crt', '--base-tenants', 'base-a', '--log-level', 'silent']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--tls-client-ca-file needs --tls-cert-file and --tls-key-file/);
+  assert.match(r.stderr, /--base-tenants: "base-a" is not <baseName>=<namespace>\|<namespace>/);
+  const help = await run(['--help']);
+  for (const flag of ['--tls-client-ca-file', '--max-assumed-placements', '--base-tenants']) assert.match(help.stdout, new RegExp(flag));
+  assert.match(help.stdout, /--max-request-mb <int> .*\(default 4\)/);
+});

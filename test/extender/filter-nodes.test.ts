@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkNode, filterNodes, FILTER_RULES, type RejectCode } from '../../extender/filter-nodes.ts';
+import { checkNode, filterNodes, FILTER_RULES, type FilterConfig, type RejectCode } from '../../extender/filter-nodes.ts';
 import { EMPTY_LOAD, toLoad, type NodeLoad } from '../../extender/node-load.ts';
 import { toPlace } from '../../extender/decisions.ts';
 import { toNodeFacts } from '../../extender/node-facts.ts';
@@ -71,7 +71,8 @@ test('filter rules: every reason, its class and its order', () => {
 test('every rule code is covered by the table', () => {
   const covered = new Set(rows.map((r) => r.want));
   for (const code of ['not-virtual-node', 'labels-mismatch', 'not-ready', 'cordoned', 'already-running', 'other-version', 'full'] as const) assert.ok(covered.has(code), code);
-  assert.equal(FILTER_RULES.length, 7);
+  // 'reserved' has its own table below (it needs a config with tenancy).
+  assert.equal(FILTER_RULES.length, 8);
 });
 
 test('filterNodes keeps input order', () => {
@@ -120,4 +121,30 @@ test('a verdict remembered with a node\'s facts is used only for the same load, 
   byName.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['virtual-node-a'] }] }] } } };
   assert.equal(filterNodes(toPlace(byName), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], config).at(0), undefined);
   assert.equal(facts.verdict, undefined);
+});
+
+test('reserved: a base reserved for namespaces (by --base-tenants or node annotation) is unresolvable for every other namespace', () => {
+  const tenancy = new Map([['base', ['team-a', 'team-b']]]);
+  const cases: Array<[string, NodeOptions, string, FilterConfig, string | undefined]> = [
+    ['flag, allowed namespace', {}, 'team-a', { ...config, tenancy }, undefined],
+    ['flag, other namespace', {}, 'team-c', { ...config, tenancy }, 'base reserved for namespaces team-a, team-b'],
+    ['flag keyed by the upstream label', { baseName: 'x', labels: { 'vnode.koupleless.io/name': 'base' } }, 'team-c', { ...config, tenancy: new Map([['x', ['team-x']]]) }, 'base reserved for namespaces team-x'],
+    ['another base is not reserved', { baseName: 'other' }, 'team-c', { ...config, tenancy }, undefined],
+    ['annotation', { annotations: { 'base.koupleless.io/tenant-namespaces': 'team-z' } }, 'team-c', config, 'base reserved for namespaces team-z'],
+    ['annotation, allowed', { annotations: { 'base.koupleless.io/tenant-namespaces': 'team-z, team-c' } }, 'team-c', config, undefined],
+    ['both: the namespace must be allowed by both', { annotations: { 'base.koupleless.io/tenant-namespaces': 'team-b' } }, 'team-a', { ...config, tenancy }, 'base reserved for namespaces team-b'],
+    ['no reservation anywhere', {}, 'team-c', config, undefined],
+  ];
+  for (const [name, node, namespace, c, want] of cases) {
+    const facts = toNodeFacts(toNode('virtual-node-a', node));
+    const pod = toPlace(toPod({ namespace, baseName: node.baseName ?? 'base' }));
+    const got = filterNodes(pod, [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], c).at(0);
+    assert.equal(got?.message, want, name);
+    if (want) assert.deepEqual([got?.code, got?.resolvable], ['reserved', false], name);
+  }
+  // The verdict is remembered per namespace: another namespace asks another question.
+  const facts = toNodeFacts(toNode('virtual-node-a'));
+  const c = { ...config, tenancy };
+  assert.equal(filterNodes(toPlace(toPod({ namespace: 'team-a' })), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], c).at(0), undefined);
+  assert.equal(filterNodes(toPlace(toPod({ namespace: 'team-c' })), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], c).at(0)?.code, 'reserved');
 });

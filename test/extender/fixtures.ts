@@ -20,6 +20,7 @@ export interface NodeOptions {
   readonly ready?: 'True' | 'False' | 'Unknown' | 'missing';
   readonly unschedulable?: boolean;
   readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
 }
 
 export function toNode(name: string, o: NodeOptions = {}): V1Node {
@@ -35,7 +36,7 @@ export function toNode(name: string, o: NodeOptions = {}): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, uid: `uid-${name}`, resourceVersion: '100', labels, creationTimestamp: new Date('2026-01-01T00:00:00Z') },
+    metadata: { name, uid: `uid-${name}`, resourceVersion: '100', labels, ...(o.annotations ? { annotations: o.annotations } : {}), creationTimestamp: new Date('2026-01-01T00:00:00Z') },
     spec: { taints: [{ ...VNODE_TAINT }], ...(o.unschedulable ? { unschedulable: true } : {}) },
     status: {
       capacity: { pods: '110', cpu: '8', memory: '16Gi' },

@@ -63,3 +63,8 @@ test('the template keeps KUBECONFIG_PATH as test/support/cluster.ts startSchedul
   const forTests = renderSchedulerConfigTemplate({ extenderUrl: 'http://127.0.0.1:1', kubeconfig: 'KUBECONFIG_PATH' });
   assert.equal(parse(forTests.replaceAll('KUBECONFIG_PATH', '/real/kubeconfig')).clientConnection.kubeconfig, '/real/kubeconfig');
 });
+
+test('options: a client certificate for an extender that requires one', () => {
+  const c = toSchedulerConfig({ extenderUrl: 'https://ext:8443', kubeconfig: '', tls: { caFile: '/ca.crt', certFile: '/tls.crt', keyFile: '/tls.key' } }) as { extenders: Array<Record<string, unknown>> };
+  assert.deepEqual(c.extenders[0]!['tlsConfig'], { caFile: '/ca.crt', certFile: '/tls.crt', keyFile: '/tls.key' });
+});

@@ -67,3 +67,62 @@ test('serves HTTPS, swaps its certificate, and reports not ready while the API s
     await server.close();
   }
 });
+
+function callWithCert(port: number, ca: string, path: string, client?: { certPem: string; keyPem: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method: path === '/healthz' ? 'GET' : 'POST', path, ca, servername: 'localhost', headers: { 'content-type': 'application/json' }, agent: false, ...(client ? { cert: client.certPem, key: client.keyPem } : {}) }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(path === '/healthz' ? undefined : JSON.stringify({ Pod: toPod(), NodeNames: ['a'] }));
+  });
+}
+
+test('client certificates: /filter and /prioritize only for a client signed by the client CA; probes stay open; the CA reloads', async () => {
+  const now = new Date();
+  const ca = createCa('server-ca', 3_600_000, now);
+  const serving = issueCert(ca, { commonName: 'extender', dnsNames: ['localhost'], ips: ['127.0.0.1'], validForMs: 3_600_000, usage: 'server', now });
+  const clientCa = createCa('scheduler-ca', 3_600_000, now);
+  const scheduler = issueCert(clientCa, { commonName: 'module-scheduler', dnsNames: [], ips: [], validForMs: 3_600_000, usage: 'client', now });
+  const otherCa = createCa('other-ca', 3_600_000, now);
+  const stranger = issueCert(otherCa, { commonName: 'stranger', dnsNames: [], ips: [], validForMs: 3_600_000, usage: 'client', now });
+  const registry = createRegistry(false);
+  const server = await startExtenderServer({
+    kc: unreachableCluster(),
+    logger: createSilentLogger(),
+    registry,
+    port: 0,
+    host: '127.0.0.1',
+    maxModulesPerBase: 100,
+    placementTtlMs: 30_000,
+    maxBodyBytes: 1024 * 1024,
+    tls: { cert: serving.certPem, key: serving.keyPem, ca: clientCa.certPem },
+    requireClientCert: true,
+  });
+  try {
+    assert.equal((await callWithCert(server.port, ca.certPem, '/healthz')).status, 200, 'a kubelet probe sends no certificate');
+    for (const path of ['/filter', '/prioritize']) {
+      const anonymous = await callWithCert(server.port, ca.certPem, path);
+      assert.equal(anonymous.status, 401, path);
+      assert.match(JSON.parse(anonymous.body).Error, /^EXTENDER_UNAUTHORIZED: a client certificate signed by --tls-client-ca-file is required/);
+      assert.equal((await callWithCert(server.port, ca.certPem, path, stranger)).status, 401, `${path}: another CA's client`);
+    }
+    const ok = await callWithCert(server.port, ca.certPem, '/filter', scheduler);
+    assert.equal(ok.status, 200);
+    assert.match(JSON.parse(ok.body).Error, /module extender is starting/, 'past authentication: the informers are what is missing');
+    // A new client CA (rotation): the old client is refused, the new one accepted.
+    server.setTls({ cert: serving.certPem, key: serving.keyPem, ca: otherCa.certPem });
+    assert.equal((await callWithCert(server.port, ca.certPem, '/filter', scheduler)).status, 401);
+    assert.equal((await callWithCert(server.port, ca.certPem, '/filter', stranger)).status, 200);
+    const metrics = await registry.metrics();
+    assert.match(metrics, /module_controller_extender_request_duration_seconds_count\{verb="filter",outcome="unauthorized"\} 3/);
+    for (const certificate of ['serving', 'client-ca']) {
+      const at = Number(new RegExp(`^module_controller_extender_cert_expiry_timestamp_seconds\\{certificate="${certificate}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      assert.ok(Math.abs(at - (now.getTime() + 3_600_000) / 1000) < 120, `${certificate}: ${at}`);
+    }
+  } finally {
+    await server.close();
+  }
+});

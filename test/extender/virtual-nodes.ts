@@ -14,13 +14,21 @@ import {
   NODE_LEASE_NAMESPACE,
   VNODE_COMPONENT_LABEL,
   VNODE_COMPONENT_VALUE,
+  VNODE_CLUSTER_LABEL,
+  VNODE_NAME_LABEL,
   VNODE_TAINT,
+  VNODE_TUNNEL_LABEL,
+  VNODE_TUNNEL_VALUE,
+  VNODE_VERSION_LABEL,
 } from '../../core/names.ts';
 
 export interface VirtualNodeSpec {
   readonly name: string;
   readonly baseName: string;
   readonly baseVersion: string;
+  /** Default: the base name. */
+  readonly clusterName?: string;
+  readonly annotations?: Record<string, string>;
 }
 
 export interface VirtualNodes {
@@ -42,8 +50,14 @@ async function createOne(core: k8s.CoreV1Api, leases: k8s.CoordinationV1Api, spe
           [BASE_STACK_LABEL]: 'java',
           [BASE_NAME_LABEL]: spec.baseName,
           [BASE_VERSION_LABEL]: spec.baseVersion,
-          [BASE_CLUSTER_LABEL]: spec.baseName,
+          [BASE_CLUSTER_LABEL]: spec.clusterName ?? spec.baseName,
+          // Both label families, as the bridge writes them (bridge/plan-node.ts toNodeLabels).
+          [VNODE_NAME_LABEL]: spec.baseName,
+          [VNODE_VERSION_LABEL]: spec.baseVersion,
+          [VNODE_CLUSTER_LABEL]: spec.clusterName ?? spec.baseName,
+          [VNODE_TUNNEL_LABEL]: VNODE_TUNNEL_VALUE,
         },
+        ...(spec.annotations ? { annotations: spec.annotations } : {}),
       },
       spec: { taints: [{ ...VNODE_TAINT }] },
     },

@@ -151,5 +151,5 @@ test('a 4th replica of the same version stays Pending and kubectl describe shows
   const onOld = await cluster.core.listNamespacedPod({ namespace: ns, fieldSelector: `spec.nodeName=${mismatching}` });
   assert.equal(onOld.items.length, 0);
   const metrics = await registry.metrics();
-  assert.match(metrics, /module_extender_node_decisions_total\{reason="already-running"\} [1-9]/);
+  assert.match(metrics, /module_controller_extender_node_decisions_total\{reason="already-running"\} [1-9]/);
 });

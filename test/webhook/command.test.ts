@@ -23,8 +23,12 @@ test('flags: defaults documented in --help; policy from flags', () => {
   for (const flag of ['--port', '--tls-cert-file', '--tls-key-file', '--kubeconfig', '--manage-certs', '--ca-secret-name', '--mutating-config-name', '--validating-config-name', '--registration', '--service-name', '--stack', '--base-name', '--base-version', '--scheduler-name', '--cert-validity', '--cert-renew-before']) {
     assert.ok(help.includes(flag), flag);
   }
-  assert.deepEqual(toAdmissionPolicy(config([])), { stack: 'java', baseName: '', baseVersion: '', schedulerName: 'module-scheduler' });
-  assert.deepEqual(toAdmissionPolicy(config(['--stack', '', '--base-name', 'b', '--base-version', '1', '--scheduler-name', 's'])), { stack: '', baseName: 'b', baseVersion: '1', schedulerName: 's' });
+  const noJarRules = { schemes: ['https', 'http'], prefixes: [] };
+  assert.deepEqual(toAdmissionPolicy(config([])), { stack: 'java', baseName: '', baseVersion: '', schedulerName: 'module-scheduler', jarUrls: noJarRules, tenancy: new Map() });
+  assert.deepEqual(toAdmissionPolicy(config(['--stack', '', '--base-name', 'b', '--base-version', '1', '--scheduler-name', 's'])), { stack: '', baseName: 'b', baseVersion: '1', schedulerName: 's', jarUrls: noJarRules, tenancy: new Map() });
+  const strict = toAdmissionPolicy(config(['--allowed-jar-url-schemes', 'https,file', '--allowed-jar-url-prefixes', 'https://repo.example.com', '--base-tenants', 'base-a=team-a|team-b,base-b=team-c']));
+  assert.deepEqual(strict.jarUrls, { schemes: ['https', 'file'], prefixes: ['https://repo.example.com/'] });
+  assert.deepEqual(strict.tenancy, new Map([['base-a', ['team-a', 'team-b']], ['base-b', ['team-c']]]));
 });
 
 const invalid: Array<[string, string[], RegExp]> = [
@@ -32,6 +36,10 @@ const invalid: Array<[string, string[], RegExp]> = [
   ['no certificate source', ['--manage-certs=false'], /no certificate/],
   ['renew-before longer than validity', ['--ca-secret-name', '', '--cert-validity', '1h', '--cert-renew-before', '2h'], /--cert-renew-before must be shorter/],
   ['Kubernetes needed but none configured', ['--registration', 'url'], /no --kubeconfig/],
+  ['an unknown jar URL scheme', ['--ca-secret-name', '', '--allowed-jar-url-schemes', 'https,ftp'], /"ftp" is not a scheme a base can fetch a jar from; use https, http, file/],
+  ['a jar URL prefix of a scheme not allowed', ['--ca-secret-name', '', '--allowed-jar-url-prefixes', 'file:///opt/'], /uses scheme file, which --allowed-jar-url-schemes does not allow/],
+  ['a URL where a host belongs', ['--ca-secret-name', '', '--url-host', 'https://127.0.0.1:9443'], /--url-host: "https:\/\/127\.0\.0\.1:9443" is not a host name or IP address; give the host only/],
+  ['a malformed --base-tenants entry', ['--ca-secret-name', '', '--base-tenants', 'base-a'], /"base-a" is not <baseName>=<namespace>\|<namespace>/],
 ];
 for (const [name, argv, message] of invalid) {
   test(`run: ${name} → CONFIG_INVALID naming the flag`, async () => {

@@ -212,3 +212,16 @@ test('mutateDaemonSet: a non-module DaemonSet is untouched', () => {
   assert.equal(object, ds);
   assert.deepEqual(changes, []);
 });
+
+test('upstream twins: a term on vnode.koupleless.io/name or a vnode.* pod label counts as the base name', () => {
+  const policy: AdmissionPolicy = { ...DEFAULT_POLICY, baseName: 'default-base', baseVersion: '9.9.9' };
+  const vnodeName = { key: 'vnode.koupleless.io/name', operator: 'In', values: ['koupleless-sample'] };
+  const vnodeVersion = { key: 'vnode.koupleless.io/version', operator: 'In', values: ['1.0.0'] };
+  const quickStart = replicaSetPod({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [stackIn(), vnodeVersion, vnodeName] }] } } } } });
+  const out = mutatePod(deepFreeze(quickStart), policy).object;
+  assert.deepEqual(required(out), [{ matchExpressions: [stackIn(), vnodeVersion, vnodeName] }], 'no default name or version term beside the upstream ones');
+  const labelled = mutatePod(deepFreeze(replicaSetPod({ labels: { 'vnode.koupleless.io/name': 'b1', 'vnode.koupleless.io/version': '2.0.0' } })), policy).object;
+  assert.deepEqual(required(labelled), [{ matchExpressions: [stackIn(), nameIn('b1'), versionIn('2.0.0')] }], 'written on the base.* keys, from the vnode.* labels');
+  const selected = mutatePod(deepFreeze(replicaSetPod({ spec: { nodeSelector: { 'vnode.koupleless.io/name': 'b2' } } })), policy).object;
+  assert.deepEqual(required(selected), [{ matchExpressions: [stackIn(), versionIn('9.9.9')] }], 'the nodeSelector names the base');
+});

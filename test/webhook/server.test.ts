@@ -12,6 +12,7 @@ import { createMemoryCaStore } from '../../webhook/ca-store.ts';
 import { createCertFileWatcher } from '../../webhook/cert-files.ts';
 import { DEFAULT_POLICY } from '../../webhook/policy.ts';
 import { startWebhookServer, type TlsSource } from '../../webhook/server.ts';
+import { toLatestExpiry } from '../../core/cert-expiry.ts';
 import { replicaSetPod, review, type Json } from './fixtures.ts';
 
 const HOUR = 3_600_000;
@@ -76,7 +77,11 @@ test('self-managed certs: serves HTTPS trusted by its caBundle, rotates the serv
     });
     assert.equal(second.status, 200);
     const metrics = await call(running.port, ca, 'GET', '/metrics');
-    assert.match(metrics.text, /module_controller_webhook_serving_cert_not_after_seconds \d+/);
+    const serving = Number(/^module_controller_webhook_cert_expiry_timestamp_seconds\{certificate="serving"\} (\S+)$/m.exec(metrics.text)?.[1]);
+    const caExpiry = Number(/^module_controller_webhook_cert_expiry_timestamp_seconds\{certificate="ca"\} (\S+)$/m.exec(metrics.text)?.[1]);
+    assert.ok(Math.abs(serving - Date.now() / 1000) < 10, `the 4 s serving certificate: ${serving}`);
+    assert.ok(Math.abs(caExpiry - (Date.now() + 90 * 24 * HOUR) / 1000) < 60, `the 90-day CA: ${caExpiry}`);
+    assert.match(metrics.text, /module_controller_build_info\{version="\d+\.\d+\.\d+[^"]*",node_version="v\d+[^"]*"\} 1/);
   } finally {
     await running.close();
   }
@@ -114,4 +119,14 @@ test('--tls-cert-file/--tls-key-file: served, and reloaded when the files change
 test('cert file watcher: unreadable files at start are a CERT_FAILED error', async () => {
   const watcher = createCertFileWatcher({ certFile: '/nonexistent/tls.crt', keyFile: '/nonexistent/tls.key', logger: createSilentLogger(), onChange: () => undefined });
   await assert.rejects(watcher.check(), (err: Error & { code?: string }) => err.code === 'CERT_FAILED' && /could not be loaded/.test(err.message));
+});
+
+test('toLatestExpiry: the latest notAfter of a PEM bundle; garbage is skipped', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const short = createCa('short', HOUR, now);
+  const long = createCa('long', 48 * HOUR, now);
+  const bundle = `${short.certPem}\n-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n${long.certPem}`;
+  const latest = toLatestExpiry(bundle)!;
+  assert.ok(Math.abs(latest.getTime() - (now.getTime() + 48 * HOUR)) < 120_000, latest.toISOString());
+  assert.equal(toLatestExpiry('nothing'), undefined);
 });

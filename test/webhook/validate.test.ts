@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY } from '../../webhook/policy.ts';
+import { DEFAULT_POLICY, type AdmissionPolicy } from '../../webhook/policy.ts';
 import { toDenialMessage, validate } from '../../webhook/validate.ts';
 import { moduleContainer, podTemplate, replicaSetPod, workload, type Json } from './fixtures.ts';
 
@@ -163,4 +163,50 @@ test('toDenialMessage: one problem on one line, several as a list', () => {
     toDenialMessage(two),
     'Deployment "demo/biz1" has 2 problems:\n- container "biz1": env BIZ_VERSION is missing; set it to the module version from pom.xml\n- container "biz2": image "x" is not a jar URL; set it to the module jar URL (http://, https:// or file://, ending in .jar)',
   );
+});
+
+const strictPolicy: AdmissionPolicy = {
+  ...DEFAULT_POLICY,
+  jarUrls: { schemes: ['https'], prefixes: ['https://repo.example.com/'] },
+  tenancy: new Map([['base-a', ['team-a']], ['base-b', ['team-a', 'team-b']]]),
+};
+
+test('validate: the jar URL policy refuses a scheme or location it does not allow, naming the container and what is allowed', () => {
+  const v = validate(
+    workload('Deployment', podTemplate({
+      labels: { 'base.koupleless.io/name': 'base-c' },
+      containers: [moduleContainer('biz1'), moduleContainer('biz2', '1.0.0', 'file:///opt/biz2-1.0.0.jar'), moduleContainer('biz3', '1.0.0', 'https://evil.test/biz3-1.0.0.jar')],
+    })),
+    strictPolicy,
+    { namespace: 'team-c' },
+  );
+  assert.deepEqual(v.problems, [
+    'container "biz2": image "file:///opt/biz2-1.0.0.jar" uses file://, which this cluster does not allow; allowed schemes: https (webhook flag --allowed-jar-url-schemes)',
+    'container "biz3": image "https://evil.test/biz3-1.0.0.jar" is not under an allowed jar location; allowed prefixes: https://repo.example.com/ (webhook flag --allowed-jar-url-prefixes)',
+  ]);
+  // The default policy: https and http only.
+  const file = validate(workload('Deployment', podTemplate({ containers: [moduleContainer('biz2', '1.0.0', 'file:///opt/biz2-1.0.0.jar')] })), DEFAULT_POLICY);
+  assert.match(file.problems.join('\n'), /uses file:\/\/, which this cluster does not allow; allowed schemes: https, http/);
+});
+
+test('validate: tenancy refuses a module whose bases are all reserved for other namespaces', () => {
+  const onA = workload('Deployment', podTemplate({ labels: { 'base.koupleless.io/name': 'base-a' } }));
+  assert.deepEqual(validate(onA, strictPolicy, { namespace: 'team-a' }).problems, []);
+  assert.deepEqual(validate(onA, strictPolicy, { namespace: 'team-b' }).problems, [
+    'base "base-a" is reserved for namespaces team-a: namespace "team-b" may not run modules there; ask the cluster admin to add it to --base-tenants, or name a base of your own',
+  ]);
+  // Named through upstream-style affinity on vnode.koupleless.io/name: the same.
+  const upstream = workload('Deployment', podTemplate({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'vnode.koupleless.io/name', operator: 'In', values: ['base-a', 'base-b'] }] }] } } } } }));
+  assert.deepEqual(validate(upstream, strictPolicy, { namespace: 'team-b' }).problems, []);
+  assert.match(validate(upstream, strictPolicy, { namespace: 'team-b' }).warnings.join('\n'), /base "base-a" is reserved for namespaces team-a: the modules will only be placed on base-b/);
+  assert.match(validate(upstream, strictPolicy, { namespace: 'team-c' }).problems.join('\n'), /base "base-a" is reserved for namespaces team-a; base "base-b" is reserved for namespaces team-a, team-b: namespace "team-c" may not/);
+  // No base named: any base may do; the extender keeps the pod off reserved ones.
+  assert.deepEqual(validate(workload('Deployment', podTemplate()), strictPolicy, { namespace: 'team-c' }).problems, []);
+});
+
+test('validate: a base named on vnode.koupleless.io/name (quick-start manifests) silences "no base is named"', () => {
+  const upstream = workload('Deployment', podTemplate({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'vnode.koupleless.io/name', operator: 'In', values: ['base'] }] }] } } } } }));
+  assert.deepEqual(validate(upstream, DEFAULT_POLICY).warnings, []);
+  const bare = validate(workload('Deployment', podTemplate()), DEFAULT_POLICY).warnings;
+  assert.deepEqual(bare, ['no base is named: the modules may be installed on any base of stack "java"; set the label base.koupleless.io/name: <base name> on the pod template (or require base.koupleless.io/name or vnode.koupleless.io/name in its node affinity)']);
 });
