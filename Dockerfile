@@ -20,6 +20,7 @@ COPY webhook ./webhook
 COPY extender ./extender
 COPY bridge ./bridge
 COPY broker ./broker
+COPY moduledeployment ./moduledeployment
 COPY base-sim ./base-sim
 # Only what production code imports from it is compiled (the embedded broker), never the harness.
 COPY sandbox ./sandbox
