@@ -187,6 +187,11 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
         await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: [{ op: 'test', path: '/spec/confirmBatchNum', value: a.from }, { op: 'replace', path: '/spec/confirmBatchNum', value: 0 }] }, jsonPatch)
           .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
         return;
+      case 'leavePeerMode':
+        // Tests on both fields: a user who set peer or replicas meanwhile wins.
+        await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: [{ op: 'test', path: '/spec/peer', value: true }, { op: 'test', path: '/spec/replicas', value: a.replicas }, { op: 'replace', path: '/spec/peer', value: false }] }, jsonPatch)
+          .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
+        return;
       case 'deleteReplicaSet':
         await apps.deleteNamespacedReplicaSet({ name: a.name, namespace }).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
         return;
