@@ -183,12 +183,37 @@ test('completed: scaling is applied at once; going back to an old version reuses
 });
 
 test('peer mode: one replica per Ready matching base', () => {
-  const d = md('1.0.0', 0, {}, undefined, { peer: true });
+  // Peer mode is stored as peer: true with replicas unset (moduledeployment/peer-mode.ts).
+  const d = md('1.0.0', 0, {}, undefined, { peer: true, replicas: undefined });
   const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: false }]));
   const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
   assert.ok(create && create.kind === 'createReplicaSet');
   assert.equal(create.replicaSet.spec?.replicas, 2);
   assert.equal(plan.status.ready, '0/2');
+  assert.ok(!plan.actions.some((a) => a.kind === 'leavePeerMode'));
+});
+
+test('kubectl scale on a peer-mode object (peer: true next to replicas): that many replicas, peer set to false, an Event says so', () => {
+  const d = md('1.0.0', 1, {}, undefined, { peer: true });
+  const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: true }]));
+  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(create && create.kind === 'createReplicaSet');
+  assert.equal(create.replicaSet.spec?.replicas, 1);
+  assert.equal(plan.status.ready, '0/1');
+  const leave = plan.actions.find((a) => a.kind === 'leavePeerMode');
+  assert.ok(leave && leave.kind === 'leavePeerMode');
+  assert.equal(leave.replicas, 1);
+  const ev = plan.actions.find((a) => a.kind === 'event' && a.reason === 'PeerModeLeft');
+  assert.ok(ev && ev.kind === 'event');
+  assert.match(ev.message, /spec\.replicas set to 1 \(kubectl scale\): 1 replica\(s\) instead of one per Ready base; peer set to false/);
+});
+
+test('replicas unset outside peer mode means the default 1 (what the webhook writes)', () => {
+  const d = md('1.0.0', 0, {}, undefined, { replicas: undefined });
+  const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }]));
+  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(create && create.kind === 'createReplicaSet');
+  assert.equal(create.replicaSet.spec?.replicas, 1);
 });
 
 test('a ModuleDeployment being deleted only reports Terminating (the garbage collector removes its ReplicaSets)', () => {
