@@ -12,6 +12,7 @@ import { startWatchCache, type WatchCache } from '../core/watch-cache.ts';
 import { BASE_DEPLOYMENT_LABEL, MODULE_DEPLOYMENT_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { startLeaderElection, type LeaderElection } from '../bridge/leader-election.ts';
 import { planModuleDeployment, type MdAction } from './plan-module-deployment.ts';
+import { toPeerPatch } from './peer-mode.ts';
 import { planBaseLinks, toMatchingBases } from './plan-base-links.ts';
 import { planModuleService, toModuleService } from './plan-service.ts';
 import { createMdMetrics } from './metrics.ts';
@@ -188,8 +189,9 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
           .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
         return;
       case 'leavePeerMode':
-        // Tests on both fields: a user who set peer or replicas meanwhile wins.
-        await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: [{ op: 'test', path: '/spec/peer', value: true }, { op: 'test', path: '/spec/replicas', value: a.replicas }, { op: 'replace', path: '/spec/peer', value: false }] }, jsonPatch)
+      case 'setPeerReplicas':
+        // JSON patches with tests: a user who wrote peer or replicas meanwhile wins.
+        await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: toPeerPatch(md, a) }, jsonPatch)
           .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
         return;
       case 'deleteReplicaSet':

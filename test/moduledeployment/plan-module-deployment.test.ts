@@ -183,18 +183,23 @@ test('completed: scaling is applied at once; going back to an old version reuses
 });
 
 test('peer mode: one replica per Ready matching base', () => {
-  // Peer mode is stored as peer: true with replicas unset (moduledeployment/peer-mode.ts).
-  const d = md('1.0.0', 0, {}, undefined, { peer: true, replicas: undefined });
+  // Peer mode: peer: true, replicas = the recorded peer count (moduledeployment/peer-mode.ts).
+  const d0 = md('1.0.0', 3, {}, undefined, { peer: true });
+  const d = { ...d0, metadata: { ...d0.metadata, annotations: { 'module-controller.koupleless.io/peer-replicas': '3' } } };
   const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: false }]));
   const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
   assert.ok(create && create.kind === 'createReplicaSet');
   assert.equal(create.replicaSet.spec?.replicas, 2);
   assert.equal(plan.status.ready, '0/2');
-  assert.ok(!plan.actions.some((a) => a.kind === 'leavePeerMode'));
+  // spec.replicas follows the Ready bases, so the scale subresource shows the peer count.
+  const follow = plan.actions.find((a) => a.kind === 'setPeerReplicas');
+  assert.ok(follow && follow.kind === 'setPeerReplicas');
+  assert.deepEqual([follow.from, follow.recorded, follow.to], [3, '3', 2]);
 });
 
-test('kubectl scale on a peer-mode object (peer: true next to replicas): that many replicas, peer set to false, an Event says so', () => {
-  const d = md('1.0.0', 1, {}, undefined, { peer: true });
+test('kubectl scale on a peer-mode object (replicas differs from the recorded peer count): that many replicas, peer set to false, an Event says so', () => {
+  const d0 = md('1.0.0', 1, {}, undefined, { peer: true });
+  const d = { ...d0, metadata: { ...d0.metadata, annotations: { 'module-controller.koupleless.io/peer-replicas': '3' } } };
   const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: true }]));
   const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
   assert.ok(create && create.kind === 'createReplicaSet');
@@ -205,15 +210,7 @@ test('kubectl scale on a peer-mode object (peer: true next to replicas): that ma
   assert.equal(leave.replicas, 1);
   const ev = plan.actions.find((a) => a.kind === 'event' && a.reason === 'PeerModeLeft');
   assert.ok(ev && ev.kind === 'event');
-  assert.match(ev.message, /spec\.replicas set to 1 \(kubectl scale\): 1 replica\(s\) instead of one per Ready base; peer set to false/);
-});
-
-test('replicas unset outside peer mode means the default 1 (what the webhook writes)', () => {
-  const d = md('1.0.0', 0, {}, undefined, { replicas: undefined });
-  const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }]));
-  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
-  assert.ok(create && create.kind === 'createReplicaSet');
-  assert.equal(create.replicaSet.spec?.replicas, 1);
+  assert.match(ev.message, /spec\.replicas set to 1 \(kubectl scale or a patch\): 1 replica\(s\) instead of one per Ready base; peer set to false/);
 });
 
 test('a ModuleDeployment being deleted only reports Terminating (the garbage collector removes its ReplicaSets)', () => {

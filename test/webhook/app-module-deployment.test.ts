@@ -24,7 +24,7 @@ test('POST /mutate-module-deployment with v1 replicas: -1 → 200, patched to pe
   assert.equal(response['allowed'], true);
   assert.equal(response['patchType'], 'JSONPatch');
   const patch = JSON.parse(Buffer.from(response['patch'] as string, 'base64').toString()) as Array<{ op: string; path: string; value?: unknown }>;
-  assert.deepEqual(patch.map((o) => `${o.op} ${o.path}`).sort(), ['add /spec/peer', 'remove /spec/replicas']);
+  assert.deepEqual(patch.map((o) => `${o.op} ${o.path}`).sort(), ['add /metadata/annotations', 'add /spec/peer', 'replace /spec/replicas']);
   const metrics = await request(app).get('/metrics').expect(200);
   assert.match(metrics.text, /module_controller_webhook_requests_total\{endpoint="mutate-module-deployment",result="patched"\} 1/);
   // The pod endpoint does not rewrite ModuleDeployments (each route has one job).
