@@ -1,7 +1,7 @@
 // v1 peer mode (`spec.replicas: -1`) on the real control plane: kubectl apply goes through the
-// running webhook, which rewrites -1 into peer: true with replicas unset before the API server's
-// scale-subresource validation; kubectl scale afterwards leaves peer mode; base-sim bases over a
-// real broker run the modules.
+// running webhook, which rewrites -1 into peer: true before the API server's scale-subresource
+// validation; the controller keeps replicas at the Ready base count; kubectl scale afterwards
+// leaves peer mode; base-sim bases over a real broker run the modules.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -48,7 +48,8 @@ after(async () => {
   for (const b of fleet?.bases ?? []) await cluster.core.deleteNode({ name: toNodeName(b.identity) }).catch(() => undefined);
 });
 
-interface Md { spec: { replicas?: number; peer?: boolean }; status?: { ready?: string } }
+interface Md { metadata?: { annotations?: Record<string, string> }; spec: { replicas?: number; peer?: boolean }; status?: { ready?: string } }
+const RECORD = 'module-controller.koupleless.io/peer-replicas';
 
 function v1(group: string, name: string, replicas?: number): string {
   return `apiVersion: ${group}/v1alpha1
@@ -73,16 +74,19 @@ async function waitActive(biz: string, bases: number): Promise<void> {
   await eventually(`${biz} ACTIVATED on ${bases} base(s)`, async () => (activeOn(biz) === bases ? true : undefined), 60_000);
 }
 
-test('dry-run through the webhook: -1 → peer: true without replicas in both groups; no replicas → 1; -2 is refused with the schema message', async () => {
+test('dry-run through the webhook: -1 → peer: true with a storable replicas in both groups; N untouched; -2 is refused with the schema message', async () => {
   for (const group of ['koupleless.io', 'koupleless.alipay.com']) {
     const peer = await K(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], v1(group, 'dry', -1));
     assert.equal(peer.code, 0, peer.stderr);
-    const spec = (JSON.parse(peer.stdout) as Md).spec;
-    assert.equal(spec.peer, true, group);
-    assert.ok(!('replicas' in spec), `${group}: replicas unset in peer mode`);
-    const plain = await K(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], v1(group, 'dry'));
+    const m = JSON.parse(peer.stdout) as Md;
+    assert.equal(m.spec.peer, true, group);
+    assert.equal(m.spec.replicas, 0, group);
+    assert.equal(m.metadata?.annotations?.[RECORD], '0', group);
+    const plain = await K(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], v1(group, 'dry', 2));
     assert.equal(plain.code, 0, plain.stderr);
-    assert.equal((JSON.parse(plain.stdout) as Md).spec.replicas, 1, `${group}: the default`);
+    const p = JSON.parse(plain.stdout) as Md;
+    assert.equal(p.spec.replicas, 2, group);
+    assert.equal(p.spec.peer, undefined, group);
   }
   const bad = await K(['apply', '-f', '-'], v1('koupleless.io', 'bad', -2));
   assert.notEqual(bad.code, 0);
@@ -96,20 +100,22 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
   assert.equal(applied.code, 0, applied.stderr);
   const stored = await readMd(group, 'peer');
   assert.equal(stored.spec.peer, true);
-  assert.equal(stored.spec.replicas, undefined);
   await waitActive('peerbiz', 3);
-  await eventually('READY 3/3', async () => ((await readMd(group, 'peer')).status?.ready === '3/3' ? true : undefined));
-  // The scale subresource reads an unset replicas as 0; status.replicas counts the pods.
+  // The controller holds spec.replicas at the Ready base count, so the scale subresource reads it.
+  await eventually('replicas 3, READY 3/3', async () => {
+    const m = await readMd(group, 'peer');
+    return m.spec.replicas === 3 && m.metadata?.annotations?.[RECORD] === '3' && m.status?.ready === '3/3' ? true : undefined;
+  });
   const raw = await cluster.kubectl(['get', '--raw', `/apis/${group}/v1alpha1/namespaces/${ns}/moduledeployments/peer/scale`]);
   assert.equal(raw.code, 0, raw.stderr);
   const scale = JSON.parse(raw.stdout) as { spec: { replicas?: number }; status: { replicas: number } };
-  assert.equal(scale.spec.replicas ?? 0, 0);
+  assert.equal(scale.spec.replicas, 3);
   assert.equal(scale.status.replicas, 3);
   // Applying the same v1 manifest again is accepted and changes nothing.
   const again = await K(['apply', '-f', '-'], v1(group, 'peer', -1));
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /unchanged|configured/);
-  assert.equal((await readMd(group, 'peer')).spec.replicas, undefined);
+  const after = await readMd(group, 'peer');
+  assert.deepEqual([after.spec.peer, after.spec.replicas], [true, 3]);
 
   const scaled = await K(['scale', resource, '--replicas=2']);
   assert.equal(scaled.code, 0, scaled.stderr);
@@ -123,7 +129,7 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
     const out = await K(['get', 'events', '--field-selector', 'involvedObject.name=peer,reason=PeerModeLeft', '-o', 'jsonpath={.items[*].message}']);
     return out.stdout.trim() ? out.stdout : undefined;
   });
-  assert.match(ev, /spec\.replicas set to 2 \(kubectl scale\)/);
+  assert.match(ev, /spec\.replicas set to 2 \(kubectl scale or a patch\)/);
   const get = await K(['get', resource]);
   assert.match(get.stdout, /peer\s+peerbiz\s+1\.0\.0\s+2\/2\s/);
 
@@ -131,13 +137,16 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
   assert.equal(back.code, 0, back.stderr);
   await eventually('peer mode again', async () => {
     const m = await readMd(group, 'peer');
-    return m.spec.peer === true && m.spec.replicas === undefined ? true : undefined;
+    return m.spec.peer === true && m.spec.replicas === 3 ? true : undefined;
   });
   await waitActive('peerbiz', 3);
 
-  // Scaling to 0 is a count like any other (unset, not 0, is peer mode).
+  // Scaling to 0 is a count like any other.
   assert.equal((await K(['scale', resource, '--replicas=0'])).code, 0);
   await waitActive('peerbiz', 0);
-  assert.equal((await readMd(group, 'peer')).spec.replicas, 0);
+  await eventually('peer: false, replicas 0', async () => {
+    const m = await readMd(group, 'peer');
+    return m.spec.peer === false && m.spec.replicas === 0 ? true : undefined;
+  });
   assert.equal((await K(['delete', resource, '--wait=false'])).code, 0);
 });
