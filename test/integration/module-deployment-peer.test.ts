@@ -88,6 +88,10 @@ test('dry-run through the webhook: -1 → peer: true with a storable replicas in
     assert.equal(p.spec.replicas, 2, group);
     assert.equal(p.spec.peer, undefined, group);
   }
+  // The sandbox sample is a v1 peer manifest too.
+  const sample = await K(['apply', '--dry-run=server', '-o', 'json', '-f', 'samples/module-deployment-v1-peer.yaml']);
+  assert.equal(sample.code, 0, sample.stderr);
+  assert.equal((JSON.parse(sample.stdout) as Md).spec.peer, true);
   const bad = await K(['apply', '-f', '-'], v1('koupleless.io', 'bad', -2));
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /replicas must be 0 or more, or -1 for one replica per matching Ready base/);
