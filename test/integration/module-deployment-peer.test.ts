@@ -121,6 +121,13 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
   const after = await readMd(group, 'peer');
   assert.deepEqual([after.spec.peer, after.spec.replicas], [true, 3]);
 
+  // Server-side apply: spec.replicas has another manager now, so the apply must force it; the
+  // webhook still keeps peer mode and the running count.
+  const ssa = await K(['apply', '--server-side', '--force-conflicts', '-f', '-'], v1(group, 'peer', -1));
+  assert.equal(ssa.code, 0, ssa.stderr);
+  const afterSsa = await readMd(group, 'peer');
+  assert.deepEqual([afterSsa.spec.peer, afterSsa.spec.replicas], [true, 3]);
+
   const scaled = await K(['scale', resource, '--replicas=2']);
   assert.equal(scaled.code, 0, scaled.stderr);
   await eventually('peer: false, replicas 2', async () => {
