@@ -110,6 +110,8 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
     const m = await readMd(group, 'peer');
     return m.spec.replicas === 3 && m.metadata?.annotations?.[RECORD] === '3' && m.status?.ready === '3/3' ? true : undefined;
   });
+  // What kubectl get shows (docs/module-deployment.md "Peer mode").
+  await eventually('kubectl get in peer mode', async () => (/peer\s+peerbiz\s+1\.0\.0\s+3\/3\s+3\s+Completed\s+1\/1\s/.test((await K(['get', resource])).stdout) ? true : undefined));
   const raw = await cluster.kubectl(['get', '--raw', `/apis/${group}/v1alpha1/namespaces/${ns}/moduledeployments/peer/scale`]);
   assert.equal(raw.code, 0, raw.stderr);
   const scale = JSON.parse(raw.stdout) as { spec: { replicas?: number }; status: { replicas: number } };
@@ -142,7 +144,7 @@ test('a v1 manifest with replicas: -1 runs one module per Ready base; kubectl sc
   });
   assert.match(ev, /spec\.replicas set to 2 \(kubectl scale or a patch\)/);
   const get = await K(['get', resource]);
-  assert.match(get.stdout, /peer\s+peerbiz\s+1\.0\.0\s+2\/2\s/);
+  assert.match(get.stdout, /peer\s+peerbiz\s+1\.0\.0\s+2\/2\s+2\s+Completed\s+1\/1\s/);
 
   const back = await K(['apply', '-f', '-'], v1(group, 'peer', -1));
   assert.equal(back.code, 0, back.stderr);
