@@ -12,6 +12,7 @@ import { startWatchCache, type WatchCache } from '../core/watch-cache.ts';
 import { BASE_DEPLOYMENT_LABEL, MODULE_DEPLOYMENT_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { startLeaderElection, type LeaderElection } from '../bridge/leader-election.ts';
 import { planModuleDeployment, type MdAction } from './plan-module-deployment.ts';
+import { toPeerPatch } from './peer-mode.ts';
 import { planBaseLinks, toMatchingBases } from './plan-base-links.ts';
 import { planModuleService, toModuleService } from './plan-service.ts';
 import { createMdMetrics } from './metrics.ts';
@@ -185,6 +186,12 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
       case 'resetConfirmBatchNum':
         // A JSON patch with a test: never overwrite a confirmation the user wrote meanwhile.
         await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: [{ op: 'test', path: '/spec/confirmBatchNum', value: a.from }, { op: 'replace', path: '/spec/confirmBatchNum', value: 0 }] }, jsonPatch)
+          .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
+        return;
+      case 'leavePeerMode':
+      case 'setPeerReplicas':
+        // JSON patches with tests: a user who wrote peer or replicas meanwhile wins.
+        await custom.patchNamespacedCustomObject({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name: md.metadata!.name!, body: toPeerPatch(md, a) }, jsonPatch)
           .catch((err: unknown) => { if (![404, 409, 422].includes((err as { code?: number }).code ?? 0)) throw err; });
         return;
       case 'deleteReplicaSet':

@@ -86,11 +86,12 @@ const specSchema: Schema = {
       type: 'object',
       properties: { spec: { type: 'object', properties: { module: moduleSchema } } },
     },
-    // The API server requires a scale subresource's replicas field to be non-negative
-    // (apiextensions-apiserver ValidateScaleSpec), so v1's `replicas: -1` cannot be stored here;
-    // peer mode is `peer: true`.
-    replicas: int({ default: 1, description: 'Number of module replicas (ignored with peer: true). kubectl scale writes it.', 'x-kubernetes-validations': [rule('self >= 0', 'replicas must be 0 or more; for one replica per matching Ready base (v1 replicas: -1) set peer: true')] }),
-    peer: { type: 'boolean', description: 'Peer mode (v1 replicas: -1): one replica per matching Ready base, following bases joining and leaving.' },
+    // The API server requires a scale subresource's replicas field to be set and non-negative
+    // (apiextensions-apiserver ValidateScaleSpec), so v1's `replicas: -1` cannot be stored: the
+    // webhook rewrites it into peer: true, and in peer mode the controller keeps replicas at the
+    // number of matching Ready bases (moduledeployment/peer-mode.ts).
+    replicas: int({ default: 1, description: 'Number of module replicas; kubectl scale writes it. -1 (v1) = peer mode: the webhook stores it as peer: true, and replicas then follows the matching Ready bases. Writing another value (kubectl scale) leaves peer mode.', 'x-kubernetes-validations': [rule('self >= 0', 'replicas must be 0 or more, or -1 for one replica per matching Ready base (v1 peer mode, which the module-controller webhook turns into peer: true; is the webhook running?)')] }),
+    peer: { type: 'boolean', description: 'Peer mode (v1 replicas: -1): one replica per matching Ready base, following bases joining and leaving; replicas shows that count. kubectl scale to another count sets it to false.' },
     confirmBatchNum: int({ description: 'Confirm a batch waiting for confirmation: set it to status.releaseStatus.currentBatch.', 'x-kubernetes-validations': [rule('self >= 0', 'confirmBatchNum must be 0 or more (set it to status.releaseStatus.currentBatch to confirm that batch)')] }),
     revisionHistoryLimit: int({ default: 10, description: 'Old ReplicaSets (with 0 replicas) kept for going back to an earlier version.', 'x-kubernetes-validations': [rule('self >= 0', 'revisionHistoryLimit must be 0 or more')] }),
     minReadySeconds: int({ description: 'Accepted for v1 compatibility; not used.' }),

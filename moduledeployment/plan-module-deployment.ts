@@ -13,6 +13,7 @@ import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { MODULE_DEPLOYMENT_LABEL, MODULE_REVISION_LABEL, SCHEDULING_POLICY_LABEL } from '../core/names.ts';
 import { toBatchCount, toMovedAfterBatch } from './batches.ts';
 import { isPodReady, isTerminating, toPodFailure } from './pod-facts.ts';
+import { planPeerMode, toDesiredReplicas, type PeerAction } from './peer-mode.ts';
 import { readRevisionNumber, toBaseTerms, toReplicaSet, toRevisionHash, toSchedulingPolicy } from './revision.ts';
 import type { MdCondition, MdGroup, ModuleDeployment, ModuleDeploymentStatus, Progress, ReleaseStatus, UpgradePolicy } from './types.ts';
 
@@ -40,6 +41,7 @@ export type MdAction =
   | { readonly kind: 'deleteReplicaSet'; readonly name: string; readonly why: string }
   /** Set spec.confirmBatchNum from `from` back to 0 (only if it still is `from`). */
   | { readonly kind: 'resetConfirmBatchNum'; readonly from: number; readonly why: string }
+  | PeerAction
   | { readonly kind: 'event'; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string };
 
 export interface MdPlan {
@@ -109,7 +111,8 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
   const event = (type: 'Normal' | 'Warning', reason: string, message: string) => actions.push({ kind: 'event', type, reason, message });
 
   const hash = toRevisionHash(i.group, module);
-  const target = md.spec.peer ? i.bases.filter((b) => b.ready).length : Math.max(0, md.spec.replicas ?? 1);
+  const readyBases = i.bases.filter((b) => b.ready).length;
+  const target = toDesiredReplicas(md, readyBases);
   const current = i.replicaSets.find((rs) => rs.metadata?.labels?.[MODULE_REVISION_LABEL] === hash);
   const olds = i.replicaSets.filter((rs) => rs !== current);
   const podsOf = (rs: V1ReplicaSet) => i.pods.filter((p) => p.metadata?.labels?.[MODULE_REVISION_LABEL] === rs.metadata?.labels?.[MODULE_REVISION_LABEL]);
@@ -139,6 +142,12 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
       status: { ...prevStatus, ...baseStatus, ...(rel ? { releaseStatus: { ...rel, progress: 'Terminating', lastTransitionTime: rel.progress === 'Terminating' ? rel.lastTransitionTime : nowIso } } : {}) },
       requeueAfterMs: undefined,
     };
+  }
+
+  const peer = planPeerMode(md, readyBases);
+  if (peer) actions.push(peer);
+  if (peer?.kind === 'leavePeerMode') {
+    event('Normal', 'PeerModeLeft', `spec.replicas set to ${peer.replicas} (kubectl scale or a patch): ${peer.replicas} replica(s) instead of one per Ready base; peer set to false`);
   }
 
   // ---- the release this observation belongs to

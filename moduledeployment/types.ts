@@ -44,7 +44,7 @@ export interface ModuleDeploymentSpec {
   readonly baseDeploymentName: string;
   readonly template: { readonly spec: { readonly module: ModuleTemplate } };
   readonly replicas?: number | undefined;
-  /** Peer mode: one replica per matching Ready base (v1's replicas: -1). */
+  /** Peer mode: one replica per matching Ready base (v1's replicas: -1); see peer-mode.ts. */
   readonly peer?: boolean | undefined;
   readonly confirmBatchNum?: number | undefined;
   readonly revisionHistoryLimit?: number | undefined;
@@ -102,6 +102,7 @@ export interface ModuleDeployment {
     readonly generation?: number;
     readonly deletionTimestamp?: Date | string;
     readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
     readonly resourceVersion?: string;
   };
   readonly spec: ModuleDeploymentSpec;

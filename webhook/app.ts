@@ -17,6 +17,8 @@ import { toErrorFields } from '../core/errors.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { parseAdmissionReview, toAdmissionReview, type AdmissionHandler, type AdmissionResult, type ReviewParse } from './admission.ts';
 import { createMutateHandler, createValidateHandler } from './handlers.ts';
+import { createModuleDeploymentMutateHandler } from './mutate-module-deployment.ts';
+import { MODULE_DEPLOYMENT_MUTATE_PATH } from './registration-module-deployment.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
 import type { AdmissionPolicy } from './policy.ts';
 import { BodyTooLargeError, readBody } from '../core/read-body.ts';
@@ -104,6 +106,7 @@ export function createWebhookApp(opts: WebhookAppOptions): RequestListener {
   const admission: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
     '/mutate': review('mutate', createMutateHandler(opts.policy)),
     '/validate': review('validate', createValidateHandler(opts.policy)),
+    [MODULE_DEPLOYMENT_MUTATE_PATH]: review('mutate-module-deployment', createModuleDeploymentMutateHandler()),
   };
 
   const app = express();

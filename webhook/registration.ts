@@ -30,6 +30,7 @@ import type {
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
+import { MODULE_DEPLOYMENT_MUTATE_PATH, toModuleDeploymentWebhook } from './registration-module-deployment.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE } from '../core/names.ts';
 
 export type WebhookClient =
@@ -118,6 +119,7 @@ export function toWebhookConfigurations(opts: RegistrationOptions): WebhookConfi
       reinvocationPolicy: 'Never',
       ...common,
     },
+    toModuleDeploymentWebhook(`moduledeployments.mutate.${SUFFIX}`, toClientConfig(opts, MODULE_DEPLOYMENT_MUTATE_PATH), mutatePolicy, common),
   ];
   const validating: V1ValidatingWebhook[] = [
     { name: `pods.validate.${SUFFIX}`, clientConfig: validate, rules: [rule('', ['pods'], ['CREATE', 'UPDATE'])], objectSelector: primary, failurePolicy: validatePolicy, ...common },

@@ -120,7 +120,8 @@ ${more}`;
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  operationStrategy: { upgradePolicy: rolling }'), /Unsupported value: "rolling": supported values: "install_then_uninstall"/],
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  schedulingStrategy: { schedulingPolicy: random }'), /supported values: "scatter", "stacking"/],
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  confirmBatchNum: -1'), /confirmBatchNum must be 0 or more/],
-    [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  replicas: -1'), /replicas must be 0 or more; for one replica per matching Ready base \(v1 replicas: -1\) set peer: true/],
+    // -1 is v1's peer mode, which the webhook rewrites (test/integration/module-deployment-peer.test.ts).
+    [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }', '  replicas: -2'), /replicas must be 0 or more, or -1 for one replica per matching Ready base/],
     [bad('{ name: a, version: "1.0.0", url: "https://x.invalid/a.jar" }').replace(`baseDeploymentName: ${BASE}`, 'baseDeploymentName: ""'), /baseDeploymentName is missing/],
   ];
   const sample = await K(['apply', '--dry-run=server', '-f', 'samples/module-deployment-v1-batched.yaml']);

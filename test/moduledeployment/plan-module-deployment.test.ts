@@ -183,12 +183,34 @@ test('completed: scaling is applied at once; going back to an old version reuses
 });
 
 test('peer mode: one replica per Ready matching base', () => {
-  const d = md('1.0.0', 0, {}, undefined, { peer: true });
+  // Peer mode: peer: true, replicas = the recorded peer count (moduledeployment/peer-mode.ts).
+  const d0 = md('1.0.0', 3, {}, undefined, { peer: true });
+  const d = { ...d0, metadata: { ...d0.metadata, annotations: { 'module-controller.koupleless.io/peer-replicas': '3' } } };
   const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: false }]));
   const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
   assert.ok(create && create.kind === 'createReplicaSet');
   assert.equal(create.replicaSet.spec?.replicas, 2);
   assert.equal(plan.status.ready, '0/2');
+  // spec.replicas follows the Ready bases, so the scale subresource shows the peer count.
+  const follow = plan.actions.find((a) => a.kind === 'setPeerReplicas');
+  assert.ok(follow && follow.kind === 'setPeerReplicas');
+  assert.deepEqual([follow.from, follow.recorded, follow.to], [3, '3', 2]);
+});
+
+test('kubectl scale on a peer-mode object (replicas differs from the recorded peer count): that many replicas, peer set to false, an Event says so', () => {
+  const d0 = md('1.0.0', 1, {}, undefined, { peer: true });
+  const d = { ...d0, metadata: { ...d0.metadata, annotations: { 'module-controller.koupleless.io/peer-replicas': '3' } } };
+  const plan = planModuleDeployment(input(d, [], [], NOW, [{ name: 'a', ready: true }, { name: 'b', ready: true }, { name: 'c', ready: true }]));
+  const create = plan.actions.find((a) => a.kind === 'createReplicaSet');
+  assert.ok(create && create.kind === 'createReplicaSet');
+  assert.equal(create.replicaSet.spec?.replicas, 1);
+  assert.equal(plan.status.ready, '0/1');
+  const leave = plan.actions.find((a) => a.kind === 'leavePeerMode');
+  assert.ok(leave && leave.kind === 'leavePeerMode');
+  assert.equal(leave.replicas, 1);
+  const ev = plan.actions.find((a) => a.kind === 'event' && a.reason === 'PeerModeLeft');
+  assert.ok(ev && ev.kind === 'event');
+  assert.match(ev.message, /spec\.replicas set to 1 \(kubectl scale or a patch\): 1 replica\(s\) instead of one per Ready base; peer set to false/);
 });
 
 test('a ModuleDeployment being deleted only reports Terminating (the garbage collector removes its ReplicaSets)', () => {

@@ -56,13 +56,13 @@ test('service mode: every webhook is scoped, v1, side-effect free, with caBundle
     // Every webhook is narrowed to module objects, by labels or by a template condition.
     assert.ok(w.objectSelector || (w.matchConditions?.length ?? 0) > 0, w.name);
   }
-  assert.ok(mutating.webhooks!.every((w) => w.clientConfig.service!.path === '/mutate'));
+  assert.deepEqual(mutating.webhooks!.map((w) => w.clientConfig.service!.path), ['/mutate', '/mutate', '/mutate', '/mutate-module-deployment']);
   assert.ok(validating.webhooks!.every((w) => w.clientConfig.service!.path === '/validate'));
 });
 
 test('failure policies: mutation and validation fail closed by default (module objects only)', () => {
   const { mutating, validating } = toWebhookConfigurations(BASE);
-  assert.deepEqual(mutating.webhooks!.map((w) => [w.name.split('.')[0], w.failurePolicy]), [['pods', 'Fail'], ['pods-alias', 'Fail'], ['daemonsets', 'Fail']]);
+  assert.deepEqual(mutating.webhooks!.map((w) => [w.name.split('.')[0], w.failurePolicy]), [['pods', 'Fail'], ['pods-alias', 'Fail'], ['daemonsets', 'Fail'], ['moduledeployments', 'Fail']]);
   assert.ok(validating.webhooks!.every((w) => w.failurePolicy === 'Fail'));
 });
 
@@ -77,7 +77,7 @@ test('failure policies: each side can be opened on its own', () => {
 test('rules: pods CREATE mutated, DaemonSets CREATE/UPDATE mutated, pods and all workload kinds validated', () => {
   const { mutating, validating } = toWebhookConfigurations(BASE);
   const rules = (ws: typeof mutating.webhooks) => ws!.flatMap((w) => w.rules!.flatMap((r) => r.resources!.map((res) => `${r.apiGroups![0] || 'core'}/${res}:${r.operations!.join('+')}`)));
-  assert.deepEqual(rules(mutating.webhooks), ['core/pods:CREATE', 'core/pods:CREATE', 'apps/daemonsets:CREATE+UPDATE']);
+  assert.deepEqual(rules(mutating.webhooks), ['core/pods:CREATE', 'core/pods:CREATE', 'apps/daemonsets:CREATE+UPDATE', 'koupleless.io/moduledeployments:CREATE+UPDATE']);
   assert.deepEqual(rules(validating.webhooks), [
     'core/pods:CREATE+UPDATE', 'core/pods:CREATE+UPDATE',
     'apps/deployments:CREATE+UPDATE', 'apps/statefulsets:CREATE+UPDATE', 'apps/daemonsets:CREATE+UPDATE', 'apps/replicasets:CREATE+UPDATE', 'batch/jobs:CREATE+UPDATE',
