@@ -22,7 +22,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
     const now = ctx.now();
     if (!force && now - (lastQuery.get(identity) ?? 0) < MODULE_QUERY_MIN_GAP_MS) return;
     lastQuery.set(identity, now);
-    ctx.publish(identity, 'queryAllBiz', {}).catch((err: unknown) => ctx.logger.debug({ err: (err as Error).message }, 'queryAllBiz publish failed'));
+    ctx.publish(identity, 'queryAllBiz', {}).catch((err: unknown) => ctx.logger.warn({ base: identity, err: (err as Error).message }, 'queryAllBiz publish failed'));
   };
 
   async function reconcile(identity: string): Promise<ReconcileOutcome> {
@@ -31,7 +31,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
     const base = ctx.registry.get(identity);
     if (!base) return { kind: 'done' };
     const now = ctx.now();
-    const liveness = toLiveness(base, now, ctx.settings);
+    const liveness = toLiveness(base, now, ctx.settings, ctx.hearing());
     const pods = ctx.pods.podsOnNode(base.nodeName);
     const plan = planModules({ base, liveness, pods, settings: ctx.settings, now });
     if (plan.queryModules) requestModuleList(identity);
@@ -79,7 +79,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
       }
     }
     // Look again when the base's liveness may change (pods go not-Ready when their base does).
-    const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings);
+    const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings, ctx.hearing());
     const next = [requeueMs, livenessChange !== undefined ? livenessChange + 50 : undefined].filter((x): x is number => x !== undefined);
     return next.length ? { kind: 'requeueAfter', ms: Math.min(...next) } : { kind: 'done' };
   }
