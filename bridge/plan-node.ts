@@ -57,7 +57,7 @@ export function toNextLivenessChange(base: BaseRecord, now: number, s: BridgeSet
   const silent = toHeardSilenceMs(hearing, base.lastHeartbeatAt, now);
   const times = [s.notReadyAfterMs, s.deleteAfterMs].filter((t) => t > silent).map((t) => resumes + t - silent);
   // Frozen verdicts (adopted, or dead-by-silence waiting for hearing) change when hearing resumes.
-  if (resumes > now) times.push(resumes);
+  if (resumes > now && (base.adopted || silent >= s.deleteAfterMs)) times.push(resumes);
   const future = times.filter((t) => t > now);
   return future.length ? Math.min(...future) - now : undefined;
 }
