@@ -78,6 +78,7 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
   const setHearing = (v: boolean) => {
     if (v === hearing) return;
     hearing = v;
+    if (closing) return;
     if (v) opts.onConnected();
     else opts.onDisconnected?.();
   };
