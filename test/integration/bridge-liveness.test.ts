@@ -163,3 +163,21 @@ test('SIGTERM ends the real bridge process within 10 s with the broker unreachab
   assert.match(lines.at(-1) ?? '', /"bridge stopped"/, `last log line: ${lines.at(-1)}`);
   assert.ok(tookMs < 10_000);
 });
+
+test('a subscription refused by the broker (SUBACK 128) is not hearing, and is retried until granted', { skip: !hasMosquitto && 'mosquitto is not installed' }, async () => {
+  // Anonymous clients may publish but not subscribe: Mosquitto answers the bridge's SUBSCRIBE with 0x80.
+  const mosq = await startMosquitto({ acl: 'topic write #\n' });
+  cleanups.push(() => mosq.stop());
+  let connected = 0;
+  let lost = 0;
+  const link = connectMqtt({ url: mosq.url, env: 'default', clientId: `mc-refused-${Date.now()}`, logger: createSilentLogger(), publishTimeoutMs: 5_000, resubscribeMs: 300, onMessage: () => undefined, onConnected: () => { connected++; }, onDisconnected: () => { lost++; } });
+  cleanups.push(() => link.close());
+  await sleep(1_500);
+  assert.equal(link.isConnected(), false, 'connected but refused: not hearing');
+  assert.equal(connected, 0);
+  mosq.setAcl('topic readwrite #\n');
+  await eventually('subscription granted after the retry', async () => (link.isConnected() ? true : undefined), 10_000);
+  assert.equal(connected, 1);
+  assert.equal(lost, 0);
+  await link.close();
+});

@@ -14,14 +14,29 @@ export function findMosquitto(): string | undefined {
   return undefined;
 }
 
-/** `port`: listen there (e.g. to restart a stopped broker on the same URL); default a free port. */
-export async function startMosquitto(opts: { port?: number } = {}): Promise<{ url: string; port: number; stop(): void; stopped: Promise<void> }> {
+export interface Mosquitto {
+  readonly url: string;
+  readonly port: number;
+  stop(): void;
+  /** Resolves when the process has exited (the port is free again). */
+  readonly stopped: Promise<void>;
+  /** Rewrites the ACL file (with `acl`) and makes Mosquitto reload it (SIGHUP). */
+  setAcl(text: string): void;
+}
+
+/**
+ * `port`: listen there (e.g. to restart a stopped broker on the same URL); default a free port.
+ * `acl`: an ACL file's text (Mosquitto's acl_file; the first block applies to anonymous clients).
+ */
+export async function startMosquitto(opts: { port?: number; acl?: string } = {}): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed; run: apt-get install -y mosquitto (.ci/run does this)');
   const port = opts.port ?? await findFreePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
+  const aclFile = path.join(dir, 'acl');
+  if (opts.acl !== undefined) writeFileSync(aclFile, opts.acl);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n${opts.acl !== undefined ? `acl_file ${aclFile}\n` : ''}`);
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore', detached: true });
   child.unref();
   const stopped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -30,7 +45,14 @@ export async function startMosquitto(opts: { port?: number } = {}): Promise<{ ur
       const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
       s.on('error', () => resolve(false));
     });
-    if (ok) return { url: `mqtt://127.0.0.1:${port}`, port, stopped, stop: () => { try { process.kill(child.pid!, 'SIGTERM'); } catch { /* gone */ } } };
+    if (ok) {
+      const signal = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
+      return {
+        url: `mqtt://127.0.0.1:${port}`, port, stopped,
+        stop: () => signal('SIGTERM'),
+        setAcl: (text) => { writeFileSync(aclFile, text); signal('SIGHUP'); },
+      };
+    }
     await sleep(100);
   }
   throw new Error(`mosquitto did not listen on ${port}`);
