@@ -23,6 +23,7 @@ import { createSilentLogger } from '../core/logger.ts';
 import { withSharedAgents } from '../core/kubeconfig.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
 
+// Short --delete-after so old nodes go each round; heartbeats every 5 s.
 const { values: a } = parseArgs({ options: { bases: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } } });
 const BASES = Number(a.bases), ROUNDS = Number(a.rounds);
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -52,7 +53,7 @@ try {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const bridge = startBridge({
     kc, registry: new Registry(), logger: createSilentLogger(), concurrency: 16,
-    settings: { env: 'default', stack: 'java', notReadyAfterMs: 4_000, deleteAfterMs: 8_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 3_000 },
+    settings: { env: 'default', stack: 'java', notReadyAfterMs: 20_000, deleteAfterMs: 25_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 3_000 },
     mqtt: { url, clientIdPrefix: 'bench' }, leader: { enabled: false, name: 'x', namespace: 'default', durationMs: 10_000 },
   });
   const vnodes = async () => (await core.listNode({ labelSelector: 'virtual-kubelet.koupleless.io/component=vnode' })).items;
@@ -68,20 +69,23 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
     // Round r's bases: indexes r*BASES.. → new IPs, so new identities and new node names.
-    const sim = spawn(process.execPath, ['cli/main.ts', 'base-sim', '--mqtt-url', url, '--count', String(BASES), '--first-index', String(r * BASES), '--ip-prefix', '127.8', '--heartbeat-period', '2s', '--log-level', 'warn'], { stdio: 'inherit' });
+    const sim = spawn(process.execPath, ['cli/main.ts', 'base-sim', '--mqtt-url', url, '--count', String(BASES), '--first-index', String(r * BASES), '--ip-prefix', '127.8', '--heartbeat-period', '5s', '--log-level', 'warn'], { stdio: 'inherit' });
     children.push(sim);
     let ready = 0;
+    let tick = 0;
     while (ready < BASES && performance.now() - t0 < 300_000) {
-      await sleep(1000);
-      ready = (await vnodes()).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      await sleep(2000);
+      const all = await vnodes();
+      ready = all.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      if (++tick % 10 === 0) process.stderr.write(`  round ${r + 1}: ${all.length} nodes, ${ready} Ready, registry ${bridge.bases.list().length}\n`);
     }
     const joined = (performance.now() - t0) / 1000;
-    if (ready < BASES) throw new Error(`round ${r}: only ${ready}/${BASES} nodes Ready`);
+    if (ready < BASES) { await bridge.stop(); throw new Error(`round ${r}: only ${ready}/${BASES} nodes Ready`); }
     sim.kill('SIGKILL');
     const t1 = performance.now();
     let left = BASES;
     while ((left > 0 || bridge.bases.list().length > 0) && performance.now() - t1 < 300_000) {
-      await sleep(1000);
+      await sleep(2000);
       left = (await vnodes()).length;
     }
     const gone = (performance.now() - t1) / 1000;

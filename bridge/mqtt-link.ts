@@ -112,7 +112,6 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
       const topic = toCommandTopic(opts.env, baseIdentity, kind);
       if (!client.connected || closing) return Promise.reject(new ControllerError('MQTT_UNAVAILABLE', `not connected to the MQTT broker; ${kind} for base ${baseIdentity} not sent`));
       return new Promise<void>((resolve, reject) => {
-        const before = new Set(Object.keys(client.outgoing));
         const timer = setTimeout(() => {
           if (messageId !== undefined) client.removeOutgoingMessage(messageId);
           reject(new ControllerError('MQTT_UNAVAILABLE', `broker did not acknowledge ${kind} for base ${baseIdentity} within ${opts.publishTimeoutMs}ms`));
@@ -123,8 +122,9 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
           if (err) reject(new ControllerError('MQTT_UNAVAILABLE', `${kind} for base ${baseIdentity} not acknowledged: ${err.message}`, { cause: err }));
           else resolve();
         });
-        const added = Object.keys(client.outgoing).find((id) => !before.has(id));
-        const messageId = added === undefined ? undefined : Number(added);
+        // mqtt.js allocates the id synchronously inside publish() (QoS 1), so this is ours.
+        const last = client.getLastMessageId();
+        const messageId = client.outgoing[last] ? last : undefined;
       });
     },
     close: async () => {
