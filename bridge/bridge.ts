@@ -118,7 +118,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModules(p.spec?.containers).modules);
     ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.warn({ base: id, err: (err as Error).message }, 'baseline publish failed'));
   };
-  // Hostile or confused senders are logged once per base identity (bounded), counted always.
+  // Hostile or confused senders are logged once per topic (so per base and kind; bounded), counted always.
   const warnedIdentities = new Set<string>();
   const IGNORED_CODES: Partial<Record<MessageOutcome, ErrorCode>> = {
     stale: 'MQTT_STALE', futureTimestamp: 'MQTT_CLOCK_SKEW', retained: 'MQTT_RETAINED', identityMismatch: 'MQTT_IDENTITY_MISMATCH',
