@@ -6,8 +6,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Aedes } from 'aedes';
 import { getTestCluster, eventually } from '../support/cluster.ts';
 import { findMosquitto, startMosquitto } from '../support/mosquitto.ts';
 import { startTestBridge } from '../support/bridge-harness.ts';
@@ -164,18 +166,22 @@ test('SIGTERM ends the real bridge process within 10 s with the broker unreachab
   assert.ok(tookMs < 10_000);
 });
 
-test('a subscription refused by the broker (SUBACK 128) is not hearing, and is retried until granted', { skip: !hasMosquitto && 'mosquitto is not installed' }, async () => {
-  // Anonymous clients may publish but not subscribe: Mosquitto answers the bridge's SUBSCRIBE with 0x80.
-  const mosq = await startMosquitto({ acl: 'topic write #\n' });
-  cleanups.push(() => mosq.stop());
+test('a subscription refused by the broker (SUBACK 128) is not hearing, and is retried until granted', async () => {
+  // A real broker (Aedes, the embedded one) whose authorizer refuses subscriptions until told otherwise.
+  let allow = false;
+  const broker = await Aedes.createBroker({ authorizeSubscribe: (_c, sub, cb) => cb(null, allow ? sub : null) });
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); broker.close(); }));
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   let connected = 0;
   let lost = 0;
-  const link = connectMqtt({ url: mosq.url, env: 'default', clientId: `mc-refused-${Date.now()}`, logger: createSilentLogger(), publishTimeoutMs: 5_000, resubscribeMs: 300, onMessage: () => undefined, onConnected: () => { connected++; }, onDisconnected: () => { lost++; } });
+  const link = connectMqtt({ url, env: 'default', clientId: `mc-refused-${Date.now()}`, logger: createSilentLogger(), publishTimeoutMs: 5_000, resubscribeMs: 300, onMessage: () => undefined, onConnected: () => { connected++; }, onDisconnected: () => { lost++; } });
   cleanups.push(() => link.close());
   await sleep(1_500);
   assert.equal(link.isConnected(), false, 'connected but refused: not hearing');
   assert.equal(connected, 0);
-  mosq.setAcl('topic readwrite #\n');
+  allow = true;
   await eventually('subscription granted after the retry', async () => (link.isConnected() ? true : undefined), 10_000);
   assert.equal(connected, 1);
   assert.equal(lost, 0);

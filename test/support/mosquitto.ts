@@ -20,23 +20,16 @@ export interface Mosquitto {
   stop(): void;
   /** Resolves when the process has exited (the port is free again). */
   readonly stopped: Promise<void>;
-  /** Rewrites the ACL file (with `acl`) and makes Mosquitto reload it (SIGHUP). */
-  setAcl(text: string): void;
 }
 
-/**
- * `port`: listen there (e.g. to restart a stopped broker on the same URL); default a free port.
- * `acl`: an ACL file's text (Mosquitto's acl_file; the first block applies to anonymous clients).
- */
-export async function startMosquitto(opts: { port?: number; acl?: string } = {}): Promise<Mosquitto> {
+/** `port`: listen there (e.g. to restart a stopped broker on the same URL); default a free port. */
+export async function startMosquitto(opts: { port?: number } = {}): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed; run: apt-get install -y mosquitto (.ci/run does this)');
   const port = opts.port ?? await findFreePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  const aclFile = path.join(dir, 'acl');
-  if (opts.acl !== undefined) writeFileSync(aclFile, opts.acl);
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n${opts.acl !== undefined ? `acl_file ${aclFile}\n` : ''}`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore', detached: true });
   child.unref();
   const stopped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -46,12 +39,7 @@ export async function startMosquitto(opts: { port?: number; acl?: string } = {})
       s.on('error', () => resolve(false));
     });
     if (ok) {
-      const signal = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
-      return {
-        url: `mqtt://127.0.0.1:${port}`, port, stopped,
-        stop: () => signal('SIGTERM'),
-        setAcl: (text) => { writeFileSync(aclFile, text); signal('SIGHUP'); },
-      };
+      return { url: `mqtt://127.0.0.1:${port}`, port, stopped, stop: () => { try { process.kill(child.pid!, 'SIGTERM'); } catch { /* gone */ } } };
     }
     await sleep(100);
   }
