@@ -236,8 +236,11 @@ export function startBridge(deps: BridgeDeps): Bridge {
     election = startLeaderElection({
       coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger, now,
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
-      // A replica that cannot hear the broker must not lead: a healthy standby should.
-      isHealthy: () => mqttLink.isConnected(),
+      // A replica that cannot hear the broker must not lead: a standby that hears should. But when the
+      // broker is gone for every replica, someone must still renew the node Leases (else Kubernetes
+      // marks every node Unknown and evicts): after 2 lease durations deaf, a replica may lead again
+      // (it cannot take a lease a hearing replica holds). See docs/bridge.md "Leadership follows hearing".
+      isHealthy: () => mqttLink.isConnected() || hearing.deafForMs() >= 2 * deps.leader.durationMs,
       onStartedLeading: () => {
         leading = true;
         metrics.leader.set(1);

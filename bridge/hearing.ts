@@ -96,6 +96,10 @@ export class HearingTracker {
   isHearing(): boolean {
     return this.state.downSince === undefined;
   }
+  /** How long the link has been down (0 while hearing). */
+  deafForMs(): number {
+    return this.state.downSince === undefined ? 0 : Math.max(0, this.now() - this.state.downSince);
+  }
   down(): void {
     this.state = recordLinkDown(this.state, this.now());
   }

@@ -68,3 +68,15 @@ test('HearingTracker follows the link on an injected clock and stays bounded', (
   assert.equal(t.isHearing(), true);
   assert.ok(t.get().spans.length <= 2, `${t.get().spans.length} spans kept`);
 });
+
+test('HearingTracker.deafForMs: how long the link has been down, 0 while hearing', () => {
+  let now = T0;
+  const t = new HearingTracker(() => now, GRACE, 60_000);
+  now += 3_000;
+  assert.equal(t.deafForMs(), 3_000, 'deaf since the start');
+  t.up();
+  assert.equal(t.deafForMs(), 0);
+  t.down();
+  now += 7_000;
+  assert.equal(t.deafForMs(), 7_000);
+});
