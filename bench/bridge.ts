@@ -53,7 +53,7 @@ try {
   const registry = new Registry();
   const bridge = startBridge({
     kc, registry, logger: createSilentLogger(), concurrency: 16,
-    settings: { env: 'default', stack: 'java', notReadyAfterMs: 30_000, deleteAfterMs: 600_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000 },
+    settings: { env: 'default', stack: 'java', notReadyAfterMs: 30_000, deleteAfterMs: 600_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 15_000 },
     mqtt: { url, clientIdPrefix: 'bench' }, leader: { enabled: false, name: 'x', namespace: 'default', durationMs: 10_000 },
   });
   const writes = async () => {

@@ -7,15 +7,18 @@ import os from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
-import { BASE_CLUSTER_LABEL, BASE_IDENTITY_ANNOTATION, BASE_NAME_LABEL, BASE_VERSION_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
+import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
 import { toErrorFields, type ErrorCode } from '../core/errors.ts';
+import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
 import type { BridgeContext } from './context.ts';
 import { createEventRecorder } from './events.ts';
-import { handleMessage } from './handle-message.ts';
+import { handleMessage, type MessageOutcome } from './handle-message.ts';
+import { HearingTracker } from './hearing.ts';
+import { LivenessMemo } from './liveness-memo.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
 import { createBridgeMetrics } from './metrics.ts';
 import { createModuleReconciler } from './module-reconciler.ts';
@@ -62,6 +65,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
+  // Deaf until the first subscription is granted; see hearing.ts. Spans older than deleteAfter can go.
+  const hearing = new HearingTracker(now, s.reconnectGraceMs, s.deleteAfterMs);
 
   const track = (queue: string) => (_key: string, o: ReconcileOutcome, ms: number) => {
     metrics.reconciles.inc({ queue, outcome: o.kind });
@@ -89,6 +94,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     },
     recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
     isLeader: () => leading && (election ? election.isLeader() : true),
+    hearing: () => hearing.get(),
   };
   const modules = createModuleReconciler(ctx);
   const nodeQueue = new WorkQueue((id) => reconcileNode(ctx, id), { concurrency: deps.concurrency, onOutcome: track('nodes') });
@@ -100,86 +106,125 @@ export function startBridge(deps: BridgeDeps): Bridge {
     }
   };
 
-  const lastLiveness = new Map<string, string>();
+  const lastLiveness = new LivenessMemo();
+  const liveness = (id: string) => {
+    const b = registry.get(id);
+    return b ? toLiveness(b, now(), s, hearing.get()) : undefined;
+  };
   const onBaselineQuery = (id: string) => {
     if (!ctx.isLeader()) return;
     const base = registry.get(id);
     const nodeName = base?.nodeName ?? toNodeName(id);
     const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModules(p.spec?.containers).modules);
-    ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.debug({ err: (err as Error).message }, 'baseline publish failed'));
+    ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.warn({ base: id, err: (err as Error).message }, 'baseline publish failed'));
+  };
+  // Hostile or confused senders are logged once per topic (so per base and kind; bounded), counted always.
+  const warnedIdentities = new Set<string>();
+  const IGNORED_CODES: Partial<Record<MessageOutcome, ErrorCode>> = {
+    stale: 'MQTT_STALE', futureTimestamp: 'MQTT_CLOCK_SKEW', retained: 'MQTT_RETAINED', identityMismatch: 'MQTT_IDENTITY_MISMATCH',
   };
 
   const mqttLink: MqttLink = connectMqtt({
     url: deps.mqtt.url, env: s.env, clientId: `${deps.mqtt.clientIdPrefix}@@@${instanceId}`,
     username: deps.mqtt.username, password: deps.mqtt.password, caFile: deps.mqtt.caFile, certFile: deps.mqtt.certFile, keyFile: deps.mqtt.keyFile,
-    logger,
-    onMessage: (topic, payload) => {
+    logger, publishTimeoutMs: s.commandTimeoutMs,
+    onMessage: (topic, payload, meta) => {
       const r = handleMessage(topic, payload, {
-        registry, env: s.env, now, maxMessageAgeMs: s.maxMessageAgeMs,
+        registry, env: s.env, now, maxMessageAgeMs: s.maxMessageAgeMs, maxClockSkewMs: s.maxClockSkewMs,
         onBaseChanged: (id, what) => {
           if (what === 'heartbeat' || what === 'health') {
             nodeQueue.add(id);
             // A heartbeat matters to module planning only when the base's liveness changed (joined,
             // back, leaving); module lists and operation replies re-plan on their own.
-            const b = registry.get(id);
-            const kind = b ? toLiveness(b, now(), s).kind : undefined;
-            if (kind === lastLiveness.get(id)) return;
-            if (kind) lastLiveness.set(id, kind);
+            if (!lastLiveness.changed(id, liveness(id)?.kind)) return;
           }
           moduleQueue.add(id);
         },
         onBaselineQuery,
         requestModuleList: (id) => { if (ctx.isLeader()) modules.requestModuleList(id, true); },
-      });
+      }, meta);
       metrics.messages.inc({ kind: r.kind, outcome: r.outcome });
       if (r.operation) {
         metrics.operationSeconds.observe({ command: r.operation.command }, r.operation.latencyMs / 1000);
         metrics.operations.inc({ command: r.operation.command, result: r.operation.ok ? 'succeeded' : 'failed' });
       }
       if (r.outcome !== 'accepted') {
-        const code: ErrorCode = r.outcome === 'stale' ? 'MQTT_STALE' : 'MQTT_BAD_PAYLOAD';
-        logger.debug({ code, topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
+        const code: ErrorCode = IGNORED_CODES[r.outcome] ?? 'MQTT_BAD_PAYLOAD';
+        const hostile = r.outcome === 'identityMismatch' || r.outcome === 'badAddress' || r.outcome === 'futureTimestamp' || r.outcome === 'retained';
+        if (hostile && !warnedIdentities.has(topic)) {
+          if (warnedIdentities.size >= 10_000) warnedIdentities.clear();
+          warnedIdentities.add(topic);
+          logger.warn({ code, topic, outcome: r.outcome, reason: r.reason }, 'base message ignored (logged once per topic)');
+        } else {
+          logger.debug({ code, topic, outcome: r.outcome, reason: r.reason }, 'base message ignored');
+        }
       }
     },
-    // After a (re)connect the broker may have lost our session: re-read every base's modules.
-    onConnected: () => { for (const b of registry.list()) modules.requestModuleList(b.identity, true); },
+    // After a (re)connect: hearing resumes (after a grace), commands that got no answer are re-planned,
+    // never replayed, and every base's module list is read again before anything is planned.
+    onConnected: () => {
+      hearing.up();
+      metrics.mqttHearing.set(1);
+      for (const b of registry.list()) {
+        registry.forgetPendingOps(b.identity);
+        registry.forgetModules(b.identity);
+        if (ctx.isLeader()) modules.requestModuleList(b.identity, true);
+      }
+      enqueueAll();
+    },
+    onDisconnected: () => {
+      hearing.down();
+      metrics.mqttHearing.set(0);
+      logger.warn({ code: 'MQTT_UNAVAILABLE', bases: registry.size }, 'not hearing the MQTT broker: liveness frozen, no base is judged by this silence');
+    },
   });
+  metrics.mqttHearing.set(0);
 
-  // Adopt virtual nodes that exist already (bridge restart or failover): they count as heard from now.
-  void nodes.synced.then(() => {
-    for (const n of nodes.list()) {
-      const id = n.metadata?.annotations?.[BASE_IDENTITY_ANNOTATION];
-      if (!id) continue;
-      const labels = n.metadata?.labels ?? {};
-      const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
-      const host = n.status?.addresses?.find((a) => a.type === 'Hostname')?.address ?? '';
-      registry.adopt(id, { metadata: { identity: id, name: labels[BASE_NAME_LABEL] ?? '', version: labels[BASE_VERSION_LABEL] ?? '', clusterName: labels[BASE_CLUSTER_LABEL] ?? '' }, localIP: ip, hostName: host }, now());
-    }
+  // Adopt virtual nodes that exist already (bridge restart or failover) from what they and their Leases say.
+  void nodes.synced.then(async () => {
+    const leases = await coordination.listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE })
+      .then((l) => new Map(l.items.map((x) => [x.metadata?.name ?? '', x])))
+      .catch((err: unknown) => {
+        logger.warn({ err: (err as Error).message }, 'could not list node Leases; adopting from the Nodes\' conditions only');
+        return new Map();
+      });
+    const adopted = planAdoption(nodes.list(), leases, now(), s.notReadyAfterMs);
+    for (const a of adopted) registry.adopt(a.identity, a);
+    if (adopted.length) logger.info({ nodes: adopted.length, ready: adopted.filter((a) => a.adopted.ready).length }, 'adopted existing virtual nodes');
     enqueueAll();
   });
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); timers.push(t); };
-  const liveBases = () => registry.list().filter((b) => toLiveness(b, now(), s).kind === 'ready');
+  const liveBases = () => registry.list().filter((b) => toLiveness(b, now(), s, hearing.get()).kind === 'ready');
+  // Polls need a link that hears; after a reconnect onConnected asks again.
+  const polling = () => ctx.isLeader() && mqttLink.isConnected();
   every(s.healthPollMs, () => {
-    if (!ctx.isLeader()) return;
-    for (const b of liveBases()) ctx.publish(b.identity, 'health', {}).catch(() => undefined);
+    if (!polling()) return;
+    for (const b of liveBases()) ctx.publish(b.identity, 'health', {}).catch((err: unknown) => logger.warn({ base: b.identity, err: (err as Error).message }, 'health publish failed'));
   });
   every(s.moduleListPollMs, () => {
-    if (!ctx.isLeader()) return;
+    if (!polling()) return;
     for (const b of liveBases()) modules.requestModuleList(b.identity, true);
   });
   every(s.nodeLeaseRenewMs, () => {
     if (!ctx.isLeader()) return;
     for (const b of registry.list()) {
       const node = nodes.get(b.nodeName);
-      if (node) renewNodeLease(ctx, b.nodeName, node.metadata?.uid).catch((err: unknown) => logger.warn({ node: b.nodeName, err: (err as Error).message }, 'node lease renewal failed'));
+      if (node) renewNodeLease(ctx, b.nodeName, node.metadata?.uid, b.lastHeartbeatAt).catch((err: unknown) => logger.warn({ node: b.nodeName, err: (err as Error).message }, 'node lease renewal failed'));
     }
   });
   every(5_000, () => {
     const counts: Record<string, number> = { ready: 0, notReady: 0, dead: 0 };
-    for (const b of registry.list()) counts[toLiveness(b, now(), s).kind]!++;
+    for (const b of registry.list()) counts[toLiveness(b, now(), s, hearing.get()).kind]!++;
     for (const [state, n] of Object.entries(counts)) metrics.bases.set({ state }, n);
+  });
+  // Bounded state: drop what deleted bases left behind, and answered commands nobody needs any more.
+  const opHistoryMs = 2 * Math.max(s.retryBackoffMaxMs, s.commandTimeoutMs);
+  every(30_000, () => {
+    const t = now();
+    for (const b of registry.list()) registry.pruneOps(b.identity, t, opHistoryMs);
+    lastLiveness.prune((id) => registry.get(id) !== undefined);
   });
 
   const stopServices = new AbortController();
@@ -195,6 +240,11 @@ export function startBridge(deps: BridgeDeps): Bridge {
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
       // stop(): in-flight reconciles finish under the lease before it is released.
       drain: () => Promise.all([nodeQueue.idle(), moduleQueue.idle()]).then(() => undefined),
+      // A replica that cannot hear the broker must not lead: a standby that hears should. But when the
+      // broker is gone for every replica, someone must still renew the node Leases (else Kubernetes
+      // marks every node Unknown and evicts): after 2 lease durations deaf, a replica may lead again
+      // (it cannot take a lease a hearing replica holds). See docs/bridge.md "Leadership follows hearing".
+      isHealthy: () => mqttLink.isConnected() || hearing.deafForMs() >= 2 * deps.leader.durationMs,
       onStartedLeading: () => {
         leading = true;
         metrics.leader.set(1);
@@ -213,21 +263,27 @@ export function startBridge(deps: BridgeDeps): Bridge {
     bases: registry,
     isLeader: ctx.isLeader,
     readiness: () => {
-      if (!mqttLink.isConnected()) return 'MQTT broker not connected';
+      if (!mqttLink.isConnected()) return 'MQTT broker not connected or a subscription refused (not hearing bases)';
       if (!nodes.isSynced() || !pods.isSynced()) return 'Kubernetes caches not synced';
       if (services && !services.ready()) return 'module Service caches not synced';
       return undefined;
     },
+    // Every step is bounded, so SIGTERM ends the bridge within seconds even with the broker or the
+    // API server unreachable.
     stop: async (opts) => {
+      const bounded = (p: Promise<unknown> | undefined, ms: number, what: string) =>
+        Promise.race([
+          Promise.resolve(p).catch((err: unknown) => logger.warn({ err: (err as Error).message }, `${what} failed while stopping`)),
+          new Promise<void>((r) => setTimeout(() => { logger.warn({ ms }, `${what} did not finish in time; going on`); r(); }, ms).unref()),
+        ]);
       for (const t of timers) clearInterval(t);
       nodeQueue.stop();
       moduleQueue.stop();
-      await election?.stop(opts?.releaseLease ?? true);
-      await mqttLink.close();
+      await bounded(election?.stop(opts?.releaseLease ?? true), 3_000, 'releasing the leader lease');
+      await bounded(mqttLink.close(), 2_500, 'closing MQTT');
       stopServices.abort();
-      await services?.stop();
-      await nodes.stop();
-      await pods.stop();
+      await bounded(services?.stop(), 1_500, 'stopping module Services');
+      await bounded(Promise.all([nodes.stop(), pods.stop()]), 1_500, 'stopping the caches');
     },
   };
 }

@@ -45,9 +45,12 @@ export const bridgeCommand = defineCommand({
     const server = await listen(app, { port: v.port });
     logger.info({ port: server.port, instanceId: bridge.instanceId, mqtt: url, env: v.env }, 'bridge started');
     await untilAborted(signal);
-    await bridge.stop();
-    await server.close();
-    await broker?.close();
+    // SIGTERM must end the bridge within 10 s in every state (broker or API server unreachable
+    // included): each step is bounded, the whole well inside Kubernetes' default 30 s grace.
+    const bounded = (p: Promise<unknown> | undefined, ms: number) => Promise.race([Promise.resolve(p).catch(() => undefined), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+    await bounded(bridge.stop(), 6_000);
+    await bounded(server.close(), 1_500);
+    await bounded(broker?.close(), 1_000);
     logger.info('bridge stopped');
   },
 });

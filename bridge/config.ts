@@ -40,6 +40,9 @@ export const BRIDGE_FLAGS = {
   serviceDefaultType: { kind: 'string', description: 'Type of a module Service whose workload names none', default: 'NodePort', choices: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
   serviceResync: { kind: 'duration', description: 'Re-check every module Service this often (a safety net for missed watch events)', default: '5m', min: 1000 },
   concurrency: { kind: 'int', description: 'Reconcile workers per queue', default: 8, min: 1, max: 256 },
+  // Liveness and the MQTT link (docs/bridge.md "Liveness").
+  maxClockSkew: { kind: 'duration', description: 'Reject base messages whose publishTimestamp is further than this ahead of the bridge\'s clock (liveness uses receive time, so skewed bases work; 0 = no check)', default: '1h' },
+  reconnectGrace: { kind: 'duration', description: 'After the MQTT link is back (or at start), silence counts again only after this grace (one base heartbeat period plus margin)', default: '15s', min: 0 },
 } as const satisfies Record<string, FlagSpec>;
 
 export type BridgeFlagValues = FlagValues<typeof BRIDGE_FLAGS>;
@@ -60,6 +63,8 @@ export interface BridgeSettings {
   readonly healthPollMs: number;
   readonly moduleListPollMs: number;
   readonly nodeLeaseRenewMs: number;
+  readonly maxClockSkewMs: number;
+  readonly reconnectGraceMs: number;
 }
 
 export function toBridgeSettings(v: BridgeFlagValues): BridgeSettings {
@@ -78,5 +83,7 @@ export function toBridgeSettings(v: BridgeFlagValues): BridgeSettings {
     healthPollMs: v.healthPollPeriod,
     moduleListPollMs: v.moduleListPeriod,
     nodeLeaseRenewMs: v.nodeLeaseRenew,
+    maxClockSkewMs: v.maxClockSkew,
+    reconnectGraceMs: v.reconnectGrace,
   });
 }

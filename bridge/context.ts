@@ -6,6 +6,7 @@ import type { CommandKind } from '../core/topics.ts';
 import type { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
 import type { RecordEvent } from './events.ts';
+import type { Hearing } from './hearing.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { PodIndex } from './pod-index.ts';
 
@@ -22,6 +23,8 @@ export interface BridgeContext {
   readonly metrics: BridgeMetrics;
   readonly now: () => number;
   readonly isLeader: () => boolean;
+  /** Whether the bridge could hear its bases, and since when (liveness is frozen while it cannot). */
+  readonly hearing: () => Hearing;
 }
 
 export function isNotFound(err: unknown): boolean {

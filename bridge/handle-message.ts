@@ -7,10 +7,13 @@ import {
   arkResponseSchema, parseBatchInstallResponse, parseBizOperation, parseHealth, parseHeartbeat,
   parseModuleList, parseQueryBaseline, type Envelope, type Parsed, type ReportedModule,
 } from '../core/protocol.ts';
+import { isIP } from 'node:net';
 import { parseTopic } from '../core/topics.ts';
 import type { BaseRegistry } from './base-registry.ts';
 
-export type MessageOutcome = 'accepted' | 'malformed' | 'stale' | 'unknownTopic' | 'unknownBase' | 'failedCode' | 'outOfOrder' | 'unexpected';
+export type MessageOutcome =
+  | 'accepted' | 'malformed' | 'stale' | 'unknownTopic' | 'unknownBase' | 'failedCode' | 'unexpected'
+  | 'futureTimestamp' | 'retained' | 'identityMismatch' | 'badAddress';
 
 export interface HandlerDeps {
   readonly registry: BaseRegistry;
@@ -18,6 +21,8 @@ export interface HandlerDeps {
   readonly now: () => number;
   /** 0 disables the age check (it needs synchronized clocks). */
   readonly maxMessageAgeMs: number;
+  /** A publishTimestamp further ahead of the bridge's clock than this is rejected; 0 disables the check. */
+  readonly maxClockSkewMs: number;
   /** A base's observations changed: reconcile its node and modules. */
   readonly onBaseChanged: (identity: string, what: 'heartbeat' | 'health' | 'modules' | 'operation') => void;
   readonly onBaselineQuery: (identity: string) => void;
@@ -40,12 +45,24 @@ function isStale(env: Envelope<unknown>, deps: HandlerDeps): boolean {
 function checked<T>(kind: string, r: Parsed<Envelope<T>>, deps: HandlerDeps, use: (e: Envelope<T>) => HandledMessage): HandledMessage {
   if (!r.ok) return { kind, outcome: 'malformed', reason: r.reason };
   if (isStale(r.value, deps)) return { kind, outcome: 'stale', reason: `published ${deps.now() - r.value.publishTimestamp}ms ago` };
+  const aheadMs = r.value.publishTimestamp - deps.now();
+  if (deps.maxClockSkewMs > 0 && aheadMs > deps.maxClockSkewMs) {
+    return { kind, outcome: 'futureTimestamp', reason: `publishTimestamp is ${Math.round(aheadMs / 1000)}s ahead of the bridge's clock (limit --max-clock-skew ${Math.round(deps.maxClockSkewMs / 1000)}s)` };
+  }
   return use(r.value);
 }
 
-export function handleMessage(topic: string, payload: Buffer, deps: HandlerDeps): HandledMessage {
+/** What the transport knows about a message besides topic and payload. */
+export interface MessageMeta {
+  /** The MQTT retain flag: a retained message is the broker's memory, not the base speaking now. */
+  readonly retain?: boolean | undefined;
+}
+
+export function handleMessage(topic: string, payload: Buffer, deps: HandlerDeps, meta: MessageMeta = {}): HandledMessage {
   const t = parseTopic(topic);
   if (!t || t.direction !== 'fromBase' || t.env !== deps.env) return { kind: 'unknown', outcome: 'unknownTopic', reason: topic };
+  // Bases never publish retained; a retained heartbeat would create a ghost node on every (re)subscribe.
+  if (meta.retain) return { kind: t.kind, outcome: 'retained', reason: `retained message on ${topic}` };
   const id = t.baseIdentity;
   const { registry } = deps;
   const known = (kind: string, fn: () => HandledMessage): HandledMessage =>
@@ -53,17 +70,20 @@ export function handleMessage(topic: string, payload: Buffer, deps: HandlerDeps)
   switch (t.kind) {
     case 'heart':
       return checked('heart', parseHeartbeat(payload), deps, (e) => {
-        const ok = registry.recordHeartbeat(
+        if (e.data.baseMetadata.identity !== id) return mismatch('heart', id, e.data.baseMetadata.identity);
+        // The node's InternalIP and every module pod's podIP: the API server rejects anything but an IP.
+        if (isIP(e.data.localIP) === 0) return { kind: 'heart', outcome: 'badAddress', reason: `localIP ${JSON.stringify(e.data.localIP.slice(0, 64))} is not an IPv4 or IPv6 address` };
+        registry.recordHeartbeat(
           id,
           { metadata: e.data.baseMetadata, localIP: e.data.localIP, hostName: e.data.localHostName, state: e.data.state, publishTimestamp: e.publishTimestamp },
           deps.now(),
         );
-        if (!ok) return { kind: 'heart', outcome: 'outOfOrder' };
         deps.onBaseChanged(id, 'heartbeat');
         return { kind: 'heart', outcome: 'accepted' };
       });
     case 'queryBaseline':
-      return checked('queryBaseline', parseQueryBaseline(payload), deps, () => {
+      return checked('queryBaseline', parseQueryBaseline(payload), deps, (e) => {
+        if (e.data.identity !== id) return mismatch('queryBaseline', id, e.data.identity);
         deps.onBaselineQuery(id);
         return { kind: 'queryBaseline', outcome: 'accepted' };
       });
@@ -98,6 +118,10 @@ export function handleMessage(topic: string, payload: Buffer, deps: HandlerDeps)
     default:
       return { kind: t.kind, outcome: 'unknownTopic', reason: topic };
   }
+}
+
+function mismatch(kind: string, topicId: string, payloadId: string): HandledMessage {
+  return { kind, outcome: 'identityMismatch', reason: `topic names base ${JSON.stringify(topicId)} but the payload says ${JSON.stringify(payloadId.slice(0, 128))}` };
 }
 
 function recordOperation(id: string, op: Envelope<unknown>['data'] & { command: 'installBiz' | 'uninstallBiz'; bizName: string; bizVersion: string; response: { code: string; message?: string | null | undefined; data?: unknown } }, deps: HandlerDeps): HandledMessage {

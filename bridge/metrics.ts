@@ -10,6 +10,7 @@ export interface BridgeMetrics {
   readonly operationSeconds: Histogram<'command'>;
   readonly apiWrites: Counter<'resource' | 'verb'>;
   readonly leader: Gauge;
+  readonly mqttHearing: Gauge;
 }
 
 export function createBridgeMetrics(registry: Registry): BridgeMetrics {
@@ -23,5 +24,6 @@ export function createBridgeMetrics(registry: Registry): BridgeMetrics {
     operationSeconds: new Histogram({ name: 'module_controller_bridge_module_operation_seconds', help: 'Time from sending installBiz/uninstallBiz to the base\'s answer', labelNames: ['command'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
     apiWrites: new Counter({ name: 'module_controller_bridge_api_writes_total', help: 'Kubernetes API writes by resource and verb', labelNames: ['resource', 'verb'], registers }),
     leader: new Gauge({ name: 'module_controller_bridge_is_leader', help: '1 when this replica is the active leader', registers }),
+    mqttHearing: new Gauge({ name: 'module_controller_bridge_mqtt_hearing', help: '1 while the MQTT link is connected and every subscription granted (liveness is frozen while 0)', registers }),
   };
 }

@@ -39,7 +39,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
     lastQuery.set(identity, now);
     // Bases churn (identities are IPs): keep only known ones once the map outgrows the registry.
     if (lastQuery.size > 2 * ctx.registry.list().length + 16) pruneQueries();
-    ctx.publish(identity, 'queryAllBiz', {}).catch((err: unknown) => ctx.logger.debug({ err: (err as Error).message }, 'queryAllBiz publish failed'));
+    ctx.publish(identity, 'queryAllBiz', {}).catch((err: unknown) => ctx.logger.warn({ base: identity, err: (err as Error).message }, 'queryAllBiz publish failed'));
   };
 
   /** The pod a command is for is still bound here and not deleted (the cache may have moved on while we published). */
@@ -58,7 +58,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
       return { kind: 'done' };
     }
     const now = ctx.now();
-    const liveness = toLiveness(base, now, ctx.settings);
+    const liveness = toLiveness(base, now, ctx.settings, ctx.hearing());
     const pods = ctx.pods.podsOnNode(base.nodeName);
     const plan = planModules({ base, liveness, pods, podsFresh: ctx.pods.isFresh(), settings: ctx.settings, now });
     if (plan.queryModules) requestModuleList(identity);
@@ -123,7 +123,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
     }
     if (publishError !== undefined) return { kind: 'error', error: publishError };
     // Look again when the base's liveness may change (pods go not-Ready when their base does).
-    const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings);
+    const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings, ctx.hearing());
     const next = [requeueMs, livenessChange !== undefined ? livenessChange + 50 : undefined].filter((x): x is number => x !== undefined);
     return next.length ? { kind: 'requeueAfter', ms: Math.min(...next) } : { kind: 'done' };
   }

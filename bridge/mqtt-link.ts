@@ -2,6 +2,13 @@
  * The bridge's MQTT edge: connects, (re)subscribes on every connect (upstream lost per-base
  * subscriptions after a reconnect), and publishes commands QoS 1 and never retained (upstream's
  * retained commands were replayed when a base reconnected).
+ *
+ * "Hearing" = connected AND every subscription granted: a SUBACK return code 0x80 (128) is the
+ * broker refusing it (MQTT 3.1.1 §3.9.3), retried every few seconds while the link stays up.
+ * Commands are never queued for later: a publish while not connected rejects at once with
+ * MQTT_UNAVAILABLE, one not acknowledged within the timeout rejects too, and whatever mqtt.js holds
+ * unacknowledged when the connection drops is removed from its store — so nothing is replayed after a
+ * reconnect; the reconcilers re-plan instead (clean session, QoS 1).
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -19,16 +26,26 @@ export interface MqttLinkOptions {
   readonly certFile?: string | undefined;
   readonly keyFile?: string | undefined;
   readonly logger: Logger;
-  readonly onMessage: (topic: string, payload: Buffer) => void;
-  /** Called after every (re)connect once subscriptions are in place. */
+  /** A publish not acknowledged by the broker within this rejects (MQTT_UNAVAILABLE). */
+  readonly publishTimeoutMs: number;
+  /** Delay before re-asking for a refused subscription. */
+  readonly resubscribeMs?: number | undefined;
+  readonly onMessage: (topic: string, payload: Buffer, meta: { retain: boolean }) => void;
+  /** Called after every (re)connect once subscriptions are granted. */
   readonly onConnected: () => void;
+  /** Called when the bridge stops hearing (connection lost, or a subscription refused). */
+  readonly onDisconnected?: (() => void) | undefined;
 }
 
 export interface MqttLink {
+  /** Connected and subscribed: the bridge can hear its bases. */
   isConnected(): boolean;
   publishCommand(baseIdentity: string, kind: CommandKind, payload: unknown): Promise<void>;
+  /** Ends the connection at once (force: no wait for in-flight acks), also while reconnecting. */
   close(): Promise<void>;
 }
+
+const REFUSED = 0x80;
 
 export function connectMqtt(opts: MqttLinkOptions): MqttLink {
   const read = (f: string | undefined) => {
@@ -46,37 +63,78 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     keepalive: 30,
+    // We subscribe ourselves on every connect and check the grants; never queue anything offline.
+    resubscribe: false,
+    queueQoSZero: false,
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...(opts.caFile ? { ca: read(opts.caFile) } : {}),
     ...(opts.certFile ? { cert: read(opts.certFile) } : {}),
     ...(opts.keyFile ? { key: read(opts.keyFile) } : {}),
   });
-  let connected = false;
-  client.on('connect', () => {
-    client.subscribe(toControllerSubscriptions(opts.env), { qos: 1 }, (err) => {
-      if (err) {
-        opts.logger.error({ err: err.message }, 'MQTT subscribe failed');
+  let hearing = false;
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
+  const setHearing = (v: boolean) => {
+    if (v === hearing) return;
+    hearing = v;
+    if (closing) return;
+    if (v) opts.onConnected();
+    else opts.onDisconnected?.();
+  };
+  const subscribe = () => {
+    retry = undefined;
+    if (closing || !client.connected) return;
+    client.subscribe(toControllerSubscriptions(opts.env), { qos: 1 }, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === REFUSED).map((g) => g.topic);
+      if (err || refused.length > 0) {
+        opts.logger.error({ code: 'MQTT_UNAVAILABLE', err: err?.message, refused }, 'MQTT subscription refused by the broker; not hearing bases, retrying');
+        setHearing(false);
+        if (!closing) { retry = setTimeout(subscribe, opts.resubscribeMs ?? 5_000); retry.unref(); }
         return;
       }
-      connected = true;
       opts.logger.info({ url: opts.url, clientId: opts.clientId }, 'MQTT connected and subscribed');
-      opts.onConnected();
+      setHearing(true);
     });
-  });
+  };
+  client.on('connect', subscribe);
   client.on('close', () => {
-    if (connected) opts.logger.warn('MQTT connection closed; reconnecting');
-    connected = false;
+    // Drop what mqtt.js would resend after a reconnect: those commands are re-planned instead.
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    if (hearing && !closing) opts.logger.warn({ code: 'MQTT_UNAVAILABLE' }, 'MQTT connection closed; reconnecting');
+    setHearing(false);
   });
   client.on('error', (err) => opts.logger.warn({ code: 'MQTT_UNAVAILABLE', err: err.message }, 'MQTT error'));
-  client.on('message', (topic, payload) => opts.onMessage(topic, payload));
+  client.on('message', (topic, payload, packet) => opts.onMessage(topic, payload, { retain: packet.retain === true }));
   return {
-    isConnected: () => connected,
-    publishCommand: async (baseIdentity, kind, payload) => {
-      await client.publishAsync(toCommandTopic(opts.env, baseIdentity, kind), JSON.stringify(payload), { qos: 1, retain: false });
+    isConnected: () => hearing,
+    publishCommand: (baseIdentity, kind, payload) => {
+      const topic = toCommandTopic(opts.env, baseIdentity, kind);
+      if (!client.connected || closing) return Promise.reject(new ControllerError('MQTT_UNAVAILABLE', `not connected to the MQTT broker; ${kind} for base ${baseIdentity} not sent`));
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          if (messageId !== undefined) client.removeOutgoingMessage(messageId);
+          reject(new ControllerError('MQTT_UNAVAILABLE', `broker did not acknowledge ${kind} for base ${baseIdentity} within ${opts.publishTimeoutMs}ms`));
+        }, opts.publishTimeoutMs);
+        timer.unref();
+        client.publish(topic, JSON.stringify(payload), { qos: 1, retain: false }, (err) => {
+          clearTimeout(timer);
+          if (err) reject(new ControllerError('MQTT_UNAVAILABLE', `${kind} for base ${baseIdentity} not acknowledged: ${err.message}`, { cause: err }));
+          else resolve();
+        });
+        // mqtt.js allocates the id synchronously inside publish() (QoS 1), so this is ours.
+        const last = client.getLastMessageId();
+        const messageId = client.outgoing[last] ? last : undefined;
+      });
     },
     close: async () => {
-      await client.endAsync();
+      closing = true;
+      if (retry) clearTimeout(retry);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2_000);
+        t.unref();
+        client.end(true, {}, () => { clearTimeout(t); resolve(); });
+      });
     },
   };
 }

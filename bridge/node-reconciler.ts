@@ -1,6 +1,6 @@
 /** Applies `planNode` for one base (key = base identity) and keeps node Leases renewed. */
 import * as k8s from '@kubernetes/client-node';
-import { NODE_LEASE_NAMESPACE, VNODE_TAINT } from '../core/names.ts';
+import { BASE_LAST_HEARD_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_TAINT } from '../core/names.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
 import { planNode, toLiveness, toNextLivenessChange } from './plan-node.ts';
@@ -15,7 +15,8 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
   if (!base) return { kind: 'done' };
   const existing = ctx.nodes.get(base.nodeName);
   const now = new Date(ctx.now());
-  const plan = planNode(base, existing, ctx.settings, now, STATUS_REFRESH_MS);
+  const hearing = ctx.hearing();
+  const plan = planNode(base, existing, ctx.settings, now, STATUS_REFRESH_MS, hearing);
   const target = { kind: 'Node' as const, name: base.nodeName, uid: existing?.metadata?.uid };
   switch (plan.action) {
     case 'create': {
@@ -25,7 +26,7 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
         // Status is a sub-resource: a create ignores it.
         await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, mergePatch);
         ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
-        await renewNodeLease(ctx, base.nodeName, created.metadata?.uid);
+        await renewNodeLease(ctx, base.nodeName, created.metadata?.uid, base.lastHeartbeatAt);
         ctx.recordEvent({ ...target, uid: created.metadata?.uid }, 'Normal', 'BaseJoined', `base ${identity} (${base.metadata.name}:${base.metadata.version}, ${base.localIP}) joined`);
         ctx.logger.info({ node: base.nodeName, ip: base.localIP }, 'virtual node created');
       } catch (err) {
@@ -54,6 +55,8 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
       break;
     }
     case 'delete': {
+      // Destructive: only on a node cache listed since its last watch error.
+      if (!ctx.nodes.isFresh()) return { kind: 'requeueAfter', ms: 1_000 };
       try {
         await ctx.core.deleteNode({ name: base.nodeName });
         ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'delete' });
@@ -69,28 +72,33 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
     case 'none':
       break;
   }
-  const l = toLiveness(base, ctx.now(), ctx.settings);
+  const l = toLiveness(base, ctx.now(), ctx.settings, hearing);
   if (l.kind === 'dead' && !existing) {
     ctx.registry.delete(identity);
     return { kind: 'done' };
   }
-  const next = toNextLivenessChange(base, ctx.now(), ctx.settings);
+  const next = toNextLivenessChange(base, ctx.now(), ctx.settings, hearing);
   return { kind: 'requeueAfter', ms: Math.min(next ?? STATUS_REFRESH_MS, STATUS_REFRESH_MS) + 50 };
 }
 
-/** Renews (or creates) `kube-node-lease/<node>`, the heartbeat kube-controller-manager watches. */
-export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined): Promise<void> {
+/**
+ * Renews (or creates) `kube-node-lease/<node>`, the heartbeat kube-controller-manager watches. The
+ * same write records when the bridge last heard the base (annotation, bridge clock), which a
+ * restarted bridge adopts from (adopt-nodes.ts) — no extra API write.
+ */
+export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined, lastHeardAt: number): Promise<void> {
   const now = new k8s.V1MicroTime(ctx.now());
   const durationS = Math.max(40, Math.ceil((ctx.settings.nodeLeaseRenewMs * 4) / 1000));
+  const annotations = { [BASE_LAST_HEARD_ANNOTATION]: new Date(lastHeardAt).toISOString() };
   try {
-    await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, mergePatch);
+    await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { metadata: { annotations }, spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, mergePatch);
     ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'patch' });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     const ownerReferences = nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] : undefined;
     await ctx.coordination.createNamespacedLease({
       namespace: NODE_LEASE_NAMESPACE,
-      body: { metadata: { name: nodeName, namespace: NODE_LEASE_NAMESPACE, ...(ownerReferences ? { ownerReferences } : {}) }, spec: { holderIdentity: nodeName, leaseDurationSeconds: durationS, renewTime: now } },
+      body: { metadata: { name: nodeName, namespace: NODE_LEASE_NAMESPACE, annotations, ...(ownerReferences ? { ownerReferences } : {}) }, spec: { holderIdentity: nodeName, leaseDurationSeconds: durationS, renewTime: now } },
     });
     ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'create' });
   }

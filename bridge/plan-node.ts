@@ -10,6 +10,7 @@ import {
   VNODE_CLUSTER_LABEL, VNODE_NAME_LABEL, VNODE_TUNNEL_LABEL, VNODE_TUNNEL_VALUE, VNODE_VERSION_LABEL,
 } from '../core/names.ts';
 import type { BaseRecord } from './base-registry.ts';
+import { ALWAYS_HEARD, isDeaf, toHearingResumesAt, toHeardSilenceMs, type Hearing } from './hearing.ts';
 import type { BridgeSettings } from './config.ts';
 
 export type Liveness =
@@ -23,9 +24,20 @@ export function toLabelValue(v: string): string {
   return /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(s) ? s : s.replace(/[^-A-Za-z0-9_.]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
-export function toLiveness(base: BaseRecord, now: number, s: BridgeSettings): Liveness {
-  const silentMs = now - base.lastHeartbeatAt;
-  if (silentMs >= s.deleteAfterMs) return { kind: 'dead', message: `no heartbeat for ${Math.round(silentMs / 1000)}s` };
+/**
+ * A base's liveness on the bridge's clock. Silence is what the bridge could have heard (see
+ * hearing.ts): while it is deaf, nobody turns NotReady or dead by silence. An adopted base (found as
+ * a Node after a restart, not heard since) keeps what its Node said until the bridge hears again,
+ * and a NotReady one stays NotReady until a heartbeat arrives.
+ */
+export function toLiveness(base: BaseRecord, now: number, s: BridgeSettings, hearing: Hearing = ALWAYS_HEARD): Liveness {
+  const silentMs = toHeardSilenceMs(hearing, base.lastHeartbeatAt, now);
+  const deaf = isDeaf(hearing, now);
+  if (silentMs >= s.deleteAfterMs && !deaf) return { kind: 'dead', message: `no heartbeat for ${Math.round(silentMs / 1000)}s` };
+  if (base.adopted && !base.adopted.ready) {
+    return { kind: 'notReady', reason: base.adopted.reason || 'BaseUnreachable', message: base.adopted.message || `no heartbeat from base ${base.identity} since the bridge started` };
+  }
+  if (base.adopted && deaf) return { kind: 'ready', message: `base ${base.metadata.name}:${base.metadata.version} was Ready; waiting for its next heartbeat` };
   if (base.state !== 'activated') {
     return { kind: 'notReady', reason: 'BaseLeaving', message: `base ${base.identity} reported state "${base.state}"` };
   }
@@ -39,10 +51,16 @@ export function toLiveness(base: BaseRecord, now: number, s: BridgeSettings): Li
   return { kind: 'ready', message: `base ${base.metadata.name}:${base.metadata.version} is alive` };
 }
 
-/** When liveness may change next without any new message (for a timed requeue). */
-export function toNextLivenessChange(base: BaseRecord, now: number, s: BridgeSettings): number | undefined {
-  const times = [base.lastHeartbeatAt + s.notReadyAfterMs, base.lastHeartbeatAt + s.deleteAfterMs].filter((t) => t > now);
-  return times.length ? Math.min(...times) - now : undefined;
+/** When liveness may change next without any new message (for a timed requeue); undefined while the link is down. */
+export function toNextLivenessChange(base: BaseRecord, now: number, s: BridgeSettings, hearing: Hearing = ALWAYS_HEARD): number | undefined {
+  const resumes = toHearingResumesAt(hearing, now);
+  if (resumes === undefined) return undefined;
+  const silent = toHeardSilenceMs(hearing, base.lastHeartbeatAt, now);
+  const times = [s.notReadyAfterMs, s.deleteAfterMs].filter((t) => t > silent).map((t) => resumes + t - silent);
+  // Frozen verdicts (adopted, or dead-by-silence waiting for hearing) change when hearing resumes.
+  if (resumes > now && (base.adopted || silent >= s.deleteAfterMs)) times.push(resumes);
+  const future = times.filter((t) => t > now);
+  return future.length ? Math.min(...future) - now : undefined;
 }
 
 export function toNodeLabels(base: BaseRecord, s: BridgeSettings): Record<string, string> {
@@ -137,8 +155,8 @@ function readySignature(c: V1NodeCondition | undefined): string {
  * Decides the next write for one base's node. `statusRefreshMs`: rewrite status at least this often
  * (a kubelet-style heartbeat in the Ready condition, besides the Lease).
  */
-export function planNode(base: BaseRecord, existing: V1Node | undefined, s: BridgeSettings, now: Date, statusRefreshMs = 60_000): NodePlan {
-  const l = toLiveness(base, now.getTime(), s);
+export function planNode(base: BaseRecord, existing: V1Node | undefined, s: BridgeSettings, now: Date, statusRefreshMs = 60_000, hearing: Hearing = ALWAYS_HEARD): NodePlan {
+  const l = toLiveness(base, now.getTime(), s, hearing);
   if (l.kind === 'dead') return existing ? { action: 'delete', why: l.message } : { action: 'none' };
   const labels = toNodeLabels(base, s);
   const status = toNodeStatus(base, l, existing, s, now);

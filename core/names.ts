@@ -2,6 +2,7 @@
  * The one vocabulary of module-controller: every label, annotation, taint, node name, env name and
  * default that webhook, extender, bridge and base-sim share. Nothing else spells these strings.
  */
+import { createHash } from 'node:crypto';
 
 /** Pod label that marks a module pod (design.md "Names"). */
 export const MODULE_COMPONENT_LABEL = 'module-controller.koupleless.io/component';
@@ -43,6 +44,11 @@ export const BASE_LABEL_TWINS: Readonly<Record<string, string>> = Object.freeze(
 export const BASE_TENANTS_ANNOTATION = 'base.koupleless.io/tenant-namespaces';
 /** Node annotation holding the base's exact identity (node names are lower-cased and sanitised). */
 export const BASE_IDENTITY_ANNOTATION = 'base.koupleless.io/identity';
+/**
+ * Node Lease annotation: when the bridge last heard the base (receive time on the bridge's clock,
+ * RFC 3339), written at every Lease renewal so a restarted bridge adopts from it.
+ */
+export const BASE_LAST_HEARD_ANNOTATION = 'base.koupleless.io/last-heard';
 /** Node label kubectl and the scheduler know; set to the node name like a kubelet does. */
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -95,10 +101,15 @@ export const DEFAULTS = Object.freeze({
 const VNODE_PREFIX = 'virtual-node-';
 
 /**
- * `virtual-node-<baseIdentity>`, lower-cased and a valid DNS-1123 subdomain (what the API server
- * demands of a Node name): base identities are usually IPs or UUIDs, but anything outside
- * [a-z0-9.-] becomes '-', every dot-separated label starts and ends with [a-z0-9] (empty labels
- * are dropped), and the result is capped at 253 characters without ending in '-' or '.'.
+ * `virtual-node-<baseIdentity>`, a valid DNS-1123 subdomain (what the API server demands of a Node
+ * name), and injective: distinct identities always get distinct names (docs/bridge.md "Node names").
+ * An identity that already is a valid lower-case name (IPv4 addresses, lower-case UUIDs and host
+ * names) is kept as it is. Otherwise the readable form is lower-cased, anything outside [a-z0-9.-]
+ * becomes '-', every dot-separated label starts and ends with [a-z0-9] (empty labels are dropped),
+ * and — because that lost information — `-<first 10 hex of sha256(identity)>` is appended, the
+ * readable part cut so the whole stays within 253 characters. So `10.1.0.45.` and `10.1.0.45`, or
+ * `UPPER.Case` and `upper.case`, get different nodes. An identity that itself ends like such a
+ * suffix also gets one, so no kept identity can equal another's hashed name.
  */
 export function toNodeName(baseIdentity: string): string {
   const safe = baseIdentity
@@ -108,8 +119,16 @@ export function toNodeName(baseIdentity: string): string {
     .map((label) => label.replace(/^-+|-+$/g, ''))
     .filter((label) => label !== '')
     .join('.');
-  return `${VNODE_PREFIX}${safe || 'unnamed'}`.slice(0, 253).replace(/[^a-z0-9]+$/, '');
+  const plain = `${VNODE_PREFIX}${safe}`;
+  const lossless = safe === baseIdentity && safe !== '' && plain.length <= 253 && !HASH_SUFFIX_RE.test(safe);
+  if (lossless) return plain;
+  const suffix = `-${createHash('sha256').update(baseIdentity, 'utf8').digest('hex').slice(0, HASH_LENGTH)}`;
+  const readable = `${VNODE_PREFIX}${safe || 'unnamed'}`.slice(0, 253 - suffix.length).replace(/[^a-z0-9]+$/, '');
+  return `${readable}${suffix}`;
 }
+
+const HASH_LENGTH = 10;
+const HASH_SUFFIX_RE = new RegExp(`-[0-9a-f]{${HASH_LENGTH}}$`);
 
 export function isModulePodLabels(labels: Readonly<Record<string, string>> | undefined): boolean {
   if (!labels) return false;

@@ -41,15 +41,17 @@ test('the first heartbeat creates the record', () => {
   assert.deepEqual(r.list(), [b]);
 });
 
-test('an out-of-order heartbeat is rejected and changes nothing', () => {
+test('every heartbeat is recorded at its receive time, whatever the base\'s clock says', () => {
   const r = withBase([toReported('orders', '1.0.0')]);
-  assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(T0 + 10_000), T0 + 10_000), true);
-  const before = r.get(BASE_ID);
-  assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(T0 + 9_999, 'deactivated', { ...META, version: '0.9.0' }), T0 + 11_000), false);
-  assert.equal(r.get(BASE_ID), before);
-  // The same timestamp again (a redelivery) is fine.
-  assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(T0 + 10_000), T0 + 12_000), true);
-  assert.equal(r.get(BASE_ID)!.lastHeartbeatAt, T0 + 12_000);
+  // Far future, then a clock that stepped back a day: both count (the behaviour before this change
+  // silenced the base until its node was deleted).
+  assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(T0 + 365 * 86_400_000), T0 + 10_000), true);
+  assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(T0 - 86_400_000, 'deactivated', { ...META, version: '0.9.0' }), T0 + 11_000), true);
+  const b = r.get(BASE_ID)!;
+  assert.equal(b.lastHeartbeatAt, T0 + 11_000);
+  assert.equal(b.lastPublishTimestamp, T0 - 86_400_000);
+  assert.equal(b.state, 'deactivated');
+  assert.equal(b.metadata.version, '0.9.0');
 });
 
 test('later heartbeats keep what the base reported, unless it comes back from a non-activated state', () => {
@@ -190,13 +192,16 @@ test('recording never mutates a record handed out earlier', () => {
   assert.deepEqual(before.modules, [toReported('orders', '1.0.0')]);
 });
 
-test('adopt seeds an activated base once, and any heartbeat then wins', () => {
+const ADOPTED_READY = { ready: true, reason: '', message: '' };
+
+test('adopt seeds a base from its Node once (last heard as recorded), and the first heartbeat wins', () => {
   const r = new BaseRegistry();
-  r.adopt(BASE_ID, { metadata: META, localIP: BASE_IP, hostName: 'h' }, T0);
+  r.adopt(BASE_ID, { metadata: META, localIP: BASE_IP, hostName: 'h', lastHeardAt: T0 - 42_000, adopted: ADOPTED_READY });
   const b = r.get(BASE_ID)!;
   assert.equal(b.state, 'activated');
   assert.equal(b.nodeName, 'virtual-node-10.1.0.45');
-  assert.equal(b.lastHeartbeatAt, T0);
+  assert.equal(b.lastHeartbeatAt, T0 - 42_000, 'never "heard just now"');
+  assert.deepEqual(b.adopted, ADOPTED_READY);
   assert.equal(b.lastPublishTimestamp, 0);
   assert.equal(b.modules, undefined);
   assert.equal(b.ops.size, 0);
@@ -204,13 +209,62 @@ test('adopt seeds an activated base once, and any heartbeat then wins', () => {
   // Adopting a known base changes nothing.
   r.recordModules(BASE_ID, [toReported('orders', '1.0.0')], T0);
   const known = r.get(BASE_ID);
-  r.adopt(BASE_ID, { metadata: { ...META, version: '9' }, localIP: '1.2.3.4', hostName: 'x' }, T0 + 1000);
+  r.adopt(BASE_ID, { metadata: { ...META, version: '9' }, localIP: '1.2.3.4', hostName: 'x', lastHeardAt: T0, adopted: ADOPTED_READY });
   assert.equal(r.get(BASE_ID), known);
 
-  // The base's clock may be anywhere: its first heartbeat is accepted.
+  // The base's clock may be anywhere: its first heartbeat is accepted, ends the adoption, and the
+  // module list is read again (the base may have restarted while nobody listened).
   assert.equal(r.recordHeartbeat(BASE_ID, heartbeat(1), T0 + 2000), true);
-  assert.equal(r.get(BASE_ID)!.firstSeenAt, T0);
-  assert.deepEqual(r.get(BASE_ID)!.modules, [toReported('orders', '1.0.0')]);
+  assert.equal(r.get(BASE_ID)!.firstSeenAt, T0 - 42_000);
+  assert.equal(r.get(BASE_ID)!.adopted, undefined);
+  assert.equal(r.get(BASE_ID)!.modules, undefined);
+});
+
+test('forgetPendingOps drops unanswered commands only (re-planned after a reconnect, never replayed)', () => {
+  const r = withBase();
+  r.recordOpSent(BASE_ID, sent('install', 'orders'));
+  r.recordOpSent(BASE_ID, sent('install', 'cart'));
+  r.recordOpResult(BASE_ID, result('install', false, [], 'cart'), T0 + 1);
+  r.forgetPendingOps(BASE_ID);
+  assert.deepEqual([...r.get(BASE_ID)!.ops.keys()], ['cart:1.0.0']);
+  const same = r.get(BASE_ID);
+  r.forgetPendingOps(BASE_ID);
+  assert.equal(r.get(BASE_ID), same, 'nothing to forget: the record is unchanged');
+  r.forgetPendingOps('unknown');
+});
+
+test('pruneOps drops answered commands past the history window; a success only once a later module list is in', () => {
+  const KEEP = 60_000;
+  const r = withBase();
+  r.recordOpSent(BASE_ID, sent('install', 'ok-old'));
+  r.recordOpResult(BASE_ID, result('install', true, [], 'ok-old'), T0 + 1_000);
+  r.recordOpSent(BASE_ID, sent('install', 'failed-old'));
+  r.recordOpResult(BASE_ID, result('install', false, [], 'failed-old'), T0 + 1_000);
+  r.recordOpSent(BASE_ID, sent('install', 'failed-new'));
+  r.recordOpResult(BASE_ID, result('install', false, [], 'failed-new'), T0 + 50_000);
+  r.recordOpSent(BASE_ID, sent('install', 'pending'));
+  const keys = () => [...r.get(BASE_ID)!.ops.keys()].sort();
+  // No module list read since the success: it stays (it is what the module list will confirm).
+  r.pruneOps(BASE_ID, T0 + 100_000, KEEP);
+  assert.deepEqual(keys(), ['failed-new:1.0.0', 'ok-old:1.0.0', 'pending:1.0.0']);
+  r.recordModules(BASE_ID, [toReported('ok-old', '1.0.0')], T0 + 90_000);
+  r.pruneOps(BASE_ID, T0 + 100_000, KEEP);
+  assert.deepEqual(keys(), ['failed-new:1.0.0', 'pending:1.0.0']);
+  r.pruneOps(BASE_ID, T0 + 200_000, KEEP);
+  assert.deepEqual(keys(), ['pending:1.0.0'], 'unanswered commands are never pruned here');
+  r.pruneOps('unknown', T0, KEEP);
+});
+
+test('one record per node: byNodeName follows injective node names, and delete drops the index', () => {
+  const r = new BaseRegistry();
+  for (const id of ['UPPER.Case', 'upper.case', '10.1.0.45', '10.1.0.45.']) r.recordHeartbeat(id, heartbeat(T0, 'activated', { ...META, identity: id }), T0);
+  assert.equal(r.size, 4);
+  assert.equal(new Set(r.list().map((b) => b.nodeName)).size, 4);
+  for (const b of r.list()) assert.equal(r.byNodeName(b.nodeName)?.identity, b.identity);
+  const gone = r.get('10.1.0.45.')!;
+  r.delete('10.1.0.45.');
+  assert.equal(r.byNodeName(gone.nodeName), undefined);
+  assert.equal(r.byNodeName('virtual-node-10.1.0.45')?.identity, '10.1.0.45');
 });
 
 test('forgetModules, clearOp and delete', () => {

@@ -25,6 +25,8 @@ test('defaults', () => {
     healthPollMs: 10_000,
     moduleListPollMs: 15_000,
     nodeLeaseRenewMs: 10_000,
+    maxClockSkewMs: 3_600_000,
+    reconnectGraceMs: 15_000,
   });
 });
 

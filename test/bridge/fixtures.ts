@@ -26,6 +26,8 @@ export const SETTINGS: BridgeSettings = Object.freeze({
   healthPollMs: 10_000,
   moduleListPollMs: 15_000,
   nodeLeaseRenewMs: 10_000,
+  maxClockSkewMs: 3_600_000,
+  reconnectGraceMs: 15_000,
 });
 
 export const BASE_ID = '10.1.0.45';

@@ -42,12 +42,12 @@ interface Harness {
   readonly deps: HandlerDeps;
   readonly registry: BaseRegistry;
   readonly calls: string[];
-  handle(t: string, payload: string | Buffer): HandledMessage;
+  handle(t: string, payload: string | Buffer, meta?: { retain?: boolean }): HandledMessage;
   snapshot(): string;
 }
 
 /** A registry that knows the example base, its (empty) module list and a pending install of biz1. */
-function harness(o: { known?: boolean; now?: number; maxMessageAgeMs?: number } = {}): Harness {
+function harness(o: { known?: boolean; now?: number; maxMessageAgeMs?: number; maxClockSkewMs?: number; clock?: () => number } = {}): Harness {
   const registry = new BaseRegistry();
   if (o.known ?? true) {
     registry.recordHeartbeat(ID, { metadata: { identity: ID, name: 'base', version: '1.0.0', clusterName: 'default' }, localIP: ID, hostName: INFO.localHostName, state: 'activated', publishTimestamp: TS - 10_000 }, NOW - 10_000);
@@ -58,8 +58,9 @@ function harness(o: { known?: boolean; now?: number; maxMessageAgeMs?: number } 
   const deps: HandlerDeps = {
     registry,
     env: 'default',
-    now: () => o.now ?? NOW,
+    now: o.clock ?? (() => o.now ?? NOW),
     maxMessageAgeMs: o.maxMessageAgeMs ?? 0,
+    maxClockSkewMs: o.maxClockSkewMs ?? 3_600_000,
     onBaseChanged: (id, what) => calls.push(`changed ${id} ${what}`),
     onBaselineQuery: (id) => calls.push(`baseline ${id}`),
     requestModuleList: (id) => calls.push(`list ${id}`),
@@ -68,7 +69,7 @@ function harness(o: { known?: boolean; now?: number; maxMessageAgeMs?: number } 
     deps,
     registry,
     calls,
-    handle: (t, payload) => handleMessage(t, typeof payload === 'string' ? Buffer.from(payload) : payload, deps),
+    handle: (t, payload, meta) => handleMessage(t, typeof payload === 'string' ? Buffer.from(payload) : payload, deps, meta),
     snapshot: () => json(registry.list().map((b) => ({ ...b, ops: [...b.ops], installedUrls: [...b.installedUrls] }))),
   };
 }
@@ -274,15 +275,61 @@ test('non-heartbeat messages from a base never heard of are ignored', () => {
   assert.deepEqual(h.registry.list(), []);
 });
 
-test('an out-of-order heartbeat changes nothing', () => {
+test('every heartbeat counts on the bridge\'s clock, whatever its publishTimestamp (no single message can block a base)', () => {
+  let at = NOW;
+  const h = harness({ clock: () => at });
+  // A far-future heartbeat within the skew limit, then the base's clock steps back by an hour.
+  for (const [ts, t] of [[TS + 50 * 60_000, NOW], [TS - 60 * 60_000, NOW + 10_000], [TS - 60 * 60_000 - 1, NOW + 20_000]] as const) {
+    at = t;
+    const r = h.handle(topic('heart'), validPayload('heart', ts));
+    assert.equal(r.outcome, 'accepted', `publishTimestamp ${ts}`);
+  }
+  const b = h.registry.get(ID)!;
+  assert.equal(b.lastPublishTimestamp, TS - 60 * 60_000 - 1);
+  assert.equal(b.lastHeartbeatAt, NOW + 20_000, 'receive time, not the base\'s clock');
+});
+
+test('a publishTimestamp further ahead than --max-clock-skew is rejected with a reason; bases 10 minutes off are not', () => {
+  const skew = 15 * 60_000;
+  for (const [aheadMs, outcome] of [[10 * 60_000, 'accepted'], [-10 * 60_000, 'accepted'], [skew, 'accepted'], [skew + 1, 'futureTimestamp'], [365 * 86_400_000, 'futureTimestamp']] as const) {
+    for (const kind of ['heart', 'health', 'simpleBiz'] as const) {
+      const h = harness({ maxClockSkewMs: skew });
+      const before = h.snapshot();
+      const r = h.handle(topic(kind), validPayload(kind, NOW + aheadMs));
+      assert.equal(r.outcome, outcome, `${kind} ${aheadMs}ms ahead`);
+      if (outcome === 'futureTimestamp') {
+        assert.match(r.reason ?? '', /ahead of the bridge's clock \(limit --max-clock-skew 900s\)/);
+        assert.equal(h.snapshot(), before);
+        assert.deepEqual(h.calls, []);
+      }
+    }
+  }
+  // 0 turns the check off.
+  assert.equal(harness({ maxClockSkewMs: 0 }).handle(topic('heart'), validPayload('heart', NOW + 365 * 86_400_000)).outcome, 'accepted');
+});
+
+test('hostile but well-formed: retained messages, identity mismatches and non-IP localIPs change nothing', () => {
+  const cases: Array<{ name: string; t: string; payload: string; retain?: boolean; outcome: MessageOutcome; reason: RegExp }> = [
+    { name: 'retained heartbeat', t: topic('heart'), payload: validPayload('heart'), retain: true, outcome: 'retained', reason: /retained message on koupleless_default\/10\.1\.0\.45\/base\/heart/ },
+    { name: 'retained module list', t: topic('simpleBiz'), payload: validPayload('simpleBiz'), retain: true, outcome: 'retained', reason: /retained/ },
+    { name: 'heartbeat for another identity', t: topic('heart', '10.1.0.99'), payload: validPayload('heart'), outcome: 'identityMismatch', reason: /topic names base "10\.1\.0\.99" but the payload says "10\.1\.0\.45"/ },
+    { name: 'baseline query for another identity', t: topic('queryBaseline', '10.1.0.99'), payload: validPayload('queryBaseline'), outcome: 'identityMismatch', reason: /payload says "10\.1\.0\.45"/ },
+    { name: 'localIP a host name', t: topic('heart'), payload: validPayload('heart').replace('"localIP":"10.1.0.45"', '"localIP":"base.example"'), outcome: 'badAddress', reason: /localIP "base\.example" is not an IPv4 or IPv6 address/ },
+    { name: 'localIP out of range', t: topic('heart'), payload: validPayload('heart').replace('"localIP":"10.1.0.45"', '"localIP":"10.1.0.300"'), outcome: 'badAddress', reason: /not an IPv4 or IPv6/ },
+  ];
+  for (const c of cases) {
+    const h = harness();
+    const before = h.snapshot();
+    const r = h.handle(c.t, c.payload, c.retain ? { retain: true } : undefined);
+    assert.equal(r.outcome, c.outcome, c.name);
+    assert.match(r.reason ?? '', c.reason, c.name);
+    assert.equal(h.snapshot(), before, c.name);
+    assert.deepEqual(h.calls, [], c.name);
+  }
+  // IPv6 is an address too.
   const h = harness();
-  assert.equal(h.handle(topic('heart'), validPayload('heart', TS)).outcome, 'accepted');
-  h.calls.length = 0;
-  const before = h.snapshot();
-  const r = h.handle(topic('heart'), validPayload('heart', TS - 1).replace('"activated"', '"deactivated"'));
-  assert.equal(r.outcome, 'outOfOrder');
-  assert.equal(h.snapshot(), before);
-  assert.deepEqual(h.calls, []);
+  assert.equal(h.handle(topic('heart'), validPayload('heart').replace('"localIP":"10.1.0.45"', '"localIP":"2001:db8::7"')).outcome, 'accepted');
+  assert.equal(h.registry.get(ID)!.localIP, '2001:db8::7');
 });
 
 const opReply = (command: 'installBiz' | 'uninstallBiz', response: Output, biz = { bizName: 'biz1', bizVersion: '0.0.1' }) => json(toBizOperationMessage(command, biz, response, TS));

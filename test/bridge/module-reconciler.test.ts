@@ -1,5 +1,6 @@
 // The module reconciler with an injected context: a real BaseRegistry, metrics and logger; the pod
 // cache, the publisher and the Kubernetes client are small in-memory objects passed in (no module mocks).
+import { ALWAYS_HEARD } from '../../bridge/hearing.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
@@ -57,6 +58,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     deleteNamespacedPod: async () => ({}),
   } as unknown as k8s.CoreV1Api;
   const ctx: BridgeContext = {
+    hearing: () => ALWAYS_HEARD,
     settings: SETTINGS,
     registry,
     nodes: { list: () => [], get: () => undefined, isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => undefined },

@@ -6,6 +6,7 @@ import {
   VNODE_COMPONENT_LABEL, VNODE_ENV_LABEL, VNODE_TAINT,
 } from '../../core/names.ts';
 import { planNode, toLabelValue, toLiveness, toNextLivenessChange, toNodeLabels, toNodeStatus, toReadyCondition, type Liveness, type NodePlan } from '../../bridge/plan-node.ts';
+import { ALWAYS_HEARD, recordLinkDown, recordLinkUp, toStartHearing, type Hearing } from '../../bridge/hearing.ts';
 import { BASE_ID, BASE_IP, SETTINGS, T0, toBase, toHealth } from './fixtures.ts';
 
 const S = SETTINGS;
@@ -321,4 +322,70 @@ test('planNode: capacity as the API server stores it is no change', () => {
   node.status!.capacity = { cpu: '100', memory: '2Gi', pods: '100' };
   node.status!.allocatable = { cpu: '100', memory: '2Gi', pods: '100' };
   assert.deepEqual(planNode(toBase({ health: base.health, lastHeartbeatAt: T0 + 10_000 }), node, S, new Date(T0 + 10_000)), { action: 'none' });
+});
+
+test('toLiveness with hearing: silence the bridge could not hear judges nobody', () => {
+  // Heard at T0; the link went down at +5 s and came back at +200 s (grace 15 s).
+  const outage = recordLinkUp(recordLinkDown(ALWAYS_HEARD, T0 + 5_000), T0 + 200_000, S.reconnectGraceMs);
+  const stillDown = recordLinkDown(ALWAYS_HEARD, T0 + 5_000);
+  const cases: Array<{ name: string; hearing: Hearing; at: number; kind: Liveness['kind']; reason?: string }> = [
+    { name: 'link down for 20× notReadyAfter: still Ready', hearing: stillDown, at: T0 + 20 * S.notReadyAfterMs, kind: 'ready' },
+    { name: 'link down past deleteAfter: never dead', hearing: stillDown, at: T0 + 2 * S.deleteAfterMs, kind: 'ready' },
+    { name: 'back, inside the grace', hearing: outage, at: T0 + 210_000, kind: 'ready' },
+    { name: 'back, grace over, silence not yet notReadyAfter', hearing: outage, at: T0 + 215_000 + S.notReadyAfterMs - 5_001, kind: 'ready' },
+    { name: 'a base dead during the outage: NotReady after reconnect + grace + notReadyAfter (minus what it was silent before)', hearing: outage, at: T0 + 215_000 + S.notReadyAfterMs - 5_000, kind: 'notReady', reason: 'BaseUnreachable' },
+    { name: 'and dead deleteAfter of heard silence later', hearing: outage, at: T0 + 215_000 + S.deleteAfterMs - 5_000, kind: 'dead' },
+    { name: 'without the tracker the same silence is NotReady', hearing: ALWAYS_HEARD, at: T0 + 210_000, kind: 'notReady', reason: 'BaseUnreachable' },
+  ];
+  for (const c of cases) {
+    const l = toLiveness(toBase(), c.at, S, c.hearing);
+    assert.equal(l.kind, c.kind, c.name);
+    if (c.reason) assert.equal(l.kind === 'notReady' ? l.reason : undefined, c.reason, c.name);
+  }
+});
+
+test('toLiveness of an adopted base: what its Node said until the bridge hears, never "heard just now"', () => {
+  const ready = { ready: true, reason: '', message: '' };
+  const notReady = { ready: false, reason: 'BaseUnreachable', message: 'no heartbeat from base 10.1.0.45 for 45s (limit 30s)' };
+  // Bridge started at T0 (lastHeard recorded 45 s earlier), subscribed at +1 s.
+  const start = toStartHearing(T0);
+  const up = recordLinkUp(start, T0 + 1_000, S.reconnectGraceMs);
+  const graceEnd = T0 + 1_000 + S.reconnectGraceMs;
+  const cases: Array<{ name: string; adopted: typeof ready; hearing: Hearing; at: number; kind: Liveness['kind']; reason?: string; message?: RegExp }> = [
+    { name: 'Ready node, not subscribed yet', adopted: ready, hearing: start, at: T0 + 500, kind: 'ready', message: /was Ready; waiting for its next heartbeat/ },
+    { name: 'Ready node, inside the grace', adopted: ready, hearing: up, at: graceEnd - 1, kind: 'ready' },
+    { name: 'Ready node, silent through the grace: NotReady (its recorded silence counts)', adopted: ready, hearing: up, at: graceEnd, kind: 'notReady', reason: 'BaseUnreachable' },
+    { name: 'NotReady node stays NotReady while deaf', adopted: notReady, hearing: start, at: T0 + 500, kind: 'notReady', reason: 'BaseUnreachable', message: /for 45s/ },
+    { name: 'NotReady node stays NotReady when hearing', adopted: notReady, hearing: up, at: graceEnd + 1_000, kind: 'notReady', reason: 'BaseUnreachable' },
+    { name: 'NotReady for another reason keeps it', adopted: { ready: false, reason: 'BaseUnhealthy', message: 'master biz base is BROKEN' }, hearing: up, at: graceEnd, kind: 'notReady', reason: 'BaseUnhealthy' },
+  ];
+  for (const c of cases) {
+    const l = toLiveness(toBase({ lastHeartbeatAt: T0 - 45_000, adopted: c.adopted }), c.at, S, c.hearing);
+    assert.equal(l.kind, c.kind, c.name);
+    if (c.reason) assert.equal(l.kind === 'notReady' ? l.reason : undefined, c.reason, c.name);
+    if (c.message) assert.match(l.message, c.message, c.name);
+  }
+  // The delete timer runs on from the recorded time (the bridge's own downtime counts), but only
+  // once the bridge can hear: deleting while deaf could delete a live base.
+  const old = toBase({ lastHeartbeatAt: T0 - S.deleteAfterMs, adopted: notReady });
+  assert.equal(toLiveness(old, T0 + 500, S, start).kind, 'notReady');
+  assert.equal(toLiveness(old, graceEnd, S, up).kind, 'dead');
+});
+
+test('toNextLivenessChange with hearing: none while down, thresholds shifted past the grace', () => {
+  const down = recordLinkDown(ALWAYS_HEARD, T0 + 5_000);
+  assert.equal(toNextLivenessChange(toBase(), T0 + 60_000, S, down), undefined);
+  const up = recordLinkUp(down, T0 + 100_000, S.reconnectGraceMs);
+  // 5 s heard before the outage; at +105 s (in grace) notReady comes 25 s after the grace ends.
+  assert.equal(toNextLivenessChange(toBase(), T0 + 105_000, S, up), 10_000 + 25_000);
+  // An adopted base's frozen verdict changes when the grace ends.
+  const adopted = toBase({ lastHeartbeatAt: T0 - 100_000, adopted: { ready: true, reason: '', message: '' } });
+  assert.equal(toNextLivenessChange(adopted, T0 + 105_000, S, up), 10_000);
+});
+
+test('planNode never deletes while the bridge cannot hear', () => {
+  const node = { metadata: { name: 'virtual-node-10.1.0.45' }, status: { conditions: [] } } as V1Node;
+  const down = recordLinkDown(ALWAYS_HEARD, T0 + 1_000);
+  assert.equal(planNode(toBase(), node, S, new Date(T0 + 2 * S.deleteAfterMs), 60_000, ALWAYS_HEARD).action, 'delete');
+  assert.notEqual(planNode(toBase(), node, S, new Date(T0 + 2 * S.deleteAfterMs), 60_000, down).action, 'delete');
 });

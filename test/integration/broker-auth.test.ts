@@ -297,6 +297,7 @@ describe('shipped broker over mqtts with client certificates', () => {
       url: broker.tlsUrl!,
       env: 'default',
       clientId: `module-controller@@@tls-${run}`,
+      publishTimeoutMs: 5_000,
       ...SHIPPED.bridge,
       caFile,
       certFile: file('bridge.crt', bridgeCert.certPem),

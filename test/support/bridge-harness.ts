@@ -20,6 +20,8 @@ export const FAST_SETTINGS: BridgeSettings = Object.freeze({
   healthPollMs: 1_000,
   moduleListPollMs: 1_000,
   nodeLeaseRenewMs: 2_000,
+  maxClockSkewMs: 3_600_000,
+  reconnectGraceMs: 1_500,
 });
 
 export function startTestBridge(cluster: TestCluster, url: string, opts: { settings?: Partial<BridgeSettings>; leader?: boolean; leaseName?: string; instanceId?: string; registry?: Registry } = {}): Bridge {
