@@ -103,10 +103,16 @@ async function podsOf(app: string): Promise<k8s.V1Pod[]> {
 const isReady = (p: k8s.V1Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
 async function waitRunning(app: string, count: number, timeoutMs = 60_000): Promise<k8s.V1Pod[]> {
-  return eventually(`${count} ready pods of ${app}`, async () => {
-    const pods = (await podsOf(app)).filter((p) => !p.metadata?.deletionTimestamp && isReady(p) && p.status?.phase === 'Running');
-    return pods.length === count ? pods : undefined;
-  }, timeoutMs);
+  try {
+    return await eventually(`${count} ready pods of ${app}`, async () => {
+      const pods = (await podsOf(app)).filter((p) => !p.metadata?.deletionTimestamp && isReady(p) && p.status?.phase === 'Running');
+      return pods.length === count ? pods : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    // Say what the pods show, so a timeout explains itself.
+    const seen = (await podsOf(app)).map((p) => `${p.metadata?.name} node=${p.spec?.nodeName ?? '-'} phase=${p.status?.phase} ${JSON.stringify(p.status?.containerStatuses?.map((c) => c.state) ?? p.status?.conditions ?? [])}`);
+    throw new Error(`${(err as Error).message}; pods: ${seen.join(' | ') || 'none'}; bases: ${fleet.bases.map((b) => `${b.identity}=[${b.installed().map((m) => `${m.bizName}:${m.bizVersion}:${m.state}`).join(',')}]`).join(' ')}`, { cause: err });
+  }
 }
 
 function installedOn(biz: string): string[] {
