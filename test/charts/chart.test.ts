@@ -7,13 +7,14 @@ import { parseAllDocuments } from 'yaml';
 import { runHelm } from '../support/helm.ts';
 import { renderChartWebhooks, CHART_WEBHOOKS_FILE } from '../../scripts/render-chart-webhooks.ts';
 import { COMMON_FLAGS, type AnyCommand } from '../../core/command.ts';
-import { toFlagName } from '../../core/flags.ts';
-import { webhookCommand } from '../../webhook/command.ts';
-import { extenderCommand } from '../../extender/command.ts';
+import { parseFlags, toFlagName, type FlagSpec } from '../../core/flags.ts';
+import { parseAdmissionPolicy, webhookCommand, type WebhookConfig } from '../../webhook/command.ts';
+import { checkExtenderConfig, extenderCommand, type ExtenderConfig } from '../../extender/command.ts';
 import { bridgeCommand } from '../../bridge/command.ts';
 import { brokerCommand } from '../../broker/command.ts';
 import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
 import { toSchedulerConfig } from '../../extender/scheduler-config.ts';
+import { toLeaseTimings } from '../../bridge/lease-timings.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
 import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
@@ -31,7 +32,7 @@ const ALL_NEW_VALUES = [
   '--set', 'baseTenants.base-a={team-a,team-b}', '--set', 'baseTenants.base-b={team-c}',
   '--set', 'webhook.allowedJarUrlSchemes={https,file}', '--set', 'webhook.allowedJarUrlPrefixes={https://repo.example.com/modules/,file:///opt/jars/}',
   '--set', 'extender.maxAssumedPlacements=500', '--set', 'extender.tls.enabled=true', '--set', 'extender.tls.clientAuth=true',
-  '--set', 'bridge.maxClockSkew=0s', '--set', 'bridge.reconnectGrace=45s', '--set', 'bridge.leaderRenewDeadline=7s', '--set', 'bridge.leaderRetryPeriod=2s',
+  '--set', 'bridge.maxClockSkew=0s', '--set', 'bridge.reconnectGrace=45s', '--set', 'bridge.leaderLeaseDuration=15s', '--set', 'bridge.leaderRenewDeadline=7s', '--set', 'bridge.leaderRetryPeriod=2s',
   '--set', 'bridge.kubeApiQps=0', '--set', 'bridge.kubeApiBurst=800',
 ];
 
@@ -397,7 +398,7 @@ test('the chart README documents every value (the MQTT and broker settings are t
 
 const args = (docs: Doc[], name: string): string[] => named(docs, 'Deployment', name)!['spec']['template']['spec']['containers'][0].args;
 const schedulerConfig = async (docs: Doc[]): Promise<Doc> => (await import('yaml')).parse(named(docs, 'ConfigMap', 'mc-scheduler')!['data']['config.yaml']);
-const NEW_FLAGS = ['--allowed-jar-url-schemes', '--allowed-jar-url-prefixes', '--base-tenants', '--max-assumed-placements', '--tls-cert-file', '--tls-key-file', '--tls-client-ca-file', '--max-clock-skew', '--reconnect-grace', '--leader-renew-deadline', '--leader-retry-period', '--kube-api-qps', '--kube-api-burst'];
+const NEW_FLAGS = ['--allowed-jar-url-schemes', '--allowed-jar-url-prefixes', '--base-tenants', '--max-assumed-placements', '--tls-cert-file', '--tls-key-file', '--tls-client-ca-file', '--max-clock-skew', '--reconnect-grace', '--leader-lease-duration', '--leader-renew-deadline', '--leader-retry-period', '--kube-api-qps', '--kube-api-burst'];
 
 test('the new values default to their flags\' own defaults, and a default install passes none of the flags', async () => {
   const { parse } = await import('yaml');
@@ -411,7 +412,7 @@ test('the new values default to their flags\' own defaults, and a default instal
   assert.deepEqual(e['baseTenants']!.default, []);
   assert.deepEqual(values['baseTenants'], {});
   assert.equal(values['extender']['maxAssumedPlacements'], e['maxAssumedPlacements']!.default);
-  for (const k of ['maxClockSkew', 'reconnectGrace', 'kubeApiQps', 'kubeApiBurst']) assert.equal(values['bridge'][k], b[k]!.default, `bridge.${k}`);
+  for (const k of ['maxClockSkew', 'reconnectGrace', 'leaderLeaseDuration', 'kubeApiQps', 'kubeApiBurst']) assert.equal(values['bridge'][k], b[k]!.default, `bridge.${k}`);
   for (const k of ['leaderRenewDeadline', 'leaderRetryPeriod']) {
     assert.equal(b[k]!.default, undefined, `--${k} has no default (derived from the lease duration)`);
     assert.equal(values['bridge'][k], '', `bridge.${k}`);
@@ -432,7 +433,23 @@ test('each new value reaches its flag', async () => {
   const extender = args(docs, 'mc-extender');
   for (const a of ['--max-assumed-placements=500', tenants, '--tls-cert-file=/etc/extender-tls/tls.crt', '--tls-key-file=/etc/extender-tls/tls.key', '--tls-client-ca-file=/etc/extender-tls/ca.crt']) assert.ok(extender.includes(a), `extender: ${a}`);
   const bridge = args(docs, 'mc-bridge');
-  for (const a of ['--max-clock-skew=0s', '--reconnect-grace=45s', '--leader-renew-deadline=7s', '--leader-retry-period=2s', '--kube-api-qps=0', '--kube-api-burst=800']) assert.ok(bridge.includes(a), `bridge: ${a}`);
+  for (const a of ['--max-clock-skew=0s', '--reconnect-grace=45s', '--leader-lease-duration=15s', '--leader-renew-deadline=7s', '--leader-retry-period=2s', '--kube-api-qps=0', '--kube-api-burst=800']) assert.ok(bridge.includes(a), `bridge: ${a}`);
+  // The components accept what the chart wrote: their own flag parsers and start-up checks.
+  const parse = (cmd: AnyCommand, argv: string[]) => {
+    const r = parseFlags({ ...COMMON_FLAGS, ...cmd.flags } as Record<string, FlagSpec>, argv.slice(1), {});
+    assert.equal(r.kind, 'ok', `${argv[0]}: ${JSON.stringify(r)}`);
+    return (r as { values: Doc }).values;
+  };
+  const wv = parse(webhookCommand, webhook);
+  assert.deepEqual([wv['allowedJarUrlSchemes'], wv['allowedJarUrlPrefixes']], [['https', 'file'], ['https://repo.example.com/modules/', 'file:///opt/jars/']]);
+  const policy = parseAdmissionPolicy(wv as WebhookConfig);
+  assert.equal(policy.kind, 'ok', JSON.stringify(policy));
+  const ev = parse(extenderCommand, extender);
+  assert.equal(ev['maxAssumedPlacements'], 500);
+  assert.deepEqual(checkExtenderConfig(ev as ExtenderConfig), []);
+  const bv = parse(bridgeCommand, bridge);
+  assert.deepEqual([bv['maxClockSkew'], bv['reconnectGrace'], bv['kubeApiQps'], bv['kubeApiBurst']], [0, 45_000, 0, 800]);
+  assert.deepEqual(toLeaseTimings({ leaseDurationMs: bv['leaderLeaseDuration'], renewDeadlineMs: bv['leaderRenewDeadline'], retryPeriodMs: bv['leaderRetryPeriod'] }), { leaseDurationMs: 15_000, renewDeadlineMs: 7_000, retryPeriodMs: 2_000 });
   // The webhook and the extender get the same reservation, always.
   assert.deepEqual(webhook.filter((a) => a.startsWith('--base-tenants=')), extender.filter((a) => a.startsWith('--base-tenants=')));
   // The values the components parse are the ones the chart wrote (the real flag parsers).
