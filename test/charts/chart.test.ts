@@ -7,12 +7,14 @@ import { parseAllDocuments } from 'yaml';
 import { runHelm } from '../support/helm.ts';
 import { renderChartWebhooks, CHART_WEBHOOKS_FILE } from '../../scripts/render-chart-webhooks.ts';
 import { COMMON_FLAGS, type AnyCommand } from '../../core/command.ts';
-import { toFlagName } from '../../core/flags.ts';
-import { webhookCommand } from '../../webhook/command.ts';
-import { extenderCommand } from '../../extender/command.ts';
+import { parseFlags, toFlagName, type FlagSpec } from '../../core/flags.ts';
+import { parseAdmissionPolicy, webhookCommand, type WebhookConfig } from '../../webhook/command.ts';
+import { checkExtenderConfig, extenderCommand, type ExtenderConfig } from '../../extender/command.ts';
 import { bridgeCommand } from '../../bridge/command.ts';
 import { brokerCommand } from '../../broker/command.ts';
 import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
+import { toSchedulerConfig } from '../../extender/scheduler-config.ts';
+import { toLeaseTimings } from '../../bridge/lease-timings.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
 import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
@@ -25,13 +27,22 @@ async function template(extra: string[] = []): Promise<Array<Record<string, any>
   return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
 }
 
+/** Every value that maps to a flag added with the jar URL policy, tenancy, extender TLS and bridge liveness work, set away from its default. */
+const ALL_NEW_VALUES = [
+  '--set', 'baseTenants.base-a={team-a,team-b}', '--set', 'baseTenants.base-b={team-c}',
+  '--set', 'webhook.allowedJarUrlSchemes={https,file}', '--set', 'webhook.allowedJarUrlPrefixes={https://repo.example.com/modules/,file:///opt/jars/}',
+  '--set', 'extender.maxAssumedPlacements=500', '--set', 'extender.tls.enabled=true', '--set', 'extender.tls.clientAuth=true',
+  '--set', 'bridge.maxClockSkew=0s', '--set', 'bridge.reconnectGrace=45s', '--set', 'bridge.leaderLeaseDuration=15s', '--set', 'bridge.leaderRenewDeadline=7s', '--set', 'bridge.leaderRetryPeriod=2s',
+  '--set', 'bridge.kubeApiQps=0', '--set', 'bridge.kubeApiBurst=800',
+];
+
 test('helm lint passes', async () => {
   const r = await runHelm(['lint', CHART, '--kube-version', '1.34.4']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
 });
 
 test('every flag the chart passes exists in the command it runs', async () => {
-  const docs = [...await template(), ...await template(['--set', 'webhook.certManager.enabled=true'])];
+  const docs = [...await template(), ...await template(['--set', 'webhook.certManager.enabled=true']), ...await template(ALL_NEW_VALUES)];
   const deployments = docs.filter((d) => d['kind'] === 'Deployment');
   assert.ok(deployments.length >= 10);
   let checked = 0;
@@ -381,4 +392,193 @@ test('the chart README documents every value (the MQTT and broker settings are t
   };
   walk('', values, 3);
   assert.deepEqual(missing, []);
+});
+
+// ---- flags added by the jar URL policy, tenancy, extender TLS and bridge liveness work ----
+
+const args = (docs: Doc[], name: string): string[] => named(docs, 'Deployment', name)!['spec']['template']['spec']['containers'][0].args;
+const schedulerConfig = async (docs: Doc[]): Promise<Doc> => (await import('yaml')).parse(named(docs, 'ConfigMap', 'mc-scheduler')!['data']['config.yaml']);
+const NEW_FLAGS = ['--allowed-jar-url-schemes', '--allowed-jar-url-prefixes', '--base-tenants', '--max-assumed-placements', '--tls-cert-file', '--tls-key-file', '--tls-client-ca-file', '--max-clock-skew', '--reconnect-grace', '--leader-lease-duration', '--leader-renew-deadline', '--leader-retry-period', '--kube-api-qps', '--kube-api-burst'];
+
+test('the new values default to their flags\' own defaults, and a default install passes none of the flags', async () => {
+  const { parse } = await import('yaml');
+  const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as Doc;
+  const w = webhookCommand.flags as Record<string, { default?: unknown }>;
+  const e = extenderCommand.flags as Record<string, { default?: unknown }>;
+  const b = bridgeCommand.flags as Record<string, { default?: unknown }>;
+  assert.deepEqual(values['webhook']['allowedJarUrlSchemes'], w['allowedJarUrlSchemes']!.default);
+  assert.deepEqual(values['webhook']['allowedJarUrlPrefixes'], w['allowedJarUrlPrefixes']!.default);
+  assert.deepEqual(w['baseTenants']!.default, []);
+  assert.deepEqual(e['baseTenants']!.default, []);
+  assert.deepEqual(values['baseTenants'], {});
+  assert.equal(values['extender']['maxAssumedPlacements'], e['maxAssumedPlacements']!.default);
+  for (const k of ['maxClockSkew', 'reconnectGrace', 'leaderLeaseDuration', 'kubeApiQps', 'kubeApiBurst']) assert.equal(values['bridge'][k], b[k]!.default, `bridge.${k}`);
+  for (const k of ['leaderRenewDeadline', 'leaderRetryPeriod']) {
+    assert.equal(b[k]!.default, undefined, `--${k} has no default (derived from the lease duration)`);
+    assert.equal(values['bridge'][k], '', `bridge.${k}`);
+  }
+  const docs = await template();
+  for (const d of byKind(docs, 'Deployment')) {
+    for (const c of d['spec']['template']['spec']['containers']) {
+      for (const a of (c.args ?? []) as string[]) assert.ok(!NEW_FLAGS.some((f) => a.startsWith(`${f}=`)), `${d['metadata']['name']}: ${a} in a default install`);
+    }
+  }
+});
+
+test('each new value reaches its flag', async () => {
+  const docs = await template(ALL_NEW_VALUES);
+  const webhook = args(docs, 'mc-webhook');
+  const tenants = '--base-tenants=base-a=team-a|team-b,base-b=team-c';
+  for (const a of ['--allowed-jar-url-schemes=https,file', '--allowed-jar-url-prefixes=https://repo.example.com/modules/,file:///opt/jars/', tenants]) assert.ok(webhook.includes(a), `webhook: ${a}`);
+  const extender = args(docs, 'mc-extender');
+  for (const a of ['--max-assumed-placements=500', tenants, '--tls-cert-file=/etc/extender-tls/tls.crt', '--tls-key-file=/etc/extender-tls/tls.key', '--tls-client-ca-file=/etc/extender-tls/ca.crt']) assert.ok(extender.includes(a), `extender: ${a}`);
+  const bridge = args(docs, 'mc-bridge');
+  for (const a of ['--max-clock-skew=0s', '--reconnect-grace=45s', '--leader-lease-duration=15s', '--leader-renew-deadline=7s', '--leader-retry-period=2s', '--kube-api-qps=0', '--kube-api-burst=800']) assert.ok(bridge.includes(a), `bridge: ${a}`);
+  // The components accept what the chart wrote: their own flag parsers and start-up checks.
+  const parse = (cmd: AnyCommand, argv: string[]) => {
+    const r = parseFlags({ ...COMMON_FLAGS, ...cmd.flags } as Record<string, FlagSpec>, argv.slice(1), {});
+    assert.equal(r.kind, 'ok', `${argv[0]}: ${JSON.stringify(r)}`);
+    return (r as { values: Doc }).values;
+  };
+  const wv = parse(webhookCommand, webhook);
+  assert.deepEqual([wv['allowedJarUrlSchemes'], wv['allowedJarUrlPrefixes']], [['https', 'file'], ['https://repo.example.com/modules/', 'file:///opt/jars/']]);
+  const policy = parseAdmissionPolicy(wv as WebhookConfig);
+  assert.equal(policy.kind, 'ok', JSON.stringify(policy));
+  const ev = parse(extenderCommand, extender);
+  assert.equal(ev['maxAssumedPlacements'], 500);
+  assert.deepEqual(checkExtenderConfig(ev as ExtenderConfig), []);
+  const bv = parse(bridgeCommand, bridge);
+  assert.deepEqual([bv['maxClockSkew'], bv['reconnectGrace'], bv['kubeApiQps'], bv['kubeApiBurst']], [0, 45_000, 0, 800]);
+  assert.deepEqual(toLeaseTimings({ leaseDurationMs: bv['leaderLeaseDuration'], renewDeadlineMs: bv['leaderRenewDeadline'], retryPeriodMs: bv['leaderRetryPeriod'] }), { leaseDurationMs: 15_000, renewDeadlineMs: 7_000, retryPeriodMs: 2_000 });
+  // The webhook and the extender get the same reservation, always.
+  assert.deepEqual(webhook.filter((a) => a.startsWith('--base-tenants=')), extender.filter((a) => a.startsWith('--base-tenants=')));
+  // The values the components parse are the ones the chart wrote (the real flag parsers).
+  const { parseBaseTenants } = await import('../../core/base-tenancy.ts');
+  const parsed = parseBaseTenants(tenants.slice('--base-tenants='.length).split(','));
+  assert.equal(parsed.kind, 'ok');
+  assert.deepEqual(parsed.kind === 'ok' ? Object.fromEntries(parsed.tenancy) : {}, { 'base-a': ['team-a', 'team-b'], 'base-b': ['team-c'] });
+  // A value equal to the default, or removed (null), passes nothing: the component's own default holds.
+  for (const v of ['webhook.allowedJarUrlSchemes={https,http}', 'webhook.allowedJarUrlSchemes=null']) assert.ok(!args(await template(['--set', v]), 'mc-webhook').some((a) => a.startsWith('--allowed-jar-url-schemes')), v);
+  for (const v of ['bridge.kubeApiQps=200', 'bridge.kubeApiQps=null', 'bridge.maxClockSkew=null']) assert.ok(!args(await template(['--set', v]), 'mc-bridge').some((a) => /^--(kube-api-qps|max-clock-skew)=/.test(a)), v);
+  assert.ok(!args(await template(['--set', 'extender.maxAssumedPlacements=null']), 'mc-extender').some((a) => a.startsWith('--max-assumed-placements')));
+});
+
+test('the values schema rejects bad new values, naming them', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['webhook.allowedJarUrlSchemes={ftp}', /allowedJarUrlSchemes/],
+    ['webhook.allowedJarUrlSchemes={}', /allowedJarUrlSchemes/],
+    ['webhook.allowedJarUrlPrefixes={repo.example.com}', /allowedJarUrlPrefixes/],
+    ['baseTenants.base-a={Team_A}', /baseTenants/],
+    ['baseTenants.base-a=team-a', /baseTenants/],
+    ['extender.maxAssumedPlacements=0', /maxAssumedPlacements/],
+    ['extender.tls.certificates=vault', /certificates/],
+    ['extender.tls.enable=true', /additional properties 'enable' not allowed/],
+    ['extender.tls.helm.caValidity=1', /additional properties 'caValidity' not allowed/],
+    ['bridge.maxClockSkew=1', /maxClockSkew/],
+    ['bridge.reconnectGrace=soon', /reconnectGrace/],
+    ['bridge.leaderRenewDeadline=7', /leaderRenewDeadline/],
+    ['bridge.leaderRetryPeriod=2x', /leaderRetryPeriod/],
+    ['bridge.kubeApiQps=-1', /kubeApiQps/],
+    ['bridge.kubeApiBurst=0', /kubeApiBurst/],
+  ];
+  for (const [set, message] of cases) {
+    const r = await runHelm(['template', 'mc', CHART, '--kube-version', '1.34.4', '--set', set]);
+    assert.notEqual(r.code, 0, `--set ${set} must fail`);
+    assert.match(r.stderr, message, set);
+  }
+});
+
+/** The rendered Secret's data, decoded. */
+const secretData = (docs: Doc[], name: string): Record<string, string> => Object.fromEntries(Object.entries(named(docs, 'Secret', name)!['data'] as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+test('extender TLS: https urlPrefix and a tlsConfig equal to toSchedulerConfig\'s, the CA and client certificate mounted, HTTPS probes, Service and scrapes', async () => {
+  const plain = await template();
+  const docs = await template(['--set', 'extender.tls.enabled=true', '--set', 'serviceMonitor.enabled=true']);
+  const cfg = await schedulerConfig(docs);
+  assert.deepEqual(cfg, toSchedulerConfig({ extenderUrl: 'https://mc-extender.koupleless.svc:8080', kubeconfig: '', leaseNamespace: 'koupleless', tls: { caFile: '/etc/module-scheduler-tls/ca/ca.crt' } }));
+  assert.deepEqual(await schedulerConfig(plain), toSchedulerConfig({ extenderUrl: 'http://mc-extender.koupleless.svc:8080', kubeconfig: '', leaseNamespace: 'koupleless' }));
+  const sched = named(docs, 'Deployment', 'mc-scheduler')!['spec']['template'];
+  const mounts = Object.fromEntries(sched['spec']['containers'][0].volumeMounts.map((m: Doc) => [m['name'], m['mountPath']]));
+  assert.deepEqual(mounts, { config: '/etc/module-scheduler', 'extender-ca': '/etc/module-scheduler-tls/ca' });
+  const volumes = Object.fromEntries(sched['spec']['volumes'].map((v: Doc) => [v['name'], v]));
+  assert.deepEqual(volumes['extender-ca']['secret'], { secretName: 'mc-extender-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] }, 'the scheduler gets only the CA, never the extender\'s key');
+  assert.notEqual(sched['metadata']['annotations']['checksum/config'], named(plain, 'Deployment', 'mc-scheduler')!['spec']['template']['metadata']['annotations']['checksum/config'], 'turning TLS on rolls module-scheduler');
+  const ext = named(docs, 'Deployment', 'mc-extender')!['spec']['template']['spec'];
+  const c = ext['containers'][0];
+  assert.ok(!c.args.some((a: string) => a.startsWith('--tls-client-ca-file')), 'no client CA without clientAuth');
+  assert.deepEqual(c.ports, [{ name: 'https', containerPort: 8080 }]);
+  assert.equal(c.readinessProbe.httpGet.scheme, 'HTTPS');
+  assert.equal(c.livenessProbe.httpGet.port, 'https');
+  assert.deepEqual(c.volumeMounts, [{ name: 'tls', mountPath: '/etc/extender-tls', readOnly: true }]);
+  assert.deepEqual(ext['volumes'], [{ name: 'tls', secret: { secretName: 'mc-extender-tls' } }]);
+  assert.deepEqual(named(docs, 'Service', 'mc-extender')!['spec']['ports'], [{ name: 'https', port: 8080, targetPort: 'https' }]);
+  const monitor = named(docs, 'ServiceMonitor', 'mc-extender')!['spec']['endpoints'][0];
+  assert.deepEqual([monitor['port'], monitor['scheme']], ['https', 'https']);
+  const urls: string = byKind(docs, 'Pod')[0]!['spec']['containers'][0].env.find((e: Doc) => e['name'] === 'URLS').value;
+  assert.ok(urls.split(' ').includes('https://mc-extender.koupleless.svc:8080/healthz'), urls);
+  assert.deepEqual(byKind(docs, 'Secret').map((s) => s['metadata']['name']).filter((n: string) => n.includes('extender')).sort(), ['mc-extender-ca', 'mc-extender-tls']);
+  // Off (the default): plain HTTP, no extender Secrets, no mounts.
+  assert.equal(named(plain, 'Deployment', 'mc-extender')!['spec']['template']['spec']['volumes'], undefined);
+  assert.ok(!byKind(plain, 'Secret').some((s) => s['metadata']['name'].includes('extender')));
+});
+
+test('extender TLS with client auth: the scheduler presents its own certificate (tlsConfig certFile/keyFile) and the extender checks it', async () => {
+  const docs = await template(['--set', 'extender.tls.enabled=true', '--set', 'extender.tls.clientAuth=true']);
+  const cfg = await schedulerConfig(docs);
+  assert.deepEqual(cfg, toSchedulerConfig({
+    extenderUrl: 'https://mc-extender.koupleless.svc:8080', kubeconfig: '', leaseNamespace: 'koupleless',
+    tls: { caFile: '/etc/module-scheduler-tls/ca/ca.crt', certFile: '/etc/module-scheduler-tls/client/tls.crt', keyFile: '/etc/module-scheduler-tls/client/tls.key' },
+  }));
+  const sched = named(docs, 'Deployment', 'mc-scheduler')!['spec']['template']['spec'];
+  assert.ok(sched['containers'][0].volumeMounts.some((m: Doc) => m['name'] === 'extender-client' && m['mountPath'] === '/etc/module-scheduler-tls/client'));
+  assert.equal(sched['volumes'].find((v: Doc) => v['name'] === 'extender-client')['secret']['secretName'], 'mc-scheduler-extender-client');
+  assert.ok(args(docs, 'mc-extender').includes('--tls-client-ca-file=/etc/extender-tls/ca.crt'));
+});
+
+test('extender TLS: the Helm-made certificates work with the real extender (serving name of the urlPrefix, client auth on /filter)', async () => {
+  const docs = await template(['--set', 'extender.tls.enabled=true', '--set', 'extender.tls.clientAuth=true']);
+  const serving = secretData(docs, 'mc-extender-tls');
+  const client = secretData(docs, 'mc-scheduler-extender-client');
+  const ca = secretData(docs, 'mc-extender-ca');
+  assert.equal(serving['ca.crt'], ca['ca.crt']);
+  const { X509Certificate } = await import('node:crypto');
+  const cert = new X509Certificate(serving['tls.crt']!);
+  const host = new URL((await schedulerConfig(docs))['extenders'][0]['urlPrefix']).hostname;
+  assert.equal(cert.checkHost(host), host, 'the serving certificate names the urlPrefix host');
+  assert.ok(cert.verify(new X509Certificate(ca['ca.crt']!).publicKey));
+  const https = await import('node:https');
+  const k8s = await import('@kubernetes/client-node');
+  const { startExtenderServer } = await import('../../extender/server.ts');
+  const { createSilentLogger } = await import('../../core/logger.ts');
+  const { createRegistry } = await import('../../core/ops-routes.ts');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }], users: [{ name: 'u', token: 'x' }], contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }], currentContext: 'ctx' });
+  // As `module-controller extender` reads its mounted files: cert, key, and ca.crt as the client CA.
+  const server = await startExtenderServer({ kc, logger: createSilentLogger(), registry: createRegistry(false), port: 0, host: '127.0.0.1', maxModulesPerBase: 100, placementTtlMs: 30_000, maxBodyBytes: 1 << 20, tls: { cert: serving['tls.crt']!, key: serving['tls.key']!, ca: serving['ca.crt']! }, requireClientCert: true });
+  const post = (withCert: boolean) => new Promise<number>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/filter', servername: host, ca: client['ca.crt'], agent: false, headers: { 'content-type': 'application/json' }, ...(withCert ? { cert: client['tls.crt'], key: client['tls.key'] } : {}) }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(JSON.stringify({ Pod: { metadata: { name: 'p', namespace: 'default' } }, NodeNames: ['a'] }));
+  });
+  try {
+    assert.equal(await post(true), 200, 'module-scheduler\'s certificate is accepted (the server is verified against the same CA the scheduler mounts)');
+    assert.equal(await post(false), 401, 'without it, /filter is refused');
+  } finally {
+    await server.close();
+  }
+});
+
+test('extender TLS from your own Secrets (certificates=secret): required names, no Helm-made Secrets', async () => {
+  const missing = await runHelm(['template', 'mc', CHART, '--kube-version', '1.34.4', '--set', 'extender.tls.enabled=true', '--set', 'extender.tls.certificates=secret']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /extender\.tls\.existingSecret \(tls\.crt, tls\.key, ca\.crt\) is required/);
+  const noClient = await runHelm(['template', 'mc', CHART, '--kube-version', '1.34.4', '--set', 'extender.tls.enabled=true', '--set', 'extender.tls.certificates=secret', '--set', 'extender.tls.existingSecret=ext-tls', '--set', 'extender.tls.clientAuth=true']);
+  assert.notEqual(noClient.code, 0);
+  assert.match(noClient.stderr, /extender\.tls\.clientSecret .* is required/);
+  const docs = await template(['--set', 'extender.tls.enabled=true', '--set', 'extender.tls.certificates=secret', '--set', 'extender.tls.existingSecret=ext-tls', '--set', 'extender.tls.clientAuth=true', '--set', 'extender.tls.clientSecret=sched-client']);
+  assert.ok(!byKind(docs, 'Secret').some((s) => s['metadata']['name'].includes('extender')));
+  assert.deepEqual(named(docs, 'Deployment', 'mc-extender')!['spec']['template']['spec']['volumes'], [{ name: 'tls', secret: { secretName: 'ext-tls' } }]);
+  const volumes = named(docs, 'Deployment', 'mc-scheduler')!['spec']['template']['spec']['volumes'];
+  assert.equal(volumes.find((v: Doc) => v['name'] === 'extender-ca')['secret']['secretName'], 'ext-tls');
+  assert.equal(volumes.find((v: Doc) => v['name'] === 'extender-client')['secret']['secretName'], 'sched-client');
 });

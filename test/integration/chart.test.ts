@@ -344,6 +344,37 @@ test('helm upgrade with a new scheduler configuration rolls module-scheduler (co
   assert.match(cm.stdout, /svc:8090"/);
 });
 
+test('helm upgrade to an HTTPS extender with client auth: Helm-made Secrets kept on upgrade, module-scheduler configured and mounted, pods created', async () => {
+  const secret = async (name: string) => (await cluster.core.readNamespacedSecret({ name, namespace: ns })).data ?? {};
+  const up = await runHelm(['upgrade', release, CHART, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--reuse-values', '--set', 'extender.tls.enabled=true', '--set', 'extender.tls.clientAuth=true']);
+  assert.equal(up.code, 0, up.stderr);
+  const names = [`${release}-extender-ca`, `${release}-extender-tls`, `${release}-scheduler-extender-client`];
+  const first = await Promise.all(names.map(secret));
+  assert.deepEqual(Object.keys(first[1]!).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+  assert.deepEqual(Object.keys(first[2]!).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+  assert.equal(first[1]!['ca.crt'], first[0]!['ca.crt'], 'the serving certificate carries the CA it was signed by');
+  const cm = await cluster.kubectl(['get', 'configmap', `${release}-scheduler`, '-n', ns, '-o', 'jsonpath={.data.config\\.yaml}']);
+  assert.match(cm.stdout, new RegExp(`urlPrefix: https://${release}-extender\\.${ns}\\.svc:8090`));
+  assert.match(cm.stdout, /enableHTTPS: true/);
+  for (const f of ['caFile: /etc/module-scheduler-tls/ca/ca.crt', 'certFile: /etc/module-scheduler-tls/client/tls.crt', 'keyFile: /etc/module-scheduler-tls/client/tls.key']) assert.ok(cm.stdout.includes(f), f);
+  const sched = await cluster.apps.readNamespacedDeployment({ name: `${release}-scheduler`, namespace: ns });
+  const vols = Object.fromEntries((sched.spec!.template.spec!.volumes ?? []).map((v) => [v.name, v.secret?.secretName]));
+  assert.deepEqual(vols, { config: undefined, 'extender-ca': `${release}-extender-tls`, 'extender-client': `${release}-scheduler-extender-client` });
+  const ext = await cluster.apps.readNamespacedDeployment({ name: `${release}-extender`, namespace: ns });
+  const c = ext.spec!.template.spec!.containers[0]!;
+  for (const a of ['--tls-cert-file=/etc/extender-tls/tls.crt', '--tls-key-file=/etc/extender-tls/tls.key', '--tls-client-ca-file=/etc/extender-tls/ca.crt']) assert.ok(c.args!.includes(a), a);
+  assert.equal(c.readinessProbe?.httpGet?.scheme, 'HTTPS');
+  // kube-controller-manager creates the new pods (nothing runs them: no kubelet).
+  await eventually('extender pods of the HTTPS template', async () => {
+    const pods = await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=extender' });
+    return pods.items.some((p) => p.spec!.volumes?.some((v) => v.secret?.secretName === `${release}-extender-tls`)) ? true : undefined;
+  }, 60_000);
+  // Another upgrade keeps the certificates (lookup), so module-scheduler and the extender keep trusting each other.
+  const again = await runHelm(['upgrade', release, CHART, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--reuse-values']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await Promise.all(names.map(secret)), first);
+});
+
 test('helm uninstall removes the cluster-scoped objects', async () => {
   const un = await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig]);
   assert.equal(un.code, 0, un.stderr);
