@@ -35,6 +35,8 @@ export interface FleetOptions {
   readonly masterBizState?: string | undefined;
   readonly random?: (() => number) | undefined;
   readonly now?: (() => number) | undefined;
+  /** Added to every base's clock (publishTimestamp, state records): a base whose clock is off. */
+  readonly clockOffsetMs?: number | undefined;
   readonly onEvent?: ((e: SimEvent) => void) | undefined;
   /** How many bases connect at the same time while the fleet starts. */
   readonly connectConcurrency?: number | undefined;
@@ -87,6 +89,7 @@ export function checkFleetOptions(o: FleetOptions): string[] {
   if (idProblem) problems.push(idProblem);
   const rate = o.failureRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) problems.push(`failure rate must be between 0 and 1, not ${rate}`);
+  if (o.clockOffsetMs !== undefined && !Number.isFinite(o.clockOffsetMs)) problems.push(`clock offset must be a finite number of milliseconds, not ${o.clockOffsetMs}`);
   return problems;
 }
 
@@ -117,6 +120,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     switching: opts.switching ?? d.switching,
     keepBroken: opts.keepBroken ?? d.keepBroken,
   };
+  const clock = opts.now ?? Date.now;
+  const offset = opts.clockOffsetMs ?? 0;
+  const now = offset === 0 ? clock : () => clock() + offset;
   const bases = Array.from({ length: o.count }, (_, i) =>
     createSimBase({
       url: opts.url,
@@ -130,7 +136,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       behaviour: { failureRate: o.failureRate, switching: o.switching, keepBroken: o.keepBroken, masterBizName: o.name },
       masterBizState: opts.masterBizState ?? d.masterBizState,
       random: opts.random ?? Math.random,
-      now: opts.now ?? Date.now,
+      now,
       onEvent: opts.onEvent,
       connectTimeoutMs: opts.connectTimeoutMs ?? d.connectTimeoutMs,
     }),
