@@ -2,7 +2,7 @@
  * The bridge as a real child process (`node cli/main.ts bridge ...`), so a fault test can `kill -9`
  * it or stop it with SIGTERM like Kubernetes does, and read its JSON log afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,27 @@ export const FAST_BRIDGE_ARGS: readonly string[] = Object.freeze([
   '--max-modules-per-base', '10',
   '--module-services=false',
 ]);
+
+/**
+ * Fast values for flags that only some builds of the bridge have (added by the liveness and
+ * election work): each is passed only when `bridge --help` lists it, so the harness runs against
+ * the bridge before and after those changes.
+ */
+export const OPTIONAL_FAST_BRIDGE_ARGS: Readonly<Record<string, string>> = Object.freeze({
+  '--reconnect-grace': '2s',
+  '--leader-renew-deadline': '3s',
+  '--leader-retry-period': '500ms',
+});
+
+let helpText: string | undefined;
+/** The subset of OPTIONAL_FAST_BRIDGE_ARGS this build of the bridge understands, as flags. */
+export function optionalFastArgs(): string[] {
+  helpText ??= (() => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'cli', 'main.ts'), 'bridge', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    return `${r.stdout}${r.stderr}`;
+  })();
+  return Object.entries(OPTIONAL_FAST_BRIDGE_ARGS).filter(([flag]) => new RegExp(`${flag}\\b`).test(helpText!)).flat();
+}
 
 export interface BridgeProcessOptions {
   readonly kubeconfig: string;
@@ -101,7 +122,7 @@ export async function startBridgeProcess(o: BridgeProcessOptions): Promise<Bridg
     '--leader-lease-name', o.leaseName,
     '--port', String(port),
     '--log-level', o.logLevel ?? 'info',
-    ...mergeFlags(FAST_BRIDGE_ARGS, o.args ?? []),
+    ...mergeFlags([...FAST_BRIDGE_ARGS, ...optionalFastArgs()], o.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
   closeSync(fd);
