@@ -119,3 +119,13 @@ test('2. broker restarted mid-rollout of 100 module pods: final state = desired,
   assert.deepEqual(late.map((e) => `${e.key} ${e.outcome}`), [], 'an install for a pod deleted during the outage reached a base after the reconnect (replayed, not re-planned)');
   process.stderr.write(`# broker restart mid-rollout: desired after ${Date.now() - t0} ms; ${counts.summary()}\n`);
 });
+
+test('SIGTERM while the broker is down: the bridge exits within 10 s, its last log line written', { skip }, async () => {
+  await mq.stop();
+  await sleep(1_500); // the client is now retrying an unreachable broker
+  const r = await bridge.terminate();
+  await mq.start();
+  assert.ok(r.ms < 10_000, `the bridge took ${r.ms} ms to stop after SIGTERM`);
+  assert.equal(r.code, 0, `exit code ${r.code}, signal ${r.signal}`);
+  assert.equal(bridge.log().at(-1)?.['msg'], 'bridge stopped', `last log lines:\n${bridge.log().slice(-3).map((l) => JSON.stringify(l)).join('\n')}`);
+});
