@@ -17,7 +17,9 @@ export interface PrivateCluster extends TestCluster {
 
 export async function startPrivateCluster(log: (line: string) => void = () => {}): Promise<PrivateCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-faults-cp-'));
-  const cp = await startControlPlane({ dir, nodeMonitorGracePeriod: '20s', log });
+  // About Kubernetes' own grace (40 s, 50 s since v1.32, before an unrenewed node Lease makes a node Unknown): an API
+  // server outage shorter than that must not touch any node.
+  const cp = await startControlPlane({ dir, nodeMonitorGracePeriod: '40s', log });
   // If the test process dies early: kill what state.json names (it follows an API server restart).
   process.on('exit', () => {
     let pids: Record<string, number> = cp.pids;
