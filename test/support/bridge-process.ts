@@ -2,13 +2,14 @@
  * The bridge as a real child process (`node cli/main.ts bridge ...`), so a fault test can `kill -9`
  * it or stop it with SIGTERM like Kubernetes does, and read its JSON log afterwards.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findFreePort } from '../../sandbox/free-port.ts';
+import { BRIDGE_FLAGS } from '../../bridge/config.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,24 +29,20 @@ export const FAST_BRIDGE_ARGS: readonly string[] = Object.freeze([
 ]);
 
 /**
- * Fast values for flags that only some builds of the bridge have (added by the liveness and
- * election work): each is passed only when `bridge --help` lists it, so the harness runs against
- * the bridge before and after those changes.
+ * Fast values for flags that only some builds of the bridge have (the liveness work adds
+ * --reconnect-grace, default 15 s): passed only when this build's flag table has them, so the
+ * harness runs against the bridge before and after that change.
  */
 export const OPTIONAL_FAST_BRIDGE_ARGS: Readonly<Record<string, string>> = Object.freeze({
-  '--reconnect-grace': '2s',
-  '--leader-renew-deadline': '3s',
-  '--leader-retry-period': '500ms',
+  reconnectGrace: '2s',
 });
 
-let helpText: string | undefined;
 /** The subset of OPTIONAL_FAST_BRIDGE_ARGS this build of the bridge understands, as flags. */
 export function optionalFastArgs(): string[] {
-  helpText ??= (() => {
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'cli', 'main.ts'), 'bridge', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    return `${r.stdout}${r.stderr}`;
-  })();
-  return Object.entries(OPTIONAL_FAST_BRIDGE_ARGS).filter(([flag]) => new RegExp(`${flag}\\b`).test(helpText!)).flat();
+  const known: Record<string, unknown> = BRIDGE_FLAGS;
+  return Object.entries(OPTIONAL_FAST_BRIDGE_ARGS)
+    .filter(([key]) => key in known)
+    .flatMap(([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value]);
 }
 
 export interface BridgeProcessOptions {
