@@ -66,6 +66,7 @@ test('1. broker stopped for 2 × --not-ready-after in steady state: no node or p
   const outageStart = Date.now();
   await sleep(NOT_READY_AFTER_MS);
   await victim.stop(); // really dies while nobody can hear it
+  const readyDuringOutage = await bridge.isReady();
   await sleep(NOT_READY_AFTER_MS);
   await mq.start();
   const reconnectedAt = Date.now();
@@ -87,6 +88,8 @@ test('1. broker stopped for 2 × --not-ready-after in steady state: no node or p
   assert.ok(notReady - reconnectedAt >= NOT_READY_AFTER_MS - 500, `the killed base went NotReady ${notReady - reconnectedAt} ms after the reconnect, before --not-ready-after had passed on heard time`);
   assert.equal(counts.total(counts.uninstalls), 0, counts.summary());
   assert.equal(counts.total(counts.installs), 20, counts.summary());
+  assert.equal(readyDuringOutage, false, '/readyz reports the broker link as down during the outage');
+  assert.equal(await bridge.isReady(), true, '/readyz is ready again after the reconnect');
 });
 
 test('2. broker restarted mid-rollout of 100 module pods: final state = desired, 0 duplicate real installs; a Deployment deleted during the outage gets no install after reconnect', { skip }, async () => {
