@@ -36,7 +36,7 @@ after(async () => {
 
 test('3. kube-apiserver stopped and restarted mid-rollout: final state = desired, 0 duplicate real installs, 0 uninstalls', async () => {
   const counts = countCommands();
-  fleet = await startFleet({ url: broker.url, env, count: 10, name: 'apibase', ipPrefix: '127.63', heartbeatPeriodMs: 1_000, installLatencyMs: 300, onEvent: counts.onEvent });
+  fleet = await startFleet({ url: broker.url, env, count: 10, name: 'apibase', ipPrefix: '127.83', heartbeatPeriodMs: 1_000, installLatencyMs: 300, onEvent: counts.onEvent });
   await waitNodesReady(cluster, fleet);
   const ns = await cluster.createNamespace('faults-api');
   const apps: ModuleApp[] = ['a', 'b', 'c'].map((x) => ({ name: `api-${x}`, biz: `api${x}`, version: '1.0.0', replicas: 10 }));

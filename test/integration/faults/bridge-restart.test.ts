@@ -65,7 +65,7 @@ test('4. the active bridge kill -9ed twice mid-rollout, then a graceful rolling 
   await leaderOf(live, 'the first replica leads');
   await next();
   const counts = countCommands();
-  const fleet = await startFleet({ url: broker.url, env, count: 20, name: 'habase', ipPrefix: '127.64', heartbeatPeriodMs: 1_000, installLatencyMs: 300, onEvent: counts.onEvent });
+  const fleet = await startFleet({ url: broker.url, env, count: 20, name: 'habase', ipPrefix: '127.84', heartbeatPeriodMs: 1_000, installLatencyMs: 300, onEvent: counts.onEvent });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const ns = await cluster.createNamespace('faults-ha');
@@ -137,7 +137,7 @@ test('5. a bridge cold restart with one dead base: its node never turns Ready, i
   let bridge = await startReplica(env, `${env}-1`, args);
   await eventually('the bridge leads', async () => ((await bridge.isLeader()) ? true : undefined), 20_000);
   const counts = countCommands();
-  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'coldbase', ipPrefix: '127.65', heartbeatPeriodMs: 1_000, installLatencyMs: 100, onEvent: counts.onEvent });
+  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'coldbase', ipPrefix: '127.85', heartbeatPeriodMs: 1_000, installLatencyMs: 100, onEvent: counts.onEvent });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const ns = await cluster.createNamespace('faults-cold');

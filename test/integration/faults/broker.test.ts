@@ -48,7 +48,7 @@ async function startBases(name: string, ipPrefix: string, count: number, counts:
 
 test('1. broker stopped for 2 × --not-ready-after in steady state: no node or pod NotReady, no uninstall; a base killed meanwhile goes NotReady after reconnect', { skip }, async () => {
   const counts = countCommands();
-  const fleet = await startBases('steady', '127.61', 20, counts);
+  const fleet = await startBases('steady', '127.81', 20, counts);
   await waitNodesReady(cluster, fleet);
   const apps: ModuleApp[] = [{ name: 'steady', biz: 'steadybiz', version: '1.0.0', replicas: 20 }];
   await applyApps(cluster, ns, apps, 'steady');
@@ -94,7 +94,7 @@ test('1. broker stopped for 2 × --not-ready-after in steady state: no node or p
 
 test('2. broker restarted mid-rollout of 100 module pods: final state = desired, 0 duplicate real installs; a Deployment deleted during the outage gets no install after reconnect', { skip }, async () => {
   const counts = countCommands();
-  const fleet = await startBases('rollout', '127.62', 20, counts);
+  const fleet = await startBases('rollout', '127.82', 20, counts);
   await waitNodesReady(cluster, fleet);
   const apps: ModuleApp[] = ['a', 'b', 'c', 'd', 'e'].map((x) => ({ name: `roll-${x}`, biz: `roll${x}`, version: '1.0.0', replicas: 20 }));
   const t0 = Date.now();

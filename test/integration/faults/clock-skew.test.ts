@@ -46,7 +46,7 @@ const isUp = async (node: string) => ((await readNodeReady(cluster, node))?.stat
 
 test('6a. bases whose clocks are 10 minutes fast or slow work normally: Ready, modules installed, NotReady when they stop, Ready when back', async () => {
   const counts = countCommands();
-  for (const [name, offset, prefix] of [['fastclock', TEN_MINUTES, '127.66'], ['slowclock', -TEN_MINUTES, '127.67']] as const) {
+  for (const [name, offset, prefix] of [['fastclock', TEN_MINUTES, '127.86'], ['slowclock', -TEN_MINUTES, '127.87']] as const) {
     const fleet = await startFleet({ url: broker.url, env, count: 3, name, ipPrefix: prefix, heartbeatPeriodMs: 1_000, installLatencyMs: 100, clockOffsetMs: offset, onEvent: counts.onEvent });
     fleets.push(fleet);
     await waitNodesReady(cluster, fleet, 20_000);
@@ -70,7 +70,7 @@ test('6a. bases whose clocks are 10 minutes fast or slow work normally: Ready, m
 });
 
 test('6b. a heartbeat stamped a year ahead creates nothing and does not stop a real base from being heard', async () => {
-  const fleet = await startFleet({ url: broker.url, env, count: 1, name: 'heard', ipPrefix: '127.68', heartbeatPeriodMs: 1_000, installLatencyMs: 100 });
+  const fleet = await startFleet({ url: broker.url, env, count: 1, name: 'heard', ipPrefix: '127.88', heartbeatPeriodMs: 1_000, installLatencyMs: 100 });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet, 20_000);
   const real = fleet.bases[0]!;
@@ -80,11 +80,11 @@ test('6b. a heartbeat stamped a year ahead creates nothing and does not stop a r
   try {
     const future = Date.now() + YEAR;
     // A stranger: a new identity, on its own topic.
-    const stranger = infoOf(0, '127.69');
+    const stranger = infoOf(0, '127.89');
     await client.publishAsync(toBaseTopic(env, stranger.identity, 'heart'), JSON.stringify(toHeartbeatMessage(stranger, future)), { qos: 1 });
     // A stranger's payload on the real base's topic (identity mismatch), and a far-future heartbeat
     // claiming to be the real base.
-    await client.publishAsync(toBaseTopic(env, real.identity, 'heart'), JSON.stringify(toHeartbeatMessage(infoOf(1, '127.69'), future)), { qos: 1 });
+    await client.publishAsync(toBaseTopic(env, real.identity, 'heart'), JSON.stringify(toHeartbeatMessage(infoOf(1, '127.89'), future)), { qos: 1 });
     await client.publishAsync(toBaseTopic(env, real.identity, 'heart'), JSON.stringify(toHeartbeatMessage(real.info, future)), { qos: 1 });
   } finally {
     await client.endAsync();
@@ -94,8 +94,8 @@ test('6b. a heartbeat stamped a year ahead creates nothing and does not stop a r
   await sleep(6_000);
   const c = await readNodeReady(cluster, realNode);
   assert.equal(c?.status, 'True', `the real base must stay Ready: ${c?.reason} ${c?.message}`);
-  for (const ip of ['127.69.0.1', '127.69.0.2']) assert.equal(await cluster.core.readNode({ name: toNodeName(ip) }).catch(() => undefined), undefined, `no node for the stranger ${ip}`);
-  const ids = (await cluster.core.listNode()).items.map((n) => n.metadata?.name ?? '').filter((n) => n.includes('127.69'));
+  for (const ip of ['127.89.0.1', '127.89.0.2']) assert.equal(await cluster.core.readNode({ name: toNodeName(ip) }).catch(() => undefined), undefined, `no node for the stranger ${ip}`);
+  const ids = (await cluster.core.listNode()).items.map((n) => n.metadata?.name ?? '').filter((n) => n.includes('127.89'));
   assert.deepEqual(ids, []);
   // A real stop is still seen: the far-future stamp did not make the base immortal.
   const t0 = Date.now();

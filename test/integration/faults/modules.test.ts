@@ -55,7 +55,7 @@ test('7a. a base reporting the jar\'s own version: bounded retries, then ModuleI
   const counts = countCommands();
   // base-sim's reportJarVersion option (a base that reads the version from the jar, like a real one).
   const jarVersion: Partial<FleetOptions> & Record<string, unknown> = { reportJarVersion: true };
-  const fleet = await startFleet({ url: broker.url, env, count: 1, name: 'jarbase', ipPrefix: '127.70', heartbeatPeriodMs: 1_000, installLatencyMs: 100, onEvent: counts.onEvent, ...jarVersion });
+  const fleet = await startFleet({ url: broker.url, env, count: 1, name: 'jarbase', ipPrefix: '127.90', heartbeatPeriodMs: 1_000, installLatencyMs: 100, onEvent: counts.onEvent, ...jarVersion });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const base = fleet.bases[0]!;
@@ -93,7 +93,7 @@ test('7a. a base reporting the jar\'s own version: bounded retries, then ModuleI
 
 test('7b. at arklet\'s defaults (no module switching), rolling updates end with the new version ACTIVATED on every base and nothing DEACTIVATED', async () => {
   const counts = countCommands();
-  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'rollbase', ipPrefix: '127.71', heartbeatPeriodMs: 1_000, installLatencyMs: 200, switching: false, onEvent: counts.onEvent });
+  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'rollbase', ipPrefix: '127.91', heartbeatPeriodMs: 1_000, installLatencyMs: 200, switching: false, onEvent: counts.onEvent });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const explain = () => [counts.summary(), ...fleet.bases.map((b) => `${b.identity}: ${b.installed().map((m) => `${m.bizName}:${m.bizVersion}:${m.state}`).join(' ')}`), ...bridge.notable()];
