@@ -118,7 +118,8 @@ export async function startBridgeProcess(o: BridgeProcessOptions): Promise<Bridg
     '--leader-elect',
     '--leader-lease-name', o.leaseName,
     '--port', String(port),
-    '--log-level', o.logLevel ?? 'info',
+    // MC_TEST_LOG=debug (as for the in-process harness) makes the child bridge log at debug too.
+    '--log-level', o.logLevel ?? process.env['MC_TEST_LOG'] ?? 'info',
     ...mergeFlags([...FAST_BRIDGE_ARGS, ...optionalFastArgs()], o.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });

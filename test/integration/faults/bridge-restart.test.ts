@@ -65,7 +65,7 @@ test('4. the active bridge kill -9ed twice mid-rollout, then a graceful rolling 
   await leaderOf(live, 'the first replica leads');
   await next();
   const counts = countCommands();
-  const fleet = await startFleet({ url: broker.url, env, count: 20, name: 'habase', ipPrefix: '127.84', heartbeatPeriodMs: 1_000, installLatencyMs: 300, onEvent: counts.onEvent });
+  const fleet = await startFleet({ url: broker.url, env, count: 20, name: 'habase', ipPrefix: '127.84', heartbeatPeriodMs: 1_000, installLatencyMs: 1_000, onEvent: counts.onEvent });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const ns = await cluster.createNamespace('faults-ha');
@@ -75,20 +75,32 @@ test('4. the active bridge kill -9ed twice mid-rollout, then a graceful rolling 
   const leaders = watchLeaders();
   const nodeMonitor = monitorReadiness(cluster, { nodes: () => nodes });
   const t0 = Date.now();
-  await applyApps(cluster, ns, apps, 'habase');
+  // Two waves, so that both kills come mid-rollout however long a takeover takes on a loaded machine:
+  // the leader dies after 10 installs of the first two apps, the next one once the third app's
+  // installs have begun (bases take 1 s per install).
+  await applyApps(cluster, ns, apps.slice(0, 2), 'habase');
 
   const kills: string[] = [];
-  for (const threshold of [10, 30]) {
-    const at = await waitInstalls(counts, threshold);
+  const isC = (k: string) => k.includes(' hac:');
+  /** Kills the leader; returns [all installs, ha-c installs] at that moment. */
+  const killLeader = async (): Promise<[number, number]> => {
     const leader = await leaderOf(live, 'one leader before the kill');
     await leader.kill9();
-    kills.push(`${leader.instanceId} at ${at}/60 installs`);
+    const at: [number, number] = [counts.total(counts.installs), counts.total(counts.installs, isC)];
+    kills.push(`${leader.instanceId} at ${at[0]}/60 installs (${at[1]}/20 of ha-c)`);
     await next(); // the replacement pod starts as a standby
     await leaderOf(live, 'a standby takes over');
-  }
+    return at;
+  };
+  await waitInstalls(counts, 10);
+  const [firstAt] = await killLeader();
+  assert.ok(firstAt < 40, `kill 1 came mid-rollout: ${kills[0]}`);
+  await applyApps(cluster, ns, apps.slice(2), 'habase');
+  await eventually('ha-c installs begun', async () => (counts.total(counts.installs, isC) >= 1 ? true : undefined), 60_000, 50);
+  const [, secondC] = await killLeader();
+  assert.ok(secondC < 20, `kill 2 came mid-rollout: ${kills[1]}`);
   await waitDesired(cluster, ns, fleet, apps, 120_000, () => [counts.summary(), ...live().flatMap((b) => b.notable())]);
   const rolloutMs = Date.now() - t0;
-  assert.ok(counts.total(counts.installs) >= 30 && kills.length === 2, `two kills mid-rollout: ${kills.join(', ')}`);
   assert.deepEqual(counts.duplicates(), [], counts.summary());
   assert.equal(counts.total(counts.installs), 60, counts.summary());
   assert.equal(counts.total(counts.uninstalls), 0, counts.summary());
