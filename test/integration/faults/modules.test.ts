@@ -4,8 +4,9 @@
 //       1.0.0-SNAPSHOT): bounded retries, then ModuleInstallFailed naming the reported version; no
 //       install/uninstall loop. Fixing BIZ_VERSION ends in the desired state.
 //   7b. bases at arklet's defaults (no module switching): rolling updates of a Deployment at the
-//       default strategy and at maxUnavailable end with the new version ACTIVATED on every base and
-//       nothing DEACTIVATED left behind.
+//       default strategy and at maxUnavailable, `rollout undo` and `rollout restart` end with the
+//       wanted version ACTIVATED on every base and nothing DEACTIVATED left behind; during the
+//       restart no base loses its module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,4 +110,30 @@ test('7b. at arklet\'s defaults (no module switching), rolling updates end with 
   for (const b of fleet.bases) assert.deepEqual(b.installed().map((m) => `${m.bizName}:${m.bizVersion}:${m.state}`), ['defbiz:3.0.0:ACTIVATED']);
   assert.deepEqual(counts.duplicates(), [], counts.summary());
   assert.equal(counts.total(counts.uninstalls, (k) => k.endsWith(':3.0.0')), 0, 'the new version was never uninstalled');
+
+  // `rollout undo` goes back to 2.0.0 the same way.
+  assert.equal((await cluster.kubectl(['-n', ns, 'rollout', 'undo', 'deployment/defaults'])).code, 0);
+  await waitDesired(cluster, ns, fleet, v('2.0.0'), 60_000, explain);
+
+  // `rollout restart` (same version) at the default strategy with exactly as many bases as replicas:
+  // every base keeps an ACTIVATED defbiz the whole time (sampled every 50 ms from the bases).
+  const gaps: string[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const b of fleet.bases) if (!b.installed().some((m) => m.bizName === 'defbiz' && m.state === 'ACTIVATED')) gaps.push(`${b.identity}: [${b.installed().map((m) => `${m.bizVersion}:${m.state}`).join(' ')}]`);
+      await sleep(50);
+    }
+  })();
+  const restarted = await cluster.kubectl(['-n', ns, 'rollout', 'restart', 'deployment/defaults']);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  await eventually('the restart rolled out', async () => {
+    const d = await cluster.apps.readNamespacedDeployment({ name: 'defaults', namespace: ns });
+    const st = d.status;
+    return d.metadata?.generation === st?.observedGeneration && st?.updatedReplicas === 3 && st?.readyReplicas === 3 && (st?.replicas ?? 0) === 3 ? true : undefined;
+  }, 60_000, 250);
+  await waitDesired(cluster, ns, fleet, v('2.0.0'), 60_000, explain);
+  sampling = false;
+  await sampler;
+  assert.deepEqual(gaps.slice(0, 10), [], 'a base that keeps a replica lost its module during rollout restart');
 });

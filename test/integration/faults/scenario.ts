@@ -104,7 +104,14 @@ export async function desiredProblems(cluster: TestCluster, ns: string, fleet: F
   for (const app of apps) {
     const mine = pods.filter((p) => p.metadata?.labels?.['app'] === app.name);
     const good = mine.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && isReady(p) && p.spec?.containers[0]?.image?.includes(`-${app.version}-ark-biz.jar`));
-    if (good.length !== app.replicas || mine.length !== app.replicas) problems.push(`${app.name}: ${good.length}/${app.replicas} pods Running+Ready at ${app.version} (${mine.length} pods exist)`);
+    if (good.length !== app.replicas || mine.length !== app.replicas) {
+      problems.push(`${app.name}: ${good.length}/${app.replicas} pods Running+Ready at ${app.version} (${mine.length} pods exist)`);
+      for (const p of mine.filter((x) => !good.includes(x)).slice(0, 5)) {
+        const notOk = (p.status?.conditions ?? []).filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`);
+        const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
+        problems.push(`  pod ${p.metadata?.name} on ${p.spec?.nodeName ?? '(unscheduled)'} ${p.status?.phase}${p.metadata?.deletionTimestamp ? ' terminating' : ''} ${p.spec?.containers[0]?.env?.[0]?.value ?? ''} ${waiting ? `${waiting.reason}: ${waiting.message ?? ''}` : ''} ${notOk.join('; ')}`);
+      }
+    }
   }
   // Every base holds exactly one ACTIVATED module per app whose replica is bound to it, and nothing else.
   for (const b of fleet.bases) {
