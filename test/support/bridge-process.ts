@@ -74,7 +74,7 @@ export interface BridgeProcess {
   isReady(): Promise<boolean>;
   /** The log so far, one parsed JSON object per line (non-JSON lines as { msg }). */
   log(): Array<Record<string, unknown>>;
-  /** Log lines at warn or above, or whose message matches `re`, as short text (for failure messages). */
+  /** Log lines at warn or above, or matching `re` anywhere, as short text (for failure messages). */
   notable(re?: RegExp): string[];
 }
 
@@ -160,7 +160,7 @@ export async function startBridgeProcess(o: BridgeProcessOptions): Promise<Bridg
     log,
     notable(re) {
       return log()
-        .filter((l) => (typeof l['level'] === 'number' && l['level'] >= 40) || (re && re.test(String(l['msg'] ?? ''))))
+        .filter((l) => (typeof l['level'] === 'number' && l['level'] >= 40) || (re && re.test(JSON.stringify(l))))
         .map((l) => { const { time: _t, pid: _p, hostname: _h, name: _n, ...rest } = l; return JSON.stringify(rest); });
     },
   };
