@@ -18,6 +18,7 @@ import { startFleet, type Fleet, type FleetOptions } from '../../../base-sim/fle
 import { toNodeName, VNODE_TAINT, MODULE_COMPONENT_LABEL } from '../../../core/names.ts';
 import { applyApps, countCommands, deleteNodes, firstOf, waitDesired, waitNodesReady, type ModuleApp } from './scenario.ts';
 
+const INSTALL_LATENCY_MS = 200;
 const cluster = await getTestCluster();
 const env = `faultsmod${Math.random().toString(36).slice(2, 6)}`;
 let broker: { url: string; close(): Promise<void> };
@@ -94,7 +95,7 @@ test('7a. a base reporting the jar\'s own version: bounded retries, then ModuleI
 
 test('7b. at arklet\'s defaults (no module switching), rolling updates end with the new version ACTIVATED on every base and nothing DEACTIVATED', async () => {
   const counts = countCommands();
-  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'rollbase', ipPrefix: '127.91', heartbeatPeriodMs: 1_000, installLatencyMs: 200, switching: false, onEvent: counts.onEvent });
+  const fleet = await startFleet({ url: broker.url, env, count: 3, name: 'rollbase', ipPrefix: '127.91', heartbeatPeriodMs: 1_000, installLatencyMs: INSTALL_LATENCY_MS, switching: false, onEvent: counts.onEvent });
   fleets.push(fleet);
   await waitNodesReady(cluster, fleet);
   const explain = () => [counts.summary(), ...fleet.bases.map((b) => `${b.identity}: ${b.installed().map((m) => `${m.bizName}:${m.bizVersion}:${m.state}`).join(' ')}`), ...bridge.notable()];
@@ -117,19 +118,24 @@ test('7b. at arklet\'s defaults (no module switching), rolling updates end with 
 
   // `rollout restart` (same version) at the default strategy with exactly as many bases as replicas:
   // a module never disappears from under a live replica that already had it. Sampled every 100 ms:
-  // the pods (one list), then the bases' own module lists.
-  const gaps: string[] = [];
-  const hadIt = new Set<string>();
+  // the pods (one list), then the bases' own module lists. A gap counts only when that replica was
+  // seen with the module before the uninstall could have been sent (its answer − the install latency
+  // − 300 ms for cache lag): a replica bound while an uninstall is already on its way is a race, not
+  // a lost hand-off.
+  const hadIt = new Map<string, number>();
+  const seenGaps: Array<{ base: string; pod: string; at: number }> = [];
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       const pods = (await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=defaults' }).catch(() => undefined))?.items;
+      const at = Date.now();
       for (const b of pods ? fleet.bases : []) {
         const live = pods!.filter((p) => p.spec?.nodeName === toNodeName(b.identity) && !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '');
         const has = b.installed().some((m) => m.bizName === 'defbiz' && m.state === 'ACTIVATED');
         for (const pod of live) {
-          if (has) hadIt.add(`${b.identity} ${pod}`);
-          else if (hadIt.has(`${b.identity} ${pod}`)) gaps.push(`${b.identity}: module gone under live pod ${pod} [${b.installed().map((m) => `${m.bizVersion}:${m.state}`).join(' ')}]`);
+          const k = `${b.identity} ${pod}`;
+          if (has && !hadIt.has(k)) hadIt.set(k, at);
+          else if (!has && hadIt.has(k)) seenGaps.push({ base: b.identity, pod, at });
         }
       }
       await sleep(100);
@@ -146,5 +152,10 @@ test('7b. at arklet\'s defaults (no module switching), rolling updates end with 
   sampling = false;
   await sampler;
   assert.ok(hadIt.size >= 3, `the sampler saw the replicas (${hadIt.size})`);
+  const gaps = seenGaps.filter((g) => {
+    const un = counts.log.filter((e) => e.command === 'uninstallBiz' && e.outcome === 'SUCCESS' && e.key.startsWith(`${g.base} defbiz:`) && e.at <= g.at + 50).at(-1);
+    return un !== undefined && hadIt.get(`${g.base} ${g.pod}`)! < un.at - INSTALL_LATENCY_MS - 300;
+  }).map((g) => `${g.base}: module gone under live pod ${g.pod}, which had it since ${g.at - hadIt.get(`${g.base} ${g.pod}`)!} ms before`);
+  process.stderr.write(`# rollout restart at defaults: ${seenGaps.length} samples without the module under a live replica, ${gaps.length} of them under one that had it before the uninstall was sent\n`);
   assert.deepEqual(gaps.slice(0, 10), [], `a base that keeps a replica lost its module during rollout restart\n${firstOf(bridge.notable(/uninstall|hand-off/i).slice(-8))}`);
 });
