@@ -37,6 +37,8 @@ export interface FleetOptions {
   readonly masterBizState?: string | undefined;
   readonly random?: (() => number) | undefined;
   readonly now?: (() => number) | undefined;
+  /** Added to every base's clock (publishTimestamp, state records): a base whose clock is off. */
+  readonly clockOffsetMs?: number | undefined;
   readonly onEvent?: ((e: SimEvent) => void) | undefined;
   /** How many bases connect at the same time while the fleet starts. */
   readonly connectConcurrency?: number | undefined;
@@ -90,6 +92,7 @@ export function checkFleetOptions(o: FleetOptions): string[] {
   if (idProblem) problems.push(idProblem);
   const rate = o.failureRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) problems.push(`failure rate must be between 0 and 1, not ${rate}`);
+  if (o.clockOffsetMs !== undefined && !Number.isFinite(o.clockOffsetMs)) problems.push(`clock offset must be a finite number of milliseconds, not ${o.clockOffsetMs}`);
   return problems;
 }
 
@@ -121,6 +124,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     keepBroken: opts.keepBroken ?? d.keepBroken,
     reportJarVersion: opts.reportJarVersion ?? d.reportJarVersion,
   };
+  const clock = opts.now ?? Date.now;
+  const offset = opts.clockOffsetMs ?? 0;
+  const now = offset === 0 ? clock : () => clock() + offset;
   const bases = Array.from({ length: o.count }, (_, i) =>
     createSimBase({
       url: opts.url,
@@ -134,7 +140,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       behaviour: { failureRate: o.failureRate, switching: o.switching, keepBroken: o.keepBroken, masterBizName: o.name, reportJarVersion: o.reportJarVersion },
       masterBizState: opts.masterBizState ?? d.masterBizState,
       random: opts.random ?? Math.random,
-      now: opts.now ?? Date.now,
+      now,
       onEvent: opts.onEvent,
       connectTimeoutMs: opts.connectTimeoutMs ?? d.connectTimeoutMs,
     }),

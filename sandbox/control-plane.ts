@@ -42,6 +42,10 @@ export interface ControlPlaneState {
 
 export interface ControlPlane extends ControlPlaneState {
   stop(): Promise<void>;
+  /** Stops only kube-apiserver (SIGTERM, then SIGKILL) and waits until it has exited (fault tests). */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again on the same port with the same arguments; resolves when /readyz is 200. */
+  startApiServer(): Promise<void>;
 }
 
 /** Builds (or finds cached) binaries; returns their folder. Prints progress to stderr. */
@@ -94,6 +98,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     for (const p of Object.values(procs).reverse()) if (p.pid) await terminate(p.pid);
     process.off('exit', killOnExit);
   };
+  const apiServerArgs: string[] = [];
+  const startApiServer = async () => {
+    procs['kube-apiserver'] = start(binDir, dir, 'kube-apiserver', apiServerArgs);
+    await waitForReady(`${apiServerUrl}/readyz`, ca.certPem, admin.certPem, admin.keyPem, 'kube-apiserver', 90_000, procs['kube-apiserver']);
+  };
+  const stopApiServer = async () => {
+    const pid = procs['kube-apiserver']?.pid;
+    if (pid) await terminate(pid);
+  };
   try {
     log(`starting etcd on 127.0.0.1:${ports['etcd']}`);
     procs['etcd'] = start(binDir, dir, 'etcd', [
@@ -109,7 +122,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ]);
     await waitForEtcd(ports['etcd']!, 30_000);
     log(`starting kube-apiserver on ${apiServerUrl}`);
-    procs['kube-apiserver'] = start(binDir, dir, 'kube-apiserver', [
+    apiServerArgs.push(
       `--etcd-servers=http://127.0.0.1:${ports['etcd']}`,
       `--secure-port=${ports['apiserver']}`,
       '--bind-address=127.0.0.1',
@@ -126,8 +139,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       '--allow-privileged=true',
       '--profiling=false',
       '--v=0',
-    ]);
-    await waitForReady(`${apiServerUrl}/readyz`, ca.certPem, admin.certPem, admin.keyPem, 'kube-apiserver', 90_000, procs['kube-apiserver']);
+    );
+    await startApiServer();
     log('starting kube-controller-manager');
     procs['kube-controller-manager'] = start(binDir, dir, 'kube-controller-manager', [
       `--kubeconfig=${kubeconfig}`,
@@ -175,7 +188,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const state: ControlPlaneState = { dir, binDir, kubeconfig, apiServerUrl, ports, pids };
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state, null, 2));
     log(`control plane ready: kubeconfig ${kubeconfig}`);
-    return { ...state, stop: stopAll };
+    return {
+      ...state,
+      stop: stopAll,
+      stopApiServer,
+      startApiServer: async () => {
+        await startApiServer();
+        // Keep state.json naming the running process, so `cluster:down` stops the restarted one.
+        const restarted = { ...state, pids: { ...state.pids, 'kube-apiserver': procs['kube-apiserver']?.pid ?? 0 } };
+        writeFileSync(path.join(dir, 'state.json'), JSON.stringify(restarted, null, 2));
+      },
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -53,6 +53,22 @@ test('defaults: identities are the IPs, firstIndex shifts them, get() finds a ba
   assert.ok(fleet.bases.every((b) => !b.isConnected()));
 });
 
+test('clockOffsetMs: a base whose clock is 10 minutes fast stamps its heartbeats 10 minutes ahead; bad offsets are refused', async () => {
+  assert.deepEqual(checkFleetOptions({ url: 'mqtt://x', clockOffsetMs: Number.NaN }), ['clock offset must be a finite number of milliseconds, not NaN']);
+  const env = `skew${Math.random().toString(36).slice(2, 6)}`;
+  const ctl = await startTestController(broker.url, env);
+  const fleet = await startFleet({ url: broker.url, env, identityPrefix: 's-', clockOffsetMs: 600_000, now: () => 1_000_000, installLatencyMs: 0 });
+  try {
+    const m = await ctl.waitFor('heart', (x) => x.kind === 'heart');
+    const hb = parseHeartbeat(m.text);
+    assert.ok(hb.ok);
+    assert.equal(hb.value.publishTimestamp, 1_600_000);
+  } finally {
+    await fleet.stop();
+    await ctl.close();
+  }
+});
+
 test('credentials: right ones connect, wrong ones fail with MQTT_UNAVAILABLE and the broker reason', async () => {
   const ok = await startFleet({ url: secured.url, username: 'arklet', password: 's3cret', env: 'auth' });
   await ok.stop();

@@ -46,6 +46,11 @@ async function load(): Promise<TestCluster> {
     });
     state = cp;
   }
+  return connectTestCluster(state);
+}
+
+/** A TestCluster over a running control plane (the shared one, or a private one a fault test started). */
+export function connectTestCluster(state: ControlPlaneState): TestCluster {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(state.kubeconfig);
   withSharedAgents(kc);
