@@ -1,4 +1,4 @@
-# One image for every component: module-controller <webhook|extender|bridge|broker|base-sim>.
+# One image for every component: module-controller <webhook|extender|bridge|module-deployment|broker|base-sim>.
 #   docker build -t module-controller:0.1.0 --build-arg REVISION=$(git rev-parse HEAD) .
 #   docker run --rm module-controller:0.1.0 webhook --help
 # Two stages: `build` compiles the TypeScript to dist/ (scripts/build-dist.ts, as npm pack does);
@@ -22,8 +22,6 @@ COPY bridge ./bridge
 COPY broker ./broker
 COPY moduledeployment ./moduledeployment
 COPY base-sim ./base-sim
-# Only what production code imports from it is compiled (the embedded broker), never the harness.
-COPY sandbox ./sandbox
 RUN node scripts/build-dist.ts
 
 FROM ${NODE_IMAGE}

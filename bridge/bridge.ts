@@ -17,7 +17,7 @@ import type { BridgeSettings } from './config.ts';
 import type { BridgeContext } from './context.ts';
 import { createEventRecorder } from './events.ts';
 import { handleMessage, type MessageOutcome } from './handle-message.ts';
-import { HearingTracker } from './hearing.ts';
+import { HearingTracker, toLeadershipHealth } from './hearing.ts';
 import { LivenessMemo } from './liveness-memo.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
 import { createBridgeMetrics } from './metrics.ts';
@@ -240,11 +240,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
       // stop(): in-flight reconciles finish under the lease before it is released.
       drain: () => Promise.all([nodeQueue.idle(), moduleQueue.idle()]).then(() => undefined),
-      // A replica that cannot hear the broker must not lead: a standby that hears should. But when the
-      // broker is gone for every replica, someone must still renew the node Leases (else Kubernetes
-      // marks every node Unknown and evicts): after 2 lease durations deaf, a replica may lead again
-      // (it cannot take a lease a hearing replica holds). See docs/bridge.md "Leadership follows hearing".
-      isHealthy: () => mqttLink.isConnected() || hearing.deafForMs() >= 2 * deps.leader.durationMs,
+      // A replica that cannot hear the broker gives up leadership (see toLeadershipHealth).
+      isHealthy: () => toLeadershipHealth(mqttLink.isConnected(), hearing.deafForMs(), deps.leader.durationMs),
       onStartedLeading: () => {
         leading = true;
         metrics.leader.set(1);

@@ -78,6 +78,17 @@ export function pruneHearing(h: Hearing, before: number): Hearing {
   return spans.length === h.spans.length ? h : { downSince: h.downSince, spans };
 }
 
+/**
+ * Whether this replica may hold (or try for) leadership. A replica that cannot hear the broker must
+ * not lead: a standby that hears should. But when the broker is gone for every replica, someone must
+ * still renew the node Leases (else Kubernetes marks every node Unknown and evicts): after 2 lease
+ * durations deaf, a replica may lead again (it cannot take a lease a hearing replica holds).
+ * See docs/bridge.md "Leadership follows hearing".
+ */
+export function toLeadershipHealth(linkConnected: boolean, deafForMs: number, leaseDurationMs: number): boolean {
+  return linkConnected || deafForMs >= 2 * leaseDurationMs;
+}
+
 /** The bridge's one mutable holder of its hearing; the MQTT link reports into it. */
 export class HearingTracker {
   private state: Hearing;

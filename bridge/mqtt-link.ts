@@ -113,8 +113,9 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
       if (!client.connected || closing) return Promise.reject(new ControllerError('MQTT_UNAVAILABLE', `not connected to the MQTT broker; ${kind} for base ${baseIdentity} not sent`));
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
-          if (messageId !== undefined) client.removeOutgoingMessage(messageId);
+          // Reject first: removeOutgoingMessage calls the publish callback ("Message removed") at once.
           reject(new ControllerError('MQTT_UNAVAILABLE', `broker did not acknowledge ${kind} for base ${baseIdentity} within ${opts.publishTimeoutMs}ms`));
+          if (messageId !== undefined) client.removeOutgoingMessage(messageId);
         }, opts.publishTimeoutMs);
         timer.unref();
         client.publish(topic, JSON.stringify(payload), { qos: 1, retain: false }, (err) => {

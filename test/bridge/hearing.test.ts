@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ALWAYS_HEARD, HearingTracker, isDeaf, pruneHearing, recordLinkDown, recordLinkUp, toDeafMs, toHeardSilenceMs, toHearingResumesAt, toStartHearing,
+  ALWAYS_HEARD, HearingTracker, isDeaf, pruneHearing, recordLinkDown, recordLinkUp, toDeafMs, toHeardSilenceMs, toHearingResumesAt, toLeadershipHealth, toStartHearing,
 } from '../../bridge/hearing.ts';
 import { T0 } from './fixtures.ts';
 
@@ -79,4 +79,18 @@ test('HearingTracker.deafForMs: how long the link has been down, 0 while hearing
   t.down();
   now += 7_000;
   assert.equal(t.deafForMs(), 7_000);
+});
+
+test('leadership follows hearing: a connected replica is healthy; a deaf one only after 2 lease durations', () => {
+  const LEASE = 15_000;
+  const cases: Array<[string, boolean, number, boolean]> = [
+    ['connected', true, 0, true],
+    ['connected, a stale deaf figure is ignored', true, 60_000, true],
+    ['just cut off', false, 0, false],
+    ['deaf for one lease duration: gives up', false, LEASE, false],
+    ['deaf just under 2 durations: still gives up', false, 2 * LEASE - 1, false],
+    ['deaf for 2 durations: may lead again (the broker is gone for everyone)', false, 2 * LEASE, true],
+    ['deaf for longer', false, 10 * LEASE, true],
+  ];
+  for (const [name, connected, deafMs, want] of cases) assert.equal(toLeadershipHealth(connected, deafMs, LEASE), want, name);
 });

@@ -2,7 +2,8 @@
 // stopped and restarted on the same port (no node may go NotReady for silence the bridge could not
 // hear; a base that really died meanwhile goes NotReady after the reconnect), a bridge cold restart
 // with a dead base (never Ready again, delete timer keeps running), commands while the broker is
-// unreachable, and SIGTERM of the real `module-controller bridge` process against an unreachable broker.
+// unreachable, SIGTERM of the real `module-controller bridge` process against an unreachable broker,
+// and a leader that cannot hear the broker handing leadership to a replica that can.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,6 +20,8 @@ import { connectMqtt } from '../../bridge/mqtt-link.ts';
 import { createSilentLogger } from '../../core/logger.ts';
 import { ControllerError } from '../../core/errors.ts';
 import { findFreePort } from '../../sandbox/free-port.ts';
+import { useTestBroker } from '../support/broker.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 const cluster = await getTestCluster();
 const hasMosquitto = findMosquitto() !== undefined;
@@ -186,4 +189,43 @@ test('a subscription refused by the broker (SUBACK 128) is not hearing, and is r
   assert.equal(connected, 1);
   assert.equal(lost, 0);
   await link.close();
+});
+
+test('a leading bridge that cannot hear the broker gives up leadership, and a replica that hears takes over within seconds', async () => {
+  // Two bridges with leader election on the real control plane (4 s leases); A reaches the broker
+  // through a TCP proxy, B directly. Cutting the proxy makes A deaf while the API server stays reachable.
+  const broker = await useTestBroker();
+  cleanups.push(() => broker.close());
+  const target = new URL(broker.url);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port));
+  cleanups.push(() => proxy.close());
+  const leaseName = `mc-deaf-leader-${Date.now()}`;
+  cleanups.push(() => cluster.coordination.deleteNamespacedLease({ name: leaseName, namespace: 'default' }));
+  const a = startTestBridge(cluster, `mqtt://127.0.0.1:${proxy.port}`, { leader: true, leaseName, instanceId: `deaf-a-${Date.now()}` });
+  cleanups.push(() => a.stop());
+  await eventually('A hears and leads', async () => (a.isLeader() ? true : undefined), 20_000, 100);
+  const b = startTestBridge(cluster, broker.url, { leader: true, leaseName, instanceId: `deaf-b-${Date.now()}` });
+  cleanups.push(() => b.stop());
+  await eventually('B hears', async () => (b.readiness() === undefined ? true : undefined), 20_000, 100);
+  await sleep(2_000);
+  assert.equal(b.isLeader(), false, 'B stands by while A leads and hears');
+  assert.equal(a.isLeader(), true);
+
+  const t0 = Date.now();
+  proxy.cut();
+  await eventually('A gives up leadership', async () => (a.isLeader() ? undefined : true), 10_000, 50);
+  await eventually('B leads', async () => (b.isLeader() ? true : undefined), 10_000, 50);
+  const tookMs = Date.now() - t0;
+  assert.ok(tookMs < 8_000, `B led ${tookMs} ms after A went deaf (lease 4 s)`);
+  const lease = await cluster.coordination.readNamespacedLease({ name: leaseName, namespace: 'default' });
+  assert.equal(lease.spec?.holderIdentity, b.instanceId);
+  // Deaf past 2 lease durations, A may lead again only on a free lease: B holds it, so A keeps waiting.
+  await sleep(9_000);
+  assert.equal(a.isLeader(), false, 'a deaf replica never takes the lease a hearing one holds');
+  assert.equal(b.isLeader(), true);
+  proxy.heal();
+  await sleep(2_000);
+  assert.equal(a.isLeader(), false, 'hearing again, A stands by: B still holds the lease');
+  await b.stop();
+  await a.stop();
 });

@@ -2,7 +2,7 @@
 // and bridge as the sandbox runs them, with base-sim bases over a real broker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
@@ -127,6 +127,51 @@ test('1. the seed\'s Deployment with explicit affinity and tolerations runs on a
   // The webhook merged instead of duplicating.
   assert.equal(pod!.spec?.tolerations?.filter((t) => t.key === 'schedule.koupleless.io/virtual-node').length, 1);
   assert.equal(pod!.spec?.schedulerName, 'module-scheduler');
+});
+
+const SAMPLES = new URL('../../samples/', import.meta.url);
+
+test('1b. the upstream-style samples (vnode.koupleless.io/* affinity, node-env toleration) run as written on bridge-created nodes, and are uninstalled when deleted', async () => {
+  // Applied as written: the samples name base "base" at version 1.0.0, which is what this fleet reports.
+  assert.ok(fleet.bases.every((b) => b.info.name === 'base' && b.info.version === '1.0.0'), 'the fleet reports base:1.0.0 as the samples expect');
+  const applied: string[] = [];
+  for (const file of ['upstream-quick-start-deployment.yaml', 'upstream-module-pod.yaml']) {
+    const r = await K(['apply', '-f', '-'], readFileSync(new URL(file, SAMPLES), 'utf8'));
+    assert.equal(r.code, 0, r.stderr);
+    applied.push(file);
+  }
+  const readyPods = async () => (await cluster.core.listNamespacedPod({ namespace: ns })).items
+    .filter((p) => (p.metadata?.labels?.['module'] === 'quick-start-biz1' || p.metadata?.name === 'upstream-single-module-biz2') && !p.metadata?.deletionTimestamp && isReady(p) && p.status?.phase === 'Running');
+  let pods: k8s.V1Pod[];
+  try {
+    pods = await eventually('the quick-start pod and the bare upstream pod Running and Ready', async () => {
+      const ready = await readyPods();
+      return ready.length === 2 ? ready : undefined;
+    }, 60_000);
+  } catch (err) {
+    const seen = (await cluster.core.listNamespacedPod({ namespace: ns })).items.filter((p) => /biz1|biz2/.test(p.metadata?.name ?? ''))
+      .map((p) => `${p.metadata?.name} node=${p.spec?.nodeName ?? '-'} phase=${p.status?.phase} ${JSON.stringify(p.status?.conditions ?? [])}`);
+    throw new Error(`${(err as Error).message}; pods: ${seen.join(' | ') || 'none'}; biz1: ${installedOn('biz1').join(',')}; biz2: ${installedOn('biz2').join(',')}`, { cause: err });
+  }
+  for (const p of pods) {
+    assert.ok(fleet.bases.some((b) => toNodeName(b.identity) === p.spec?.nodeName && b.info.localIP === p.status?.podIP), `${p.metadata?.name} runs on a base of the fleet`);
+  }
+  // ACTIVATED on exactly the base each pod is bound to.
+  const nodeOf = (match: (p: k8s.V1Pod) => boolean) => pods.find(match)!.spec!.nodeName!;
+  const identityOn = (node: string) => fleet.bases.find((b) => toNodeName(b.identity) === node)!.identity;
+  await eventually('biz1 and biz2 ACTIVATED on their pods\' bases', async () => (
+    JSON.stringify(installedOn('biz1')) === JSON.stringify([`${identityOn(nodeOf((p) => p.metadata?.labels?.['module'] === 'quick-start-biz1'))}=0.0.1-SNAPSHOT:ACTIVATED`])
+    && JSON.stringify(installedOn('biz2')) === JSON.stringify([`${identityOn(nodeOf((p) => p.metadata?.name === 'upstream-single-module-biz2'))}=0.0.1-SNAPSHOT:ACTIVATED`]) ? true : undefined
+  ), 30_000);
+
+  for (const w of ['deployment/quick-start-biz1', 'pod/upstream-single-module-biz2']) {
+    const d = await K(['delete', w, '--wait=false']);
+    assert.equal(d.code, 0, d.stderr);
+  }
+  await eventually('biz1 and biz2 uninstalled from every base', async () => ([...installedOn('biz1'), ...installedOn('biz2')].length === 0 ? true : undefined), 60_000);
+  await eventually('the upstream pods gone', async () => (
+    (await cluster.core.listNamespacedPod({ namespace: ns })).items.some((p) => p.metadata?.labels?.['module'] === 'quick-start-biz1' || p.metadata?.name === 'upstream-single-module-biz2') ? undefined : true
+  ), 60_000);
 });
 
 test('2, 4, 5. a plain Deployment is injected, scheduled one per base, found by field selectors; a 4th replica stays Pending with our reason', async () => {
