@@ -38,6 +38,13 @@ let webhook: RunningWebhook | undefined;
 let extender: ExtenderServer | undefined;
 let scheduler: { stop(): void; logFile: string } | undefined;
 let nodes: VirtualNodes | undefined;
+const webhookRegistry = createRegistry(false);
+
+/** How many ModuleDeployment reviews the webhook has answered (all results). */
+async function mdValidations(): Promise<number> {
+  const text = await webhookRegistry.metrics();
+  return [...text.matchAll(/^module_controller_webhook_requests_total\{endpoint="validate-module-deployment",result="[a-z]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 function moduleDeployment(name: string, image: string, labels: Record<string, string> = {}): object {
   return {
@@ -90,7 +97,7 @@ before(async () => {
     excludedNamespaces: ['kube-system', ownNs],
     timeoutSeconds: 5,
     logger: createSilentLogger(),
-    registry: createRegistry(false),
+    registry: webhookRegistry,
     now: () => new Date(),
   });
   extender = await startExtenderServer({ kc: cluster.kc, logger: createSilentLogger(), registry: createRegistry(false), port: 0, host: '127.0.0.1', maxModulesPerBase: 100, placementTtlMs: 30_000, maxBodyBytes: 4 * 1024 * 1024, tenancy });
@@ -163,12 +170,15 @@ test('ModuleDeployments: a file:// url and a reserved base are refused at kubect
   for (const [ns, name] of [[tenantNs, 'md-file'], [tenantNs, 'md-evil'], [otherNs, 'md-res']] as const) {
     assert.notEqual((await cluster.kubectl(['get', '-n', ns, 'moduledeployments.koupleless.io,moduledeployments.koupleless.alipay.com', name])).code, 0, `${ns}/${name} was stored`);
   }
-  // The tenant may use its base; the API server accepts the validation's matchCondition (CEL over
-  // object and oldObject): scaling is admitted, an UPDATE that breaks the url is refused.
+  // The tenant may use its base. The validation's matchCondition (CEL over object and oldObject):
+  // scaling is not even sent to the webhook, an UPDATE that breaks the url is, and is refused.
   const own = await apply(tenantNs, md('koupleless.io', 'md-res', 'https://repo.example.com/md-res-1.0.0.jar', reservedBase));
   assert.equal(own.code, 0, own.stderr);
+  const sent = await mdValidations();
+  assert.ok(sent >= 4, `the webhook answered the ModuleDeployment reviews above (${sent})`);
   const scaled = await cluster.kubectl(['patch', '-n', tenantNs, 'moduledeployments.koupleless.io', 'md-res', '--type', 'merge', '-p', '{"spec":{"replicas":2}}']);
   assert.equal(scaled.code, 0, scaled.stderr);
+  assert.equal(await mdValidations(), sent, 'a change to replicas only is not sent to the webhook');
   const broken = await cluster.kubectl(['patch', '-n', tenantNs, 'moduledeployments.koupleless.io', 'md-res', '--type', 'merge', '-p', '{"spec":{"template":{"spec":{"module":{"url":"file:///tmp/md-res.jar"}}}}}']);
   assert.notEqual(broken.code, 0);
   assert.match(broken.stderr, /spec\.template\.spec\.module\.url: image "file:\/\/\/tmp\/md-res\.jar" uses file:\/\//);
