@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODULE_DEPLOYMENT_MATCH_CONDITION } from '../../webhook/registration-module-deployment.ts';
+import { MODULE_DEPLOYMENT_MATCH_CONDITION, MODULE_DEPLOYMENT_VALIDATE_MATCH_CONDITION } from '../../webhook/registration-module-deployment.ts';
 import { toWebhookConfigurations } from '../../webhook/registration.ts';
 
 const cfg = toWebhookConfigurations({
@@ -31,8 +31,7 @@ test('the match condition sends only v1 negative replicas, reading replicas only
   assert.equal(MODULE_DEPLOYMENT_MATCH_CONDITION.expression, 'has(object.spec) && has(object.spec.replicas) && type(object.spec.replicas) == int && object.spec.replicas < 0');
 });
 
-test('ModuleDeployments of both groups are validated on CREATE and UPDATE through their own path, following the validating failure policy', async () => {
-  const { MODULE_DEPLOYMENT_VALIDATE_MATCH_CONDITION } = await import('../../webhook/registration-module-deployment.ts');
+test('ModuleDeployments of both groups are validated on CREATE and UPDATE through their own path, following the validating failure policy', () => {
   const w = cfg.validating.webhooks!.find((x) => x.name === 'moduledeployments.validate.module-controller.koupleless.io');
   assert.ok(w);
   assert.equal(w.clientConfig.url, 'https://127.0.0.1:9443/validate-module-deployment');
@@ -43,8 +42,7 @@ test('ModuleDeployments of both groups are validated on CREATE and UPDATE throug
   assert.equal(open.validating.webhooks!.find((x) => x.name.startsWith('moduledeployments.'))?.failurePolicy, 'Ignore');
 });
 
-test('the validation match condition: every CREATE, and an UPDATE only when the module template or the base name changes', async () => {
-  const { MODULE_DEPLOYMENT_VALIDATE_MATCH_CONDITION } = await import('../../webhook/registration-module-deployment.ts');
+test('the validation match condition: every CREATE, and an UPDATE only when the module template or the base name changes', () => {
   assert.equal(
     MODULE_DEPLOYMENT_VALIDATE_MATCH_CONDITION.expression,
     'oldObject == null || !has(object.spec) || !has(oldObject.spec)'
