@@ -10,7 +10,7 @@ import { MD_KIND, MD_PLURAL, MD_SHORT_NAME, MD_VERSION, PROGRESS, UPGRADE_POLICI
 
 type Schema = Record<string, unknown>;
 
-const JAR_HINT = 'set it to the module jar URL (http://, https:// or file://, ending in .jar)';
+const JAR_HINT = 'set it to the module jar URL (https:// or http://, ending in .jar; file:// only where the cluster jar URL policy allows it)';
 const VERSION_HINT = 'set it to the module version from pom.xml';
 const NAME_HINT = 'the artifactId in pom.xml';
 
@@ -41,7 +41,7 @@ const moduleSchema: Schema = {
       'x-kubernetes-validations': [rule(`self.matches('${CEL_PATTERNS.bizVersion}')`, 'version is not a valid version', `'version "' + self + '" is not a valid version; use letters, digits, \\'.\\', \\'_\\', \\'+\\' and \\'-\\' (e.g. 1.0.0 or 0.0.1-SNAPSHOT)'`)],
     }),
     url: str(4096, {
-      description: 'The module jar URL (http://, https:// or file://, ending in .jar).',
+      description: 'The module jar URL (https:// or http://, ending in .jar; file:// only where the cluster allows it: the jar URL policy in docs/webhook.md).',
       'x-kubernetes-validations': [rule(`self.matches('${CEL_PATTERNS.jarUrl}')`, 'url is not a jar URL', `'url "' + self + '" is not a jar URL; ${JAR_HINT}'`)],
     }),
     type: str(64, { description: 'Module type (accepted for v1 compatibility; informational).' }),

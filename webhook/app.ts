@@ -18,7 +18,8 @@ import type { ErrorCode } from '../core/errors.ts';
 import { parseAdmissionReview, toAdmissionReview, type AdmissionHandler, type AdmissionResult, type ReviewParse } from './admission.ts';
 import { createMutateHandler, createValidateHandler } from './handlers.ts';
 import { createModuleDeploymentMutateHandler } from './mutate-module-deployment.ts';
-import { MODULE_DEPLOYMENT_MUTATE_PATH } from './registration-module-deployment.ts';
+import { MODULE_DEPLOYMENT_MUTATE_PATH, MODULE_DEPLOYMENT_VALIDATE_PATH } from './registration-module-deployment.ts';
+import { createModuleDeploymentValidateHandler } from './validate-module-deployment.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
 import type { AdmissionPolicy } from './policy.ts';
 import { BodyTooLargeError, readBody } from '../core/read-body.ts';
@@ -107,6 +108,7 @@ export function createWebhookApp(opts: WebhookAppOptions): RequestListener {
     '/mutate': review('mutate', createMutateHandler(opts.policy)),
     '/validate': review('validate', createValidateHandler(opts.policy)),
     [MODULE_DEPLOYMENT_MUTATE_PATH]: review('mutate-module-deployment', createModuleDeploymentMutateHandler()),
+    [MODULE_DEPLOYMENT_VALIDATE_PATH]: review('validate-module-deployment', createModuleDeploymentValidateHandler(opts.policy)),
   };
 
   const app = express();

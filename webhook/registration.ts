@@ -30,7 +30,7 @@ import type {
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
-import { MODULE_DEPLOYMENT_MUTATE_PATH, toModuleDeploymentWebhook } from './registration-module-deployment.ts';
+import { MODULE_DEPLOYMENT_MUTATE_PATH, MODULE_DEPLOYMENT_VALIDATE_PATH, toModuleDeploymentValidatingWebhook, toModuleDeploymentWebhook } from './registration-module-deployment.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE } from '../core/names.ts';
 
 export type WebhookClient =
@@ -140,6 +140,7 @@ export function toWebhookConfigurations(opts: RegistrationOptions): WebhookConfi
       failurePolicy: validatePolicy,
       ...common,
     },
+    toModuleDeploymentValidatingWebhook(`moduledeployments.validate.${SUFFIX}`, toClientConfig(opts, MODULE_DEPLOYMENT_VALIDATE_PATH), validatePolicy, common),
   ];
   const metadata = (name: string) => ({ name, labels: { [MANAGED_BY_LABEL]: 'module-controller' } });
   return {

@@ -15,7 +15,7 @@ import { brokerCommand } from '../../broker/command.ts';
 import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
 import { toSchedulerConfig } from '../../extender/scheduler-config.ts';
 import { toLeaseTimings } from '../../bridge/lease-timings.ts';
-import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
+import { BASE_DEPLOYMENT_LABEL, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
 import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
 const CHART = 'charts/module-controller';
@@ -271,16 +271,32 @@ test('RBAC: no wildcard, no cluster-wide Lease or Secret rights, Leases only in 
 
 test('the bridge confinement policy speaks the one vocabulary (core/names.ts) and matches only the bridge', async () => {
   const docs = await template();
-  const vap = byKind(docs, 'ValidatingAdmissionPolicy')[0]!;
+  const vap = byKind(docs, 'ValidatingAdmissionPolicy').find((d) => d['metadata']['name'] === 'mc-bridge-confinement.module-controller.koupleless.io')!;
   const text = JSON.stringify(vap);
   for (const s of [VNODE_COMPONENT_LABEL, `'${VNODE_COMPONENT_VALUE}'`, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, `'${MODULE_COMPONENT_VALUE}'`, SERVICE_MANAGED_BY_LABEL, `'${SERVICE_MANAGED_BY_VALUE}'`, `'${NODE_LEASE_NAMESPACE}'`]) assert.ok(text.includes(s), s);
   assert.ok(text.includes(`startsWith('${toNodeName('x').slice(0, -1)}')`), 'virtual node Lease prefix is toNodeName\'s');
   assert.deepEqual(vap['spec']['matchConditions'], [{ name: 'bridge-service-account', expression: "request.userInfo.username == 'system:serviceaccount:koupleless:mc-bridge'" }]);
   assert.equal(vap['spec']['failurePolicy'], 'Fail');
-  const binding = byKind(docs, 'ValidatingAdmissionPolicyBinding')[0]!;
-  assert.equal(binding['spec']['policyName'], vap['metadata']['name']);
+  const binding = byKind(docs, 'ValidatingAdmissionPolicyBinding').find((d) => d['spec']['policyName'] === vap['metadata']['name'])!;
   assert.deepEqual(binding['spec']['validationActions'], ['Deny']);
   assert.deepEqual(byKind(await template(['--set', 'bridge.confinementPolicy=false']), 'ValidatingAdmissionPolicy'), []);
+});
+
+test('the ModuleDeployment controller\'s confinement policy: only the base-deployment label on virtual nodes, only its own identity', async () => {
+  const docs = await template();
+  const name = 'mc-module-deployment-confinement.module-controller.koupleless.io';
+  const vap = byKind(docs, 'ValidatingAdmissionPolicy').find((d) => d['metadata']['name'] === name)!;
+  assert.ok(vap, 'rendered by default');
+  const text = JSON.stringify(vap);
+  for (const s of [VNODE_COMPONENT_LABEL, `'${VNODE_COMPONENT_VALUE}'`, `'${BASE_DEPLOYMENT_LABEL}'`]) assert.ok(text.includes(s), s);
+  assert.deepEqual(vap['spec']['matchConditions'], [{ name: 'module-deployment-service-account', expression: "request.userInfo.username == 'system:serviceaccount:koupleless:mc-module-deployment'" }]);
+  assert.deepEqual(vap['spec']['matchConstraints']['resourceRules'].map((r: Doc) => r['resources']), [['nodes', 'nodes/status']]);
+  assert.equal(vap['spec']['failurePolicy'], 'Fail');
+  const binding = byKind(docs, 'ValidatingAdmissionPolicyBinding').find((d) => d['spec']['policyName'] === name)!;
+  assert.deepEqual(binding['spec']['validationActions'], ['Deny']);
+  for (const off of [['--set', 'bridge.confinementPolicy=false'], ['--set', 'moduleDeployment.enabled=false']]) {
+    assert.ok(!byKind(await template(off), 'ValidatingAdmissionPolicy').some((d) => d['metadata']['name'] === name), off.join(' '));
+  }
 });
 
 test('NetworkPolicies: broker open to bases, webhook and extender only to their callers, bridge only to scrapes', async () => {
@@ -319,7 +335,10 @@ test('monitoring: a ServiceMonitor per component on a real metrics port, alerts 
   assert.equal(named(off, 'ConfigMap', 'mc-dashboard'), undefined);
   const docs = await template(['--set', 'serviceMonitor.enabled=true', '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true']);
   const monitors = byKind(docs, 'ServiceMonitor');
-  assert.deepEqual(monitors.map((m) => m['metadata']['name']).sort(), ['mc-bridge', 'mc-broker', 'mc-extender', 'mc-webhook']);
+  assert.deepEqual(monitors.map((m) => m['metadata']['name']).sort(), ['mc-bridge', 'mc-broker', 'mc-extender', 'mc-module-deployment', 'mc-webhook']);
+  // The ModuleDeployment controller's endpoint only (its metric names are the controller's business).
+  assert.equal(named(docs, 'ServiceMonitor', 'mc-module-deployment')!['spec']['endpoints'][0]['port'], 'http');
+  assert.ok(!byKind(await template(['--set', 'serviceMonitor.enabled=true', '--set', 'moduleDeployment.enabled=false']), 'ServiceMonitor').some((m) => m['metadata']['name'] === 'mc-module-deployment'));
   for (const m of monitors) {
     const wanted: Record<string, string> = m['spec']['selector']['matchLabels'];
     const services = byKind(docs, 'Service').filter((s) => Object.entries(wanted).every(([k, v]) => s['metadata']['labels']?.[k] === v));
@@ -357,7 +376,8 @@ test('helm test: a hook pod that checks every component\'s /healthz through Serv
   const pod = byKind(docs, 'Pod')[0]!;
   assert.equal(pod['metadata']['annotations']['helm.sh/hook'], 'test');
   const urls: string[] = pod['spec']['containers'][0].env.find((e: Doc) => e['name'] === 'URLS').value.split(' ');
-  assert.equal(urls.length, 4);
+  assert.equal(urls.length, 5);
+  assert.ok(urls.includes('http://mc-module-deployment-metrics.koupleless.svc:8084/healthz'), 'the ModuleDeployment controller');
   for (const u of urls) {
     const url = new URL(u);
     assert.equal(url.pathname, '/healthz');
@@ -367,6 +387,8 @@ test('helm test: a hook pod that checks every component\'s /healthz through Serv
     assert.ok(svc, `${u}: Service ${svcName} exists`);
     assert.ok(svc['spec']['ports'].some((p: Doc) => String(p['port']) === url.port || (url.port === '' && p['port'] === 443)), `${u}: port`);
   }
+  const withoutMd = byKind(await template(['--set', 'moduleDeployment.enabled=false']), 'Pod')[0]!;
+  assert.doesNotMatch(withoutMd['spec']['containers'][0].env.find((e: Doc) => e['name'] === 'URLS').value, /module-deployment/);
   assert.deepEqual(byKind(await template(['--set', 'tests.enabled=false']), 'Pod'), []);
 });
 

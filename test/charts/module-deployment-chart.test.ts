@@ -29,12 +29,20 @@ test('the module-deployment controller runs with flags its command has, leader-e
   const rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> = role['rules'];
   const can = (group: string, resource: string, verb: string) => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
   for (const g of ['koupleless.io', 'koupleless.alipay.com']) {
-    assert.ok(can(g, 'moduledeployments', 'watch') && can(g, 'moduledeployments/status', 'patch') && can(g, 'moduledeployments/scale', 'get'));
+    assert.ok(can(g, 'moduledeployments', 'watch') && can(g, 'moduledeployments/status', 'patch'));
+    // Not used by the controller (it reads through watch caches, never the scale subresource).
+    assert.ok(!can(g, 'moduledeployments', 'get') && !can(g, 'moduledeployments/scale', 'get') && !can(g, 'moduledeployments/status', 'update'));
   }
   assert.ok(can('apps', 'replicasets', 'create') && can('', 'nodes', 'patch') && can('', 'services', 'delete') && can('', 'events', 'create'));
   assert.ok(!can('', 'nodes', 'delete') && !can('', 'pods', 'delete') && !can('', 'secrets', 'get'), 'nothing beyond what it uses');
   const lease = docs.find((d) => d['kind'] === 'Role' && d['metadata']['name'] === 'mc-module-deployment-lease')!;
   assert.equal(lease['metadata']['namespace'], 'koupleless');
+  // Its own leader Lease by name (the --leader-lease-name it runs with); create cannot be scoped by name.
+  assert.ok(c.args.includes('--leader-lease-name=mc-module-deployment'));
+  assert.deepEqual(lease['rules'], [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['mc-module-deployment'], verbs: ['get', 'update'] },
+  ]);
 });
 
 test('moduleDeployment.enabled=false leaves the controller out; the CRDs ship in crds/', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { eventually, getTestCluster } from '../support/cluster.ts';
 import { runHelm } from '../support/helm.ts';
-import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
+import { BASE_DEPLOYMENT_LABEL, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
 import { SERVICE_MANAGED_BY_LABEL, SERVICE_MANAGED_BY_VALUE } from '../../core/service-names.ts';
 
 const CHART = 'charts/module-controller';
@@ -17,11 +17,12 @@ const cluster = await getTestCluster();
 const release = `mc${Math.random().toString(36).slice(2, 6)}`;
 const ns = await cluster.createNamespace('chart');
 const plainNode = `plain-${release}`;
+const mdNode = toNodeName(`192.0.2.${Math.floor(Math.random() * 200) + 10}-md-${release}`);
 const vnode = toNodeName(`192.0.2.${Math.floor(Math.random() * 200) + 10}-${release}`);
 let installed = false;
 after(async () => {
   if (installed) await runHelm(['uninstall', release, '-n', ns, '--kubeconfig', cluster.kubeconfig, '--wait=false']);
-  await cluster.kubectl(['delete', 'node', plainNode, vnode, '--ignore-not-found', '--wait=false']);
+  await cluster.kubectl(['delete', 'node', plainNode, vnode, mdNode, '--ignore-not-found', '--wait=false']);
   await cluster.kubectl(['delete', 'namespace', ns, '--wait=false']);
 });
 
@@ -32,6 +33,11 @@ const sa = (component: string) => `system:serviceaccount:${ns}:${release}-${comp
  * makes it: kubectl label/patch/delete would first GET, which the bridge never does (and may not).
  */
 async function bridgeRequest(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
+  return requestAs('bridge', method, path, body);
+}
+
+/** The same, as another component's ServiceAccount. */
+async function requestAs(component: string, method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
   const opts: https.RequestOptions = {};
   await cluster.kc.applyToHTTPSOptions(opts);
   const url = new URL(path, cluster.kc.getCurrentCluster()!.server);
@@ -42,7 +48,7 @@ async function bridgeRequest(method: 'POST' | 'PATCH' | 'DELETE', path: string, 
       method,
       headers: {
         ...opts.headers,
-        'Impersonate-User': sa('bridge'),
+        'Impersonate-User': sa(component),
         'Impersonate-Group': ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
         'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
         Accept: 'application/json',
@@ -192,6 +198,40 @@ const rbacTable = (): Row[] => [
   ['scheduler', 'update', 'leases/module-scheduler', ns, true],
   ['scheduler', 'delete', 'nodes', '', false],
   ['scheduler', 'get', 'secrets', ns, false],
+  // module-deployment controller: its watch caches, ReplicaSets, module Services, the link label on
+  // nodes, Events and its own leader Lease; nothing it does not call.
+  ['module-deployment', 'watch', 'moduledeployments.koupleless.io', '', true],
+  ['module-deployment', 'list', 'moduledeployments.koupleless.alipay.com', '', true],
+  ['module-deployment', 'patch', 'moduledeployments.koupleless.io', 'default', true],
+  ['module-deployment', 'patch', 'moduledeployments.koupleless.alipay.com/status', 'default', true],
+  ['module-deployment', 'get', 'moduledeployments.koupleless.io', 'default', false],
+  ['module-deployment', 'update', 'moduledeployments.koupleless.io/status', 'default', false],
+  ['module-deployment', 'delete', 'moduledeployments.koupleless.io', 'default', false],
+  ['module-deployment', 'create', 'replicasets.apps', 'default', true],
+  ['module-deployment', 'delete', 'replicasets.apps', 'default', true],
+  ['module-deployment', 'get', 'replicasets.apps', 'default', false],
+  ['module-deployment', 'list', 'deployments.apps', '', true],
+  ['module-deployment', 'patch', 'deployments.apps', 'default', false],
+  ['module-deployment', 'watch', 'pods', '', true],
+  ['module-deployment', 'create', 'pods', 'default', false],
+  ['module-deployment', 'delete', 'pods', 'default', false],
+  ['module-deployment', 'patch', 'nodes', '', true],
+  ['module-deployment', 'create', 'nodes', '', false],
+  ['module-deployment', 'delete', 'nodes', '', false],
+  ['module-deployment', 'patch', 'nodes/status', '', false],
+  ['module-deployment', 'create', 'services', 'default', true],
+  ['module-deployment', 'delete', 'services', 'default', true],
+  ['module-deployment', 'create', 'events', 'default', true],
+  ['module-deployment', 'create', 'leases', ns, true],
+  ['module-deployment', 'get', `leases/${release}-module-deployment`, ns, true],
+  ['module-deployment', 'update', `leases/${release}-module-deployment`, ns, true],
+  ['module-deployment', 'update', `leases/${release}-bridge`, ns, false],
+  ['module-deployment', 'delete', `leases/${release}-module-deployment`, ns, false],
+  ['module-deployment', 'list', 'leases', ns, false],
+  ['module-deployment', 'create', 'leases', 'default', false],
+  ['module-deployment', 'get', 'secrets', ns, false],
+  ['module-deployment', 'list', 'secrets', '', false],
+  ['module-deployment', 'list', 'configmaps', '', false],
   // broker: no API rights at all.
   ['broker', 'list', 'pods', '', false],
   ['broker', 'get', 'secrets', ns, false],
@@ -299,6 +339,40 @@ test('the bridge\'s identity may only write the Services it manages', async () =
   const takeOver = await bridgeRequest('DELETE', `${services}/users-service`);
   assert.ok(!ok(takeOver), 'a Service the bridge does not manage is not its to delete');
   assert.match(takeOver.message, /module Services it manages/);
+});
+
+test('the ModuleDeployment controller\'s identity may only set or remove the base-deployment label on virtual nodes', async () => {
+  const made = await cluster.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: mdNode, labels: { [VNODE_COMPONENT_LABEL]: VNODE_COMPONENT_VALUE, 'base.koupleless.io/name': 'base1' } }, spec: { taints: [{ key: 'schedule.koupleless.io/virtual-node', value: 'True', effect: 'NoExecute' }] } }));
+  assert.equal(made.code, 0, made.stderr);
+  const path = `/api/v1/nodes/${mdNode}`;
+  // The policy takes effect once the API server has loaded it.
+  await eventually('the module-deployment policy is in force', async () => {
+    const r = await requestAs('module-deployment', 'PATCH', `${path}?dryRun=All`, { metadata: { labels: { probe: '1' } } });
+    return r.status === 403 || r.status === 422 ? true : undefined;
+  }, 30_000, 500);
+  const link = await requestAs('module-deployment', 'PATCH', path, { metadata: { labels: { [BASE_DEPLOYMENT_LABEL]: 'base-deploy' } } });
+  assert.ok(ok(link), `set the link label: ${link.status} ${link.message}`);
+  assert.equal((await cluster.core.readNode({ name: mdNode })).metadata?.labels?.[BASE_DEPLOYMENT_LABEL], 'base-deploy');
+  const refused: Array<[string, string, unknown, RegExp]> = [
+    ['another label', path, { metadata: { labels: { 'base.koupleless.io/name': 'other' } } }, /no other label/],
+    ['a new label beside the link', path, { metadata: { labels: { [BASE_DEPLOYMENT_LABEL]: 'x', owned: 'yes' } } }, /no other label/],
+    ['unlabel as a virtual node', path, { metadata: { labels: { [VNODE_COMPONENT_LABEL]: null } } }, /only change virtual nodes/],
+    ['taint', path, { spec: { taints: [{ key: 'evil', value: 'yes', effect: 'NoExecute' }] } }, /spec, annotations, owners and finalizers must stay/],
+    ['cordon', path, { spec: { unschedulable: true } }, /spec, annotations, owners and finalizers must stay/],
+    ['annotate', path, { metadata: { annotations: { 'base.koupleless.io/tenant-namespaces': 'x' } } }, /spec, annotations, owners and finalizers must stay/],
+    ['link an ordinary node', `/api/v1/nodes/${plainNode}`, { metadata: { labels: { [BASE_DEPLOYMENT_LABEL]: 'base-deploy' } } }, /only change virtual nodes/],
+  ];
+  for (const [what, p, body, message] of refused) {
+    const r = await requestAs('module-deployment', 'PATCH', p, body);
+    assert.ok(!ok(r), `${what} must be refused`);
+    assert.match(r.message, message, what);
+  }
+  const unlink = await requestAs('module-deployment', 'PATCH', path, { metadata: { labels: { [BASE_DEPLOYMENT_LABEL]: null } } });
+  assert.ok(ok(unlink), `remove the link label: ${unlink.status} ${unlink.message}`);
+  const after = await cluster.core.readNode({ name: mdNode });
+  assert.equal(after.metadata?.labels?.[BASE_DEPLOYMENT_LABEL], undefined);
+  assert.equal(after.metadata?.labels?.['base.koupleless.io/name'], 'base1');
+  assert.equal(after.spec?.taints?.length, 1);
 });
 
 test('with the webhook down, module objects are refused (fail closed) and nothing else is blocked', async () => {

@@ -1,5 +1,6 @@
 // On the real control plane, with the webhook (URL mode), the extender and the real module-scheduler:
 // - the jar URL policy and base tenancy refuse modules at `kubectl apply` with what is allowed;
+// - the same rules refuse a ModuleDeployment (both groups) at `kubectl apply`, not only its pods later;
 // - a pod that can only go to reserved bases stays Pending with the extender's reason;
 // - the upstream-style samples (samples/upstream-*.yaml: affinity on vnode.koupleless.io/*, the
 //   node-env toleration) are admitted without a misleading warning and bound to a base.
@@ -13,6 +14,7 @@ import { createSilentLogger } from '../../core/logger.ts';
 import { createRegistry } from '../../core/ops-routes.ts';
 import { BASE_TENANTS_ANNOTATION, MODULE_COMPONENT_LABEL, UPSTREAM_ENV_TAINT_KEY } from '../../core/names.ts';
 import { createSecretCaStore } from '../../webhook/ca-store.ts';
+import { installModuleDeploymentCrds } from '../../moduledeployment/install-crds.ts';
 import { DEFAULT_POLICY, type AdmissionPolicy } from '../../webhook/policy.ts';
 import { toServingNames } from '../../webhook/registration.ts';
 import { startWebhookServer, type RunningWebhook } from '../../webhook/server.ts';
@@ -36,6 +38,13 @@ let webhook: RunningWebhook | undefined;
 let extender: ExtenderServer | undefined;
 let scheduler: { stop(): void; logFile: string } | undefined;
 let nodes: VirtualNodes | undefined;
+const webhookRegistry = createRegistry(false);
+
+/** How many ModuleDeployment reviews the webhook has answered (all results). */
+async function mdValidations(): Promise<number> {
+  const text = await webhookRegistry.metrics();
+  return [...text.matchAll(/^module_controller_webhook_requests_total\{endpoint="validate-module-deployment",result="[a-z]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 function moduleDeployment(name: string, image: string, labels: Record<string, string> = {}): object {
   return {
@@ -59,6 +68,7 @@ async function apply(ns: string, object: object | string): Promise<{ code: numbe
 
 before(async () => {
   cluster = await getTestCluster();
+  await installModuleDeploymentCrds(cluster.kc);
   tenantNs = await cluster.createNamespace('mc-tenant');
   otherNs = await cluster.createNamespace('mc-other');
   ownNs = await cluster.createNamespace('mc-policy-own');
@@ -87,7 +97,7 @@ before(async () => {
     excludedNamespaces: ['kube-system', ownNs],
     timeoutSeconds: 5,
     logger: createSilentLogger(),
-    registry: createRegistry(false),
+    registry: webhookRegistry,
     now: () => new Date(),
   });
   extender = await startExtenderServer({ kc: cluster.kc, logger: createSilentLogger(), registry: createRegistry(false), port: 0, host: '127.0.0.1', maxModulesPerBase: 100, placementTtlMs: 30_000, maxBodyBytes: 4 * 1024 * 1024, tenancy });
@@ -136,6 +146,42 @@ test('tenancy: a module naming a reserved base is refused in another namespace, 
   assert.equal(own.code, 0, own.stderr);
   const pod = await eventually('the tenant\'s pod bound', async () => (await cluster.core.listNamespacedPod({ namespace: tenantNs, labelSelector: 'app=biz-res' })).items.find((p) => p.spec?.nodeName), 60_000, 500);
   assert.equal(pod.spec?.nodeName, `virtual-node-res-${suffix}`);
+});
+
+function md(group: string, name: string, url: string, baseDeploymentName: string): object {
+  return {
+    apiVersion: `${group}/v1alpha1`, kind: 'ModuleDeployment', metadata: { name },
+    spec: { baseDeploymentName, replicas: 1, template: { spec: { module: { name, version: '1.0.0', url } } } },
+  };
+}
+
+test('ModuleDeployments: a file:// url and a reserved base are refused at kubectl apply in both groups; an allowed one is stored', async (t) => {
+  const file = await apply(tenantNs, md('koupleless.io', 'md-file', 'file:///opt/modules/md-file-1.0.0.jar', upBase));
+  t.diagnostic(file.stderr.trim());
+  assert.notEqual(file.code, 0);
+  assert.match(file.stderr, /denied the request: ModuleDeployment "mc-tenant-[a-z0-9]+\/md-file": spec\.template\.spec\.module\.url: image "file:\/\/\/opt\/modules\/md-file-1\.0\.0\.jar" uses file:\/\/, which this cluster does not allow; allowed schemes: https, http \(webhook flag --allowed-jar-url-schemes\)/);
+  const evil = await apply(tenantNs, md('koupleless.alipay.com', 'md-evil', 'https://repo.example.com.evil.test/md-evil-1.0.0.jar', upBase));
+  assert.notEqual(evil.code, 0);
+  assert.match(evil.stderr, /spec\.template\.spec\.module\.url: .* is not under an allowed jar location; allowed prefixes: https:\/\/example\.invalid\/, https:\/\/repo\.example\.com\//);
+  const reserved = await apply(otherNs, md('koupleless.alipay.com', 'md-res', 'https://repo.example.com/md-res-1.0.0.jar', reservedBase));
+  t.diagnostic(reserved.stderr.trim());
+  assert.notEqual(reserved.code, 0);
+  assert.match(reserved.stderr, new RegExp(`denied the request: ModuleDeployment "${otherNs}/md-res": spec\\.baseDeploymentName: base "${reservedBase}" is reserved for namespaces ${tenantNs}: namespace "${otherNs}" may not run modules there`));
+  for (const [ns, name] of [[tenantNs, 'md-file'], [tenantNs, 'md-evil'], [otherNs, 'md-res']] as const) {
+    assert.notEqual((await cluster.kubectl(['get', '-n', ns, 'moduledeployments.koupleless.io,moduledeployments.koupleless.alipay.com', name])).code, 0, `${ns}/${name} was stored`);
+  }
+  // The tenant may use its base. The validation's matchCondition (CEL over object and oldObject):
+  // scaling is not even sent to the webhook, an UPDATE that breaks the url is, and is refused.
+  const own = await apply(tenantNs, md('koupleless.io', 'md-res', 'https://repo.example.com/md-res-1.0.0.jar', reservedBase));
+  assert.equal(own.code, 0, own.stderr);
+  const sent = await mdValidations();
+  assert.ok(sent >= 4, `the webhook answered the ModuleDeployment reviews above (${sent})`);
+  const scaled = await cluster.kubectl(['patch', '-n', tenantNs, 'moduledeployments.koupleless.io', 'md-res', '--type', 'merge', '-p', '{"spec":{"replicas":2}}']);
+  assert.equal(scaled.code, 0, scaled.stderr);
+  assert.equal(await mdValidations(), sent, 'a change to replicas only is not sent to the webhook');
+  const broken = await cluster.kubectl(['patch', '-n', tenantNs, 'moduledeployments.koupleless.io', 'md-res', '--type', 'merge', '-p', '{"spec":{"template":{"spec":{"module":{"url":"file:///tmp/md-res.jar"}}}}}']);
+  assert.notEqual(broken.code, 0);
+  assert.match(broken.stderr, /spec\.template\.spec\.module\.url: image "file:\/\/\/tmp\/md-res\.jar" uses file:\/\//);
 });
 
 test('tenancy at scheduling: a pod that names no base but fits only reserved bases stays Pending with the extender\'s reason', async (t) => {

@@ -113,7 +113,7 @@ test('registration: both configurations carry the caBundle of the CA kept in the
   const v = await admission.readValidatingWebhookConfiguration({ name: configName });
   for (const w of [...m.webhooks!, ...v.webhooks!]) {
     assert.equal(Buffer.from(w.clientConfig.caBundle!, 'base64').toString(), caPem, w.name);
-    assert.match(w.clientConfig.url!, /^https:\/\/127\.0\.0\.1:\d+\/(mutate|validate|mutate-module-deployment)$/);
+    assert.match(w.clientConfig.url!, /^https:\/\/127\.0\.0\.1:\d+\/(mutate|validate|mutate-module-deployment|validate-module-deployment)$/);
   }
 });
 

@@ -57,7 +57,7 @@ test('service mode: every webhook is scoped, v1, side-effect free, with caBundle
     assert.ok(w.objectSelector || (w.matchConditions?.length ?? 0) > 0, w.name);
   }
   assert.deepEqual(mutating.webhooks!.map((w) => w.clientConfig.service!.path), ['/mutate', '/mutate', '/mutate', '/mutate-module-deployment']);
-  assert.ok(validating.webhooks!.every((w) => w.clientConfig.service!.path === '/validate'));
+  assert.deepEqual(validating.webhooks!.map((w) => w.clientConfig.service!.path), ['/validate', '/validate', '/validate', '/validate', '/validate-module-deployment']);
 });
 
 test('failure policies: mutation and validation fail closed by default (module objects only)', () => {
@@ -74,7 +74,7 @@ test('failure policies: each side can be opened on its own', () => {
   assert.ok([...both.mutating.webhooks!, ...both.validating.webhooks!].every((w) => w.failurePolicy === 'Ignore'));
 });
 
-test('rules: pods CREATE mutated, DaemonSets CREATE/UPDATE mutated, pods and all workload kinds validated', () => {
+test('rules: pods CREATE mutated, DaemonSets CREATE/UPDATE mutated, pods, all workload kinds and ModuleDeployments validated', () => {
   const { mutating, validating } = toWebhookConfigurations(BASE);
   const rules = (ws: typeof mutating.webhooks) => ws!.flatMap((w) => w.rules!.flatMap((r) => r.resources!.map((res) => `${r.apiGroups![0] || 'core'}/${res}:${r.operations!.join('+')}`)));
   assert.deepEqual(rules(mutating.webhooks), ['core/pods:CREATE', 'core/pods:CREATE', 'apps/daemonsets:CREATE+UPDATE', 'koupleless.io/moduledeployments:CREATE+UPDATE']);
@@ -82,6 +82,7 @@ test('rules: pods CREATE mutated, DaemonSets CREATE/UPDATE mutated, pods and all
     'core/pods:CREATE+UPDATE', 'core/pods:CREATE+UPDATE',
     'apps/deployments:CREATE+UPDATE', 'apps/statefulsets:CREATE+UPDATE', 'apps/daemonsets:CREATE+UPDATE', 'apps/replicasets:CREATE+UPDATE', 'batch/jobs:CREATE+UPDATE',
     'batch/cronjobs:CREATE+UPDATE',
+    'koupleless.io/moduledeployments:CREATE+UPDATE',
   ]);
 });
 
