@@ -15,6 +15,7 @@ import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
 import type { BridgeContext } from './context.ts';
+import { createReplicaSetRevisions } from './replicaset-revisions.ts';
 import { createEventRecorder } from './events.ts';
 import { handleMessage, type MessageOutcome } from './handle-message.ts';
 import { HearingTracker, toLeadershipHealth } from './hearing.ts';
@@ -63,6 +64,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const registry = new BaseRegistry();
   const core = deps.kc.makeApiClient(k8s.CoreV1Api);
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
+  const apps = deps.kc.makeApiClient(k8s.AppsV1Api);
+  const replicaSetRevisions = createReplicaSetRevisions({ readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }), now, logger });
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
   // Deaf until the first subscription is granted; see hearing.ts. Spans older than deleteAfter can go.
@@ -88,7 +91,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     if (base) moduleQueue.add(base.identity);
   });
   const ctx: BridgeContext = {
-    settings: s, registry, nodes, pods, core, coordination, logger, metrics, now,
+    settings: s, registry, nodes, pods, core, coordination, replicaSetRevisions, logger, metrics, now,
     publish: async (id, kind, payload) => {
       await mqttLink.publishCommand(id, kind, payload);
     },

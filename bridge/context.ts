@@ -9,6 +9,7 @@ import type { RecordEvent } from './events.ts';
 import type { Hearing } from './hearing.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { PodIndex } from './pod-index.ts';
+import type { ReplicaSetRevisions } from './replicaset-revisions.ts';
 
 export interface BridgeContext {
   readonly settings: BridgeSettings;
@@ -17,6 +18,8 @@ export interface BridgeContext {
   readonly pods: PodIndex;
   readonly core: k8s.CoreV1Api;
   readonly coordination: k8s.CoordinationV1Api;
+  /** ReplicaSet revisions, read only while a workload rolls out on a base (module-claims.ts). */
+  readonly replicaSetRevisions: ReplicaSetRevisions;
   readonly publish: (baseIdentity: string, kind: CommandKind, payload: unknown) => Promise<void>;
   readonly recordEvent: RecordEvent;
   readonly logger: Logger;

@@ -11,6 +11,7 @@ import { toInstallModel, toBizModel } from '../core/module-spec.ts';
 import type { ModuleObservation } from '../core/module-status.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
+import { toRevisionReads, type RevisionOf } from './module-claims.ts';
 import { planModules, toPodKey, type ModuleCommand } from './plan-modules.ts';
 import { toLiveness, toNextLivenessChange } from './plan-node.ts';
 import { isSamePodStatus, toPodStatus, toStatusPatch } from './pod-status.ts';
@@ -60,7 +61,15 @@ export function createModuleReconciler(ctx: BridgeContext) {
     const now = ctx.now();
     const liveness = toLiveness(base, now, ctx.settings, ctx.hearing());
     const pods = ctx.pods.podsOnNode(base.nodeName);
-    const plan = planModules({ base, liveness, pods, podsFresh: ctx.pods.isFresh(), settings: ctx.settings, now });
+    // Only while a workload runs pods of two ReplicaSets on this base (a rollout): their revisions
+    // decide which pod is newer (creationTimestamp ties within a second). Nothing is read otherwise.
+    const reads = toRevisionReads(pods);
+    let revisionOf: RevisionOf | undefined;
+    if (reads.length > 0) {
+      const revisions = await ctx.replicaSetRevisions.read(reads);
+      revisionOf = (c) => (c.replicaSet ? revisions.get(c.replicaSet) : undefined);
+    }
+    const plan = planModules({ base, liveness, pods, podsFresh: ctx.pods.isFresh(), settings: ctx.settings, now, revisionOf });
     if (plan.queryModules) requestModuleList(identity);
 
     let publishError: unknown;

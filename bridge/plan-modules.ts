@@ -10,7 +10,7 @@ import { toOneLine, type ModuleObservation } from '../core/module-status.ts';
 import type { ReportedModule } from '../core/protocol.ts';
 import type { BaseRecord, OpRecord } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
-import { findRival, toClaims, toPodKey, type Claims } from './module-claims.ts';
+import { findRival, toClaims, toPodKey, type Claims, type RevisionOf } from './module-claims.ts';
 import type { Liveness } from './plan-node.ts';
 
 export { toPodKey } from './module-claims.ts';
@@ -85,6 +85,8 @@ export interface PlanModulesInput {
   readonly podsFresh: boolean;
   readonly settings: BridgeSettings;
   readonly now: number;
+  /** Orders pods of one workload by ReplicaSet revision (module-claims.ts); absent = by creationTimestamp. */
+  readonly revisionOf?: RevisionOf | undefined;
 }
 
 /** The version mismatch message (docs/bridge.md "Version mismatch"). */
@@ -103,7 +105,7 @@ export function planModules(input: PlanModulesInput): ModulePlan {
   const baseReady = liveness?.kind === 'ready';
   const reported = base?.modules?.filter((m) => !isMasterBiz(m, base));
   const findReported = (m: { bizName: string; bizVersion: string }) => reported?.find((r) => r.bizName === m.bizName && r.bizVersion === m.bizVersion);
-  const claims = toClaims(live);
+  const claims = toClaims(live, input.revisionOf);
   const { active } = claims;
 
   // The version a base lists a module under after our install of it, when that differs from BIZ_VERSION:

@@ -24,6 +24,9 @@ interface World {
   patchError?: unknown;
   events: string[];
   clock: number;
+  /** Each ReplicaSet revision read the reconciler asked for (`ns/name` lists), and the answers. */
+  revisionReads: string[][];
+  rsRevisions: Map<string, number>;
 }
 
 function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[] } = {}) {
@@ -40,6 +43,8 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     patches: [],
     events: [],
     clock: T0,
+    revisionReads: [],
+    rsRevisions: new Map(),
   };
   const pods: PodIndex = {
     podsOnNode: (n) => w.pods.filter((p) => p.spec?.nodeName === n),
@@ -65,6 +70,13 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     pods,
     core,
     coordination: {} as k8s.CoordinationV1Api,
+    replicaSetRevisions: {
+      read: async (refs) => {
+        const keys = refs.map((r) => `${r.namespace}/${r.name}`);
+        w.revisionReads.push(keys);
+        return new Map(keys.map((k) => [k, w.rsRevisions.get(k)]));
+      },
+    },
     publish: (id, kind, payload) => w.publish(id, kind, payload),
     recordEvent: (t, type, reason, message) => w.events.push(`${t.kind}/${t.name} ${type} ${reason}: ${message}`),
     logger: createSilentLogger(),
@@ -160,4 +172,20 @@ test('the module-list query memory is pruned when a base goes', async () => {
   reconciler.requestModuleList('192.0.2.200');
   for (let i = 0; i < 20; i++) reconciler.requestModuleList(`198.51.100.${i}`);
   assert.ok(reconciler.trackedBases() <= 17, String(reconciler.trackedBases()));
+});
+
+test('ReplicaSet revisions are read only while a workload has pods of two ReplicaSets on the base, and they decide the newer pod', async () => {
+  const V2 = { name: 'orders', version: '2.0.0' };
+  const created = T0 - 5_000; // the surge pod and the old replica in the same second
+  const old = toModulePod({ name: 'orders-7f9d-old', modules: [V1], phase: 'Running', deployment: { name: 'orders', revision: '7f9d' }, created });
+  const { w, reconciler } = setup({ modules: [toReported('orders', '1.0.0')], pods: [old] });
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.revisionReads, [], 'steady state: no ReplicaSet read');
+
+  // The rollout's surge pod sorts first by name: without revisions the old pod would win.
+  w.pods = [old, toModulePod({ name: 'orders-5bc9-new', modules: [V2], deployment: { name: 'orders', revision: '5bc9' }, created })];
+  w.rsRevisions = new Map([['shop/orders-7f9d', 1], ['shop/orders-5bc9', 2]]);
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.revisionReads, [['shop/orders-7f9d', 'shop/orders-5bc9']]);
+  assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}:${String(p.payload['bizVersion'])} ${String(p.payload['installStrategy'] ?? '')}`), ['installBiz orders:2.0.0 uninstallThenInstall']);
 });

@@ -44,6 +44,7 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
     settings: SETTINGS, registry: new BaseRegistry(), nodes: cache, pods,
     core: { createNode: record('createNode'), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as k8s.CoreV1Api,
     coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease'), deleteNamespacedLease: record('deleteLease') } as unknown as k8s.CoordinationV1Api,
+    replicaSetRevisions: { read: async () => new Map() },
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },
     logger: createSilentLogger(), metrics: createBridgeMetrics(new Registry()),

@@ -145,6 +145,8 @@ const rbacTable = (): Row[] => [
   ['bridge', 'list', 'pods', '', true],
   ['bridge', 'delete', 'pods', 'default', true],
   ['bridge', 'patch', 'pods/status', 'default', true],
+  ['bridge', 'get', 'replicasets.apps', 'default', true],
+  ['bridge', 'update', 'replicasets.apps', 'default', false],
   ['bridge', 'create', 'pods', 'default', false],
   ['bridge', 'patch', 'pods', 'default', false],
   ['bridge', 'create', 'pods/exec', 'default', false],
