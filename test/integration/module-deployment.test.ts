@@ -371,7 +371,7 @@ test('a batch whose modules fail to install stops with ReplicaFailure and a Warn
   assert.match(warn, new RegExp(`on ${node.replaceAll('.', '\\.')}: ModuleInstallFailed`));
   // The controller serves its metrics.
   const metrics = await (await fetch(`http://127.0.0.1:${stack.moduleDeploymentPort}/metrics`)).text();
-  assert.match(metrics, /module_deployment_reconciles_total\{outcome="ok"\} [1-9]/);
-  assert.match(metrics, /module_deployment_actions_total\{kind="createReplicaSet"\} [1-9]/);
+  assert.match(metrics, /module_controller_module_deployment_reconciles_total\{outcome="ok"\} [1-9]/);
+  assert.match(metrics, /module_controller_module_deployment_actions_total\{kind="createReplicaSet"\} [1-9]/);
   await K(['delete', 'moduledeployments.koupleless.io/fail', '--wait=false']);
 });
