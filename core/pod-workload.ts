@@ -6,9 +6,15 @@
  * - Deployment pods are owned by a ReplicaSet named `<deployment>-<pod-template-hash>` and carry the
  *   `pod-template-hash` label (the Deployment controller sets both), so the Deployment is the
  *   ReplicaSet name without that suffix and the hash is the revision.
+ * - ModuleDeployment pods (docs/module-deployment.md) are owned by a ReplicaSet named
+ *   `<moduledeployment>-<revision hash>` with no `pod-template-hash`; they carry the ModuleDeployment
+ *   name label and the revision label, so the workload is the ModuleDeployment and the revision its
+ *   hash (two revisions of one ModuleDeployment hand modules off like two of one Deployment).
  * - StatefulSet and DaemonSet pods are owned by their controller and carry `controller-revision-hash`.
  * - Anything else (a bare pod, a Job) has no workload: it never hands its module to another pod.
  */
+
+import { MODULE_DEPLOYMENT_LABEL, MODULE_REVISION_LABEL } from './names.ts';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -33,6 +39,9 @@ export function toPodWorkload(meta: PodMetaLike | undefined): PodWorkload | unde
   const ns = meta?.namespace ?? '';
   const labels = meta?.labels ?? {};
   if (owner.kind === 'ReplicaSet') {
+    const md = labels[MODULE_DEPLOYMENT_LABEL];
+    const mdRevision = labels[MODULE_REVISION_LABEL];
+    if (md && mdRevision) return { workload: `${ns}/ModuleDeployment/${md}`, revision: mdRevision };
     const hash = labels[POD_TEMPLATE_HASH_LABEL];
     if (hash && owner.name.endsWith(`-${hash}`)) return { workload: `${ns}/Deployment/${owner.name.slice(0, -hash.length - 1)}`, revision: hash };
     return { workload: `${ns}/ReplicaSet/${owner.name}`, revision: hash };

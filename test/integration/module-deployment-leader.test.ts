@@ -16,7 +16,7 @@ test('one replica leads through its own Lease; the standby takes over when the l
   const start = async (id: string) => {
     const stop = new AbortController();
     const port = await findFreePort();
-    const done = runInProcess(moduleDeploymentCommand, ['--log-level', 'warn', '--port', String(port), '--kubeconfig', cluster.kubeconfig, '--instance-id', id, '--leader-lease-name', lease, '--leader-lease-namespace', 'default', '--leader-lease-duration', '3s'], { signal: stop.signal });
+    const done = runInProcess(moduleDeploymentCommand, ['--log-level', 'warn', '--ops-port', String(port), '--kubeconfig', cluster.kubeconfig, '--instance-id', id, '--leader-lease-name', lease, '--leader-lease-namespace', 'default', '--leader-lease-duration', '3s'], { signal: stop.signal });
     return { port, stop: async () => { stop.abort(); await done; } };
   };
   const a = await start('md-a');
@@ -26,7 +26,7 @@ test('one replica leads through its own Lease; the standby takes over when the l
   await eventually('md-b ready', async () => ((await fetch(`http://127.0.0.1:${b.port}/readyz`)).ok ? true : undefined), 20_000);
   assert.equal(await holder(), 'md-a', 'the standby does not take a live lease');
   const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
-  assert.match(metrics, /# TYPE module_deployment_reconciles_total counter/);
+  assert.match(metrics, /# TYPE module_controller_module_deployment_reconciles_total counter/);
   await a.stop();
   await eventually('md-b takes over', async () => ((await holder()) === 'md-b' ? true : undefined), 20_000);
   await b.stop();

@@ -35,8 +35,9 @@ before(async () => {
   const onEvent = (e: { kind: string; identity: string; command?: string; bizName?: string; bizVersion?: string }) => {
     if (e.kind === 'command' && e.bizName) commands.push({ base: e.identity, command: e.command ?? '', biz: e.bizName, version: e.bizVersion ?? '' });
   };
-  // sofa-ark's module switching: a base runs one active version of a module.
-  fleet = await startFleet({ url: broker.url, count: 8, name: BASE, version: '1.0.0', ipPrefix: '192.0.2', firstIndex: 60, heartbeatPeriodMs: 1_000, installLatencyMs: 50, switching: true, onEvent: onEvent as never });
+  // Bases at arklet's defaults (no module switching): a second version installed next to an
+  // ACTIVATED one stays DEACTIVATED, so releases rely on the bridge's uninstallThenInstall hand-off.
+  fleet = await startFleet({ url: broker.url, count: 8, name: BASE, version: '1.0.0', ipPrefix: '192.0.2', firstIndex: 60, heartbeatPeriodMs: 1_000, installLatencyMs: 50, onEvent: onEvent as never });
   await waitNodesReady(fleet);
   ns = await cluster.createNamespace('md');
 });
@@ -101,6 +102,17 @@ async function waitActive(biz: string, want: Record<string, number>, timeoutMs =
     const onBases = [fleet, ...extra].flatMap((f) => f.bases).flatMap((b) => b.installed().filter((m) => m.bizName === biz).map((m) => `${b.info.localIP}=${m.bizVersion}:${m.state}`));
     throw new Error(`${(err as Error).message}; on the bases: ${onBases.join(' ')}`, { cause: err });
   }
+}
+
+/** What a release must not leave behind at arklet's defaults: a non-ACTIVATED module, or a base holding two versions. */
+function leftovers(biz: string): string[] {
+  const out: string[] = [];
+  for (const b of [fleet, ...extra].flatMap((f) => f.bases)) {
+    const mine = b.installed().filter((m) => m.bizName === biz);
+    for (const m of mine) if (m.state !== 'ACTIVATED') out.push(`${b.info.localIP}=${m.bizVersion}:${m.state}`);
+    if (mine.length > 1) out.push(`${b.info.localIP} holds ${mine.map((m) => m.bizVersion).join('+')}`);
+  }
+  return out;
 }
 
 test('invalid specs are denied at kubectl apply with the webhook\'s messages', async () => {
@@ -227,6 +239,7 @@ test('uninstall_then_install removes old replicas before installing new ones: ne
     peak = Math.max(peak, live);
   }
   assert.equal(peak, 6, 'an install came before the uninstall of its batch');
+  assert.deepEqual(leftovers('relbiz'), [], 'every base holds one ACTIVATED version, nothing DEACTIVATED');
 });
 
 test('kubectl scale works through the scale subresource; going back to a version reuses its ReplicaSet; delete leaves nothing on any base', async () => {
@@ -244,6 +257,30 @@ test('kubectl scale works through the scale subresource; going back to a version
   assert.equal((await K(['delete', 'moduledeployments.koupleless.io/rel'])).code, 0);
   await waitActive('relbiz', {});
   await eventually('ReplicaSets gone', async () => ((await cluster.apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0 ? true : undefined));
+});
+
+test('as many replicas as bases (no spare base): install_then_uninstall and uninstall_then_install both hand every base over, nothing DEACTIVATED left', async () => {
+  const bases = fleet.bases.length;
+  assert.equal((await K(['apply', '-f', '-'], md('full', 'fullbiz', '1.0.0', bases))).code, 0);
+  await waitActive('fullbiz', { '1.0.0': bases });
+  // install_then_uninstall (the default): the new revision's pods land on bases running the old
+  // version of the same ModuleDeployment and take the module over (the bridge's hand-off).
+  let r = await K(['apply', '-f', '-'], md('full', 'fullbiz', '2.0.0', bases, '{ batchCount: 2 }'));
+  assert.equal(r.code, 0, r.stderr);
+  await waitActive('fullbiz', { '2.0.0': bases }, 90_000);
+  let m = await waitProgress('full', 'Completed');
+  assert.equal(m.status?.updatedReplicas, bases);
+  assert.deepEqual(leftovers('fullbiz'), []);
+  r = await K(['apply', '-f', '-'], md('full', 'fullbiz', '3.0.0', bases, '{ batchCount: 2, upgradePolicy: uninstall_then_install }'));
+  assert.equal(r.code, 0, r.stderr);
+  await waitActive('fullbiz', { '3.0.0': bases }, 90_000);
+  m = await waitProgress('full', 'Completed');
+  assert.equal(m.status?.updatedReplicas, bases);
+  assert.equal(m.status?.readyReplicas, bases);
+  assert.deepEqual(leftovers('fullbiz'), []);
+  assert.equal((await K(['delete', 'moduledeployments.koupleless.io/full'])).code, 0);
+  await waitActive('fullbiz', {});
+  assert.deepEqual(leftovers('fullbiz'), []);
 });
 
 test('stacking fills the bases that already run modules; scatter spreads', async () => {
@@ -334,7 +371,7 @@ test('a batch whose modules fail to install stops with ReplicaFailure and a Warn
   assert.match(warn, new RegExp(`on ${node.replaceAll('.', '\\.')}: ModuleInstallFailed`));
   // The controller serves its metrics.
   const metrics = await (await fetch(`http://127.0.0.1:${stack.moduleDeploymentPort}/metrics`)).text();
-  assert.match(metrics, /module_deployment_reconciles_total\{outcome="ok"\} [1-9]/);
-  assert.match(metrics, /module_deployment_actions_total\{kind="createReplicaSet"\} [1-9]/);
+  assert.match(metrics, /module_controller_module_deployment_reconciles_total\{outcome="ok"\} [1-9]/);
+  assert.match(metrics, /module_controller_module_deployment_actions_total\{kind="createReplicaSet"\} [1-9]/);
   await K(['delete', 'moduledeployments.koupleless.io/fail', '--wait=false']);
 });

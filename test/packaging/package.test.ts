@@ -44,7 +44,7 @@ test('npm pack → install offline in an empty project → module-controller and
     t.diagnostic(`${files.length} files in ${result!.filename}`);
     // Production files only: the compiled services, package.json, README.
     for (const f of files) assert.match(f, /^(dist\/.+\.(js|yaml)|package\.json|README\.md)$/, f);
-    for (const f of ['dist/cli/main.js', 'dist/cli/base-sim.js', 'dist/webhook/command.js', 'dist/extender/command.js', 'dist/bridge/command.js', 'dist/broker/command.js', 'dist/base-sim/command.js']) assert.ok(files.includes(f), f);
+    for (const f of ['dist/cli/main.js', 'dist/cli/base-sim.js', 'dist/webhook/command.js', 'dist/extender/command.js', 'dist/bridge/command.js', 'dist/broker/command.js', 'dist/base-sim/command.js', 'dist/moduledeployment/command.js']) assert.ok(files.includes(f), f);
     assert.ok(!files.some((f) => /^dist\/(test|bench)\/|^dist\/sandbox\/command\.js$/.test(f)), 'no test, bench or sandbox harness');
 
     // The temporary project's lockfile: ours (production entries) plus the tarball.
@@ -70,10 +70,11 @@ test('npm pack → install offline in an empty project → module-controller and
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^Usage: module-controller <command> \[flags\]/);
     assert.equal((await run(bin('module-controller'), ['version'], project)).stdout, `module-controller ${pkg.version} (node ${process.version})\n`);
-    for (const cmd of ['webhook', 'extender', 'bridge', 'broker', 'base-sim']) {
+    for (const cmd of ['webhook', 'extender', 'bridge', 'broker', 'base-sim', 'module-deployment']) {
       const r = await run(bin('module-controller'), [cmd, '--help'], project);
       assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: module-controller ${cmd} \\[flags\\]`), cmd);
+      if (cmd === 'module-deployment') assert.match(r.stdout, /--ops-port .*\(also --port\)/, 'the ops port flag and its older spelling');
     }
     const sim = await run(bin('base-sim'), ['--help'], project);
     assert.equal(sim.code, 0, sim.stderr);
