@@ -30,3 +30,12 @@ export function toMovedAfterBatch(k: number, batches: number, delta: number, use
   }
   return Math.min(delta, Math.ceil((delta * k) / batches));
 }
+
+/**
+ * Replicas after batch `k` of a scale from `from` to `to` replicas (same revision): the same batch
+ * sizes as a release of |to − from| replicas, added for a scale-up, removed for a scale-down.
+ */
+export function toScaledAfterBatch(k: number, batches: number, from: number, to: number, useBeta: boolean): number {
+  const moved = toMovedAfterBatch(k, batches, Math.abs(to - from), useBeta);
+  return to >= from ? from + moved : from - moved;
+}

@@ -237,7 +237,7 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
       try {
         // A merge patch replaces the whole status (nulls remove fields the plan dropped).
         const drop = Object.fromEntries(Object.keys(md.status ?? {}).filter((k) => !(k in plan.status)).map((k) => [k, null]));
-        const body = { status: { ...drop, ...plan.status, releaseStatus: plan.status.releaseStatus ? { nextReconcileTime: null, staleConfirmBatchNum: null, ...plan.status.releaseStatus } : null } };
+        const body = { status: { ...drop, ...plan.status, releaseStatus: plan.status.releaseStatus ? { nextReconcileTime: null, staleConfirmBatchNum: null, fromReplicas: null, toReplicas: null, ...plan.status.releaseStatus } : null } };
         const res = (await custom.patchNamespacedCustomObjectStatus({ group, version: MD_VERSION, namespace, plural: MD_PLURAL, name, body }, mergePatch)) as MdObject;
         written.set(key, { rv: BigInt(res.metadata?.resourceVersion ?? '0'), md: res });
       } catch (err) {

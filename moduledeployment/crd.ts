@@ -142,6 +142,8 @@ const statusSchema: Schema = {
         nextReconcileTime: { type: 'string', format: 'date-time' },
         revision: { type: 'string' },
         staleConfirmBatchNum: int(),
+        fromReplicas: int({ description: 'Set while (and after) a scale of the same revision: the replicas it started from.' }),
+        toReplicas: int({ description: 'The replicas the release or scale moves to.' }),
       },
     },
     conditions: { type: 'array', items: conditionSchema, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },

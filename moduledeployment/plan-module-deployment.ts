@@ -6,12 +6,15 @@
  * a lost update re-plans instead of replaying.
  *
  * A release (a new module revision) moves the replicas batch by batch; between batches it waits for
- * a confirmation (needConfirm), for the gray time, or for nothing. Scaling without a new revision is
- * applied at once (v1 batched it; peer mode follows bases joining and leaving without a release).
+ * a confirmation (needConfirm), for the gray time, or for nothing. A scale (spec.replicas changed on
+ * a completed release, same revision) moves the same way, with the same operationStrategy: the
+ * status remembers where it started (releaseStatus.fromReplicas/toReplicas). Peer mode follows bases
+ * joining and leaving at once, without batches. A new count during a release is the release's new
+ * target; a new count during a scale starts a new scale from where that one is.
  */
 import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { MODULE_DEPLOYMENT_LABEL, MODULE_REVISION_LABEL, SCHEDULING_POLICY_LABEL } from '../core/names.ts';
-import { toBatchCount, toMovedAfterBatch } from './batches.ts';
+import { toBatchCount, toMovedAfterBatch, toScaledAfterBatch } from './batches.ts';
 import { isPodReady, isTerminating, toPodFailure } from './pod-facts.ts';
 import { planPeerMode, toDesiredReplicas, type PeerAction } from './peer-mode.ts';
 import { readRevisionNumber, toBaseTerms, toReplicaSet, toRevisionHash, toSchedulingPolicy } from './revision.ts';
@@ -150,7 +153,8 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
     event('Normal', 'PeerModeLeft', `spec.replicas set to ${peer.replicas} (kubectl scale or a patch): ${peer.replicas} replica(s) instead of one per Ready base; peer set to false`);
   }
 
-  // ---- the release this observation belongs to
+  // ---- the release (or scale) this observation belongs to
+  const peerMode = md.spec.peer === true || peer !== undefined;
   let rel: ReleaseStatus;
   const prevRel = prevStatus?.releaseStatus;
   const confirm = md.spec.confirmBatchNum ?? 0;
@@ -165,6 +169,7 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
       batchProgress: `1/${batches}`,
       lastTransitionTime: nowIso,
       revision: hash,
+      toReplicas: target,
       ...(confirm > 0 ? { staleConfirmBatchNum: confirm } : {}),
     };
     event('Normal', 'ReleaseStarted', `release of ${module.name}:${module.version} started: ${delta} replica(s) in ${batches} batch(es), policy ${policy}`);
@@ -176,6 +181,31 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
       rel = rest;
     }
     if (rel.progress === 'Init' && current) rel = { ...rel, progress: 'Executing' };
+    const scaling = rel.fromReplicas !== undefined && rel.progress !== 'Completed';
+    const recorded = rel.toReplicas ?? newSpec;
+    if (!peerMode && current && target !== recorded && (rel.progress === 'Completed' || scaling)) {
+      // A scale: from the count reached (a scale in progress: its current batch's count) to the new one.
+      const from = scaling ? toScaledAfterBatch(rel.currentBatch, rel.realBatchCount, rel.fromReplicas!, recorded, useBeta) : recorded;
+      const delta = Math.abs(target - from);
+      const batches = toBatchCount(delta, { batchCount: os.batchCount ?? 1, useBeta });
+      rel = {
+        progress: 'Executing',
+        currentBatch: 1,
+        realBatchCount: batches,
+        originalDeltaReplicas: delta,
+        batchProgress: `1/${batches}`,
+        lastTransitionTime: nowIso,
+        revision: hash,
+        fromReplicas: from,
+        toReplicas: target,
+        ...(confirm > 0 ? { staleConfirmBatchNum: confirm } : {}),
+      };
+      event('Normal', 'ScaleStarted', `scale of ${module.name}:${module.version} from ${from} to ${target} replica(s) started: ${delta} replica(s) ${target > from ? 'added' : 'removed'} in ${batches} batch(es)`);
+      event('Normal', 'BatchStarted', `batch 1/${batches} started`);
+    } else {
+      // A release follows spec.replicas; peer mode and a completed release record it.
+      rel = { ...rel, toReplicas: target };
+    }
   }
 
   // A confirmation left over from an earlier release must not confirm this one's batches, and
@@ -186,11 +216,19 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
 
   const B = rel.realBatchCount;
   const D = rel.originalDeltaReplicas;
-  const goalOf = (k: number) => (rel.progress === 'Completed' ? target : Math.min(target, Math.max(0, target - D) + toMovedAfterBatch(k, B, D, useBeta)));
+  const isScale = rel.fromReplicas !== undefined;
+  const goalOf = (k: number) => {
+    if (rel.progress === 'Completed') return target;
+    if (rel.fromReplicas !== undefined) return toScaledAfterBatch(k, B, rel.fromReplicas, target, useBeta);
+    return Math.min(target, Math.max(0, target - D) + toMovedAfterBatch(k, B, D, useBeta));
+  };
   const countsFor = (k: number): Counts => ({ target, goal: goalOf(k), prevGoal: goalOf(k - 1), newReady, newSpec, oldSpec, oldPods: oldPodsAll.length });
+  // A scale only resizes the current revision (a completed release has no old replicas left).
+  const wantFor = (k: number) => (isScale ? { newReplicas: goalOf(k), oldReplicas: 0 } : planBatchReplicas(policy, countsFor(k)));
+  const newPodsAll = current ? podsOf(current) : [];
 
   let requeueAfterMs: number | undefined;
-  let want = planBatchReplicas(policy, countsFor(rel.currentBatch));
+  let want = wantFor(rel.currentBatch);
   const failures = current ? podsOf(current).filter((p) => !isTerminating(p)).map(toPodFailure).filter((f): f is string => f !== undefined) : [];
   // Pods the ReplicaSet could not even create (e.g. the webhook denied them) show only on the ReplicaSet.
   const rsFailure = current?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
@@ -198,18 +236,23 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
   for (let guard = 0; guard <= B && rel.progress !== 'Completed'; guard++) {
     const k = rel.currentBatch;
     const c = countsFor(k);
-    const done = current !== undefined && newReady >= c.goal && oldPodsAll.length <= target - c.goal && want.newReplicas === c.goal && newSpec >= c.goal;
+    // A scale batch is done when the current revision has exactly its count, all Ready, and the
+    // pods removed by a scale-down have left their bases.
+    const done = isScale
+      ? current !== undefined && newSpec === c.goal && newReady >= c.goal && newPodsAll.length <= c.goal
+      : current !== undefined && newReady >= c.goal && oldPodsAll.length <= target - c.goal && want.newReplicas === c.goal && newSpec >= c.goal;
     if (!done) break;
     const startNext = () => {
       rel = { ...rel, currentBatch: k + 1, progress: 'Executing', nextReconcileTime: undefined };
       event('Normal', 'BatchStarted', `batch ${k + 1}/${B} started`);
-      want = planBatchReplicas(policy, countsFor(k + 1));
+      want = wantFor(k + 1);
     };
     const waiting = rel.progress === 'WaitingForConfirmation' || (rel.progress === 'Paused' && rel.nextReconcileTime !== undefined);
-    if (!waiting) event('Normal', 'BatchCompleted', `batch ${k}/${B} completed: ${newReady} of ${target} replica(s) run ${module.version}`);
+    if (!waiting) event('Normal', 'BatchCompleted', isScale ? `batch ${k}/${B} completed: ${newReady} replica(s) (scaling from ${rel.fromReplicas} to ${target})` : `batch ${k}/${B} completed: ${newReady} of ${target} replica(s) run ${module.version}`);
     if (k >= B) {
       rel = { ...rel, progress: 'Completed', nextReconcileTime: undefined };
-      event('Normal', 'ReleaseCompleted', `release of ${module.name}:${module.version} completed: ${target} replica(s)`);
+      if (isScale) event('Normal', 'ScaleCompleted', `scale of ${module.name}:${module.version} from ${rel.fromReplicas} to ${target} replica(s) completed`);
+      else event('Normal', 'ReleaseCompleted', `release of ${module.name}:${module.version} completed: ${target} replica(s)`);
       break;
     }
     if (os.needConfirm) {
@@ -257,7 +300,7 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
   if (!current) {
     actions.push({ kind: 'createReplicaSet', replicaSet: toReplicaSet(md, i.group, hash, maxRevision + 1, want.newReplicas), why: `revision ${maxRevision + 1} for ${module.name}:${module.version}` });
   } else {
-    if (newSpec !== want.newReplicas) actions.push({ kind: 'scaleReplicaSet', name: current.metadata!.name!, replicas: want.newReplicas, why: `batch ${rel.currentBatch}/${B}: ${module.version} to ${want.newReplicas} of ${target}` });
+    if (newSpec !== want.newReplicas) actions.push({ kind: 'scaleReplicaSet', name: current.metadata!.name!, replicas: want.newReplicas, why: isScale && rel.progress !== 'Completed' ? `scale batch ${rel.currentBatch}/${B}: ${want.newReplicas} replica(s) on the way from ${rel.fromReplicas} to ${target}` : `batch ${rel.currentBatch}/${B}: ${module.version} to ${want.newReplicas} of ${target}` });
     const otherMax = olds.length ? Math.max(...olds.map(readRevisionNumber)) : 0;
     if (readRevisionNumber(current) < otherMax || !sameTemplateParts(current, md)) {
       const revision = Math.max(readRevisionNumber(current), otherMax + (readRevisionNumber(current) < otherMax ? 1 : 0));
@@ -274,7 +317,7 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
     remove -= cut;
     actions.push({ kind: 'scaleReplicaSet', name: rs.metadata!.name!, replicas: have - cut, why: `batch ${rel.currentBatch}/${B}: old revision ${readRevisionNumber(rs)} to ${have - cut}` });
   }
-  if (rel.progress === 'Completed') {
+  if (rel.progress === 'Completed' || isScale) {
     const limit = Math.max(0, md.spec.revisionHistoryLimit ?? 10);
     const idle = olds.filter((rs) => (rs.spec?.replicas ?? 0) === 0 && podsOf(rs).length === 0).sort((a, b) => readRevisionNumber(b) - readRevisionNumber(a));
     for (const rs of idle.slice(limit)) actions.push({ kind: 'deleteReplicaSet', name: rs.metadata!.name!, why: `revisionHistoryLimit ${limit}` });
@@ -283,16 +326,16 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
   // ---- status
   const k = rel.currentBatch;
   const prevProgress = prevRel?.revision === rel.revision ? prevRel : undefined;
-  const changed = !prevProgress || prevProgress.progress !== rel.progress || prevProgress.currentBatch !== k;
+  const changed = !prevProgress || prevProgress.progress !== rel.progress || prevProgress.currentBatch !== k || prevProgress.fromReplicas !== rel.fromReplicas;
   const releaseStatus: ReleaseStatus = { ...rel, batchProgress: `${k}/${B}`, lastTransitionTime: changed ? nowIso : prevProgress.lastTransitionTime };
   if (releaseStatus.nextReconcileTime === undefined) delete (releaseStatus as { nextReconcileTime?: string }).nextReconcileTime;
   const ready = baseStatus.readyReplicas;
   const progressText: Record<Progress, string> = {
     Init: 'creating the first ReplicaSet',
-    Executing: `batch ${k}/${B} in progress`,
+    Executing: isScale ? `scale batch ${k}/${B} in progress (${rel.fromReplicas} to ${target} replica(s))` : `batch ${k}/${B} in progress`,
     WaitingForConfirmation: `batch ${k}/${B} done; waiting for spec.confirmBatchNum=${k}`,
     Paused: failures.length > 0 ? `batch ${k}/${B} stopped: replicas failed` : `batch ${k}/${B} done; gray time until ${rel.nextReconcileTime ?? ''}`,
-    Completed: `${module.name}:${module.version} released`,
+    Completed: isScale ? `scaled to ${target} replica(s)` : `${module.name}:${module.version} released`,
     Terminating: 'being deleted',
   };
   const conditions: MdCondition[] = [

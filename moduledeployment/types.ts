@@ -76,6 +76,13 @@ export interface ReleaseStatus {
    * confirms nothing until the user changes it.
    */
   readonly staleConfirmBatchNum?: number | undefined;
+  /**
+   * Set when this is a scale (spec.replicas changed, same revision, not peer mode): the replicas it
+   * started from. originalDeltaReplicas is then |toReplicas − fromReplicas|.
+   */
+  readonly fromReplicas?: number | undefined;
+  /** The replicas this release or scale moves to (a release follows spec.replicas). */
+  readonly toReplicas?: number | undefined;
 }
 
 export interface ModuleDeploymentStatus {

@@ -214,6 +214,29 @@ test('a 6-replica release in 3 batches waits for a confirmation after batches 1 
   for (const reason of ['ReleaseStarted', 'BatchStarted', 'BatchCompleted', 'WaitingForConfirmation', 'BatchConfirmed', 'ReleaseCompleted']) assert.match(events.stdout, new RegExp(reason));
 });
 
+test('a scale 2 → 6 with batchCount 2 and needConfirm pauses once at 4; the confirmation takes it to 6', async () => {
+  const strategy = '{ batchCount: 2, needConfirm: true }';
+  // Installed without batches first (a first install with needConfirm would wait for a confirmation).
+  assert.equal((await K(['apply', '-f', '-'], md('scl', 'sclbiz', '1.0.0', 2))).code, 0);
+  await waitProgress('scl', 'Completed');
+  await waitActive('sclbiz', { '1.0.0': 2 });
+  assert.equal((await K(['apply', '-f', '-'], md('scl', 'sclbiz', '1.0.0', 2, strategy))).code, 0);
+  const s = await K(['scale', 'moduledeployments.koupleless.io/scl', '--replicas=6']);
+  assert.equal(s.code, 0, s.stderr);
+  const m = await waitProgress('scl', 'WaitingForConfirmation', 1);
+  assert.equal(m.status?.releaseStatus?.realBatchCount, 2);
+  await waitActive('sclbiz', { '1.0.0': 4 });
+  await new Promise((res) => setTimeout(res, 2500));
+  assert.equal(sorted(activeVersions('sclbiz')), sorted({ '1.0.0': 4 }), 'nothing moves without the confirmation');
+  await K(['patch', 'moduledeployments.koupleless.io/scl', '--type=merge', '-p', '{"spec":{"confirmBatchNum":1}}']);
+  await waitProgress('scl', 'Completed');
+  await waitActive('sclbiz', { '1.0.0': 6 });
+  const events = await K(['get', 'events', '--field-selector', 'involvedObject.name=scl', '-o', 'jsonpath={.items[*].reason}']);
+  for (const reason of ['ScaleStarted', 'WaitingForConfirmation', 'BatchConfirmed', 'ScaleCompleted']) assert.match(events.stdout, new RegExp(reason));
+  assert.equal((await K(['delete', 'moduledeployments.koupleless.io/scl'])).code, 0);
+  await waitActive('sclbiz', {});
+});
+
 test('useBeta releases one replica first; the gray time continues by itself without a confirmation', async () => {
   const r = await K(['apply', '-f', '-'], md('rel', 'relbiz', '3.0.0', 6, '{ batchCount: 2, useBeta: true, grayTimeBetweenBatchSeconds: 3 }'));
   assert.equal(r.code, 0, r.stderr);

@@ -58,7 +58,7 @@ test('a new ModuleDeployment creates revision 1 with the first batch and starts 
   assert.deepEqual(create.replicaSet.spec?.template?.spec?.containers, [{ name: 'biz', image: 'https://x.invalid/biz-1.0.0.jar', env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] }]);
   assert.equal(create.replicaSet.spec?.template?.metadata?.labels?.['module-controller.koupleless.io/component'], 'module');
   assert.deepEqual(reasons(plan.actions), ['ReleaseStarted', 'BatchStarted']);
-  assert.deepEqual({ ...plan.status.releaseStatus, lastTransitionTime: undefined, revision: undefined }, { progress: 'Init', currentBatch: 1, realBatchCount: 3, originalDeltaReplicas: 6, batchProgress: '1/3', lastTransitionTime: undefined, revision: undefined });
+  assert.deepEqual({ ...plan.status.releaseStatus, lastTransitionTime: undefined, revision: undefined }, { progress: 'Init', currentBatch: 1, realBatchCount: 3, originalDeltaReplicas: 6, batchProgress: '1/3', lastTransitionTime: undefined, revision: undefined, toReplicas: 6 });
   assert.equal(plan.status.selector, 'module-controller.koupleless.io/module-deployment=m');
   assert.equal(plan.status.observedGeneration, 3);
 });
@@ -164,7 +164,7 @@ test('a failed replica stops the batch with ReplicaFailure and a Warning naming 
   assert.deepEqual(scales(plan.actions), [], 'no old replica leaves for a failed new one');
 });
 
-test('completed: scaling is applied at once; going back to an old version reuses its ReplicaSet as the newest revision; history is trimmed', () => {
+test('completed: a one-batch scale (batchCount 1, the default) goes to the new count at once; going back to an old version reuses its ReplicaSet as the newest revision; history is trimmed', () => {
   const d1 = md('1.0.0', 2, {}, undefined, { revisionHistoryLimit: 1 });
   const r1 = rs(d1, '1.0.0', 0, 1);
   const r2 = rs(d1, '2.0.0', 0, 2);
@@ -227,4 +227,141 @@ test('a ReplicaSet that cannot create its pods (e.g. denied at admission) is a r
   const neu: V1ReplicaSet = { ...created.replicaSet, metadata: { ...created.replicaSet.metadata, uid: 'rs-new' }, status: { replicas: 0, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook denied the request' }] } };
   const plan = planModuleDeployment(input({ ...d, status: first.status }, [old, neu], pods(old, 6)));
   assert.match(plan.status.conditions!.find((c) => c.type === 'ReplicaFailure')!.message, /FailedCreate: admission webhook denied the request/);
+});
+
+/**
+ * A scale on a completed release, with the cluster following every plan at once (each ReplicaSet
+ * scale becomes that many Ready pods on the next observation).
+ */
+function scaleRun(from: number, os: OperationStrategy) {
+  const d0 = md('1.0.0', from, os);
+  const r0 = rs(d0, '1.0.0', from, 1);
+  const settled = planModuleDeployment(input(d0, [r0], pods(r0, from)));
+  assert.equal(settled.status.releaseStatus?.progress, 'Completed');
+  let status = settled.status;
+  let replicas = from;
+  let confirm = 0;
+  let to = from;
+  const step = (now = NOW) => {
+    const d = { ...md('1.0.0', to, os, status), spec: { ...md('1.0.0', to, os).spec, confirmBatchNum: confirm } };
+    const r = { ...r0, spec: { ...r0.spec!, replicas } };
+    const plan = planModuleDeployment(input(d, [r], pods(r, replicas), now));
+    for (const a of plan.actions) if (a.kind === 'scaleReplicaSet') replicas = a.replicas;
+    status = plan.status;
+    return plan;
+  };
+  return {
+    step,
+    scaleTo: (n: number) => { to = n; },
+    confirm: (k: number) => { confirm = k; },
+    replicas: () => replicas,
+  };
+}
+
+test('scale 2 → 6 with batchCount 2 and needConfirm: batch 1 to 4, WaitingForConfirmation, the confirmation → 6, Completed', () => {
+  const s = scaleRun(2, { batchCount: 2, needConfirm: true });
+  s.scaleTo(6);
+  const start = s.step();
+  assert.deepEqual(scales(start.actions), ['m:4'], 'the first batch adds 2 replicas, not 4');
+  assert.deepEqual(reasons(start.actions), ['ScaleStarted', 'BatchStarted']);
+  assert.deepEqual(
+    { ...start.status.releaseStatus, lastTransitionTime: undefined, revision: undefined },
+    { progress: 'Executing', currentBatch: 1, realBatchCount: 2, originalDeltaReplicas: 4, batchProgress: '1/2', fromReplicas: 2, toReplicas: 6, lastTransitionTime: undefined, revision: undefined },
+  );
+  const waiting = s.step(NOW + 1000);
+  assert.equal(waiting.status.releaseStatus?.progress, 'WaitingForConfirmation');
+  assert.deepEqual(reasons(waiting.actions), ['BatchCompleted', 'WaitingForConfirmation']);
+  assert.equal(s.replicas(), 4);
+  // Nothing moves without the confirmation.
+  const again = s.step(NOW + 2000);
+  assert.deepEqual(again.actions, []);
+  assert.equal(s.replicas(), 4);
+  s.confirm(1);
+  const confirmed = s.step(NOW + 3000);
+  assert.deepEqual(reasons(confirmed.actions), ['BatchConfirmed', 'BatchStarted']);
+  assert.deepEqual(scales(confirmed.actions), ['m:6']);
+  assert.equal(confirmed.status.releaseStatus?.currentBatch, 2);
+  const done = s.step(NOW + 4000);
+  assert.equal(done.status.releaseStatus?.progress, 'Completed');
+  assert.deepEqual(reasons(done.actions), ['BatchCompleted', 'ScaleCompleted']);
+  assert.equal(done.status.conditions?.find((c) => c.type === 'Progressing')?.message, 'scaled to 6 replica(s)');
+  // Settled: a completed scale plans nothing more.
+  assert.deepEqual(s.step(NOW + 5000).actions, []);
+});
+
+test('scale down 6 → 2 in batches: each batch removes its pods and waits until they have left their bases', () => {
+  const s = scaleRun(6, { batchCount: 2, needConfirm: true });
+  s.scaleTo(2);
+  assert.deepEqual(scales(s.step().actions), ['m:4']);
+  assert.equal(s.step().status.releaseStatus?.progress, 'WaitingForConfirmation');
+  s.confirm(1);
+  assert.deepEqual(scales(s.step().actions), ['m:2']);
+  assert.equal(s.step().status.releaseStatus?.progress, 'Completed');
+  assert.equal(s.replicas(), 2);
+  // A batch whose removed pods are still terminating on their bases is not done yet.
+  const d0 = md('1.0.0', 6, { batchCount: 2, needConfirm: true });
+  const r6 = rs(d0, '1.0.0', 6, 1);
+  const settled = planModuleDeployment(input(d0, [r6], pods(r6, 6)));
+  const started = planModuleDeployment(input({ ...md('1.0.0', 2, { batchCount: 2, needConfirm: true }), status: settled.status }, [r6], pods(r6, 6)));
+  const r4 = { ...r6, spec: { ...r6.spec!, replicas: 4 } };
+  const leaving = [...pods(r4, 4), ...pods(r4, 2).map((p, i) => ({ ...p, metadata: { ...p.metadata, name: `gone-${i}`, deletionTimestamp: new Date(NOW) } }))];
+  const busy = planModuleDeployment(input({ ...md('1.0.0', 2, { batchCount: 2, needConfirm: true }), status: started.status }, [r4], leaving));
+  assert.equal(busy.status.releaseStatus?.progress, 'Executing');
+  assert.deepEqual(busy.actions, []);
+});
+
+test('a scale pauses for the gray time and continues by itself', () => {
+  const s = scaleRun(2, { batchCount: 2, grayTimeBetweenBatchSeconds: 30 });
+  s.scaleTo(6);
+  assert.deepEqual(scales(s.step(NOW).actions), ['m:4']);
+  const paused = s.step(NOW + 1000);
+  assert.equal(paused.status.releaseStatus?.progress, 'Paused');
+  assert.equal(paused.requeueAfterMs, 30_000);
+  assert.equal(s.step(NOW + 10_000).requeueAfterMs, 21_000);
+  assert.equal(s.replicas(), 4);
+  assert.deepEqual(scales(s.step(NOW + 31_000).actions), ['m:6']);
+  assert.equal(s.step(NOW + 32_000).status.releaseStatus?.progress, 'Completed');
+});
+
+test('useBeta on a scale: the first batch adds exactly one replica', () => {
+  const s = scaleRun(2, { batchCount: 2, useBeta: true, needConfirm: true });
+  s.scaleTo(7);
+  const start = s.step();
+  assert.deepEqual(scales(start.actions), ['m:3']);
+  assert.equal(start.status.releaseStatus?.realBatchCount, 3);
+  s.step();
+  s.confirm(1);
+  assert.deepEqual(scales(s.step().actions), ['m:5']);
+});
+
+test('a new count during a scale starts a new scale from where that one is; during a release it is the release\'s target', () => {
+  const s = scaleRun(2, { batchCount: 2, needConfirm: true });
+  s.scaleTo(6);
+  s.step();
+  s.step(); // batch 1 done at 4, waiting
+  s.scaleTo(10);
+  const restarted = s.step();
+  assert.deepEqual(reasons(restarted.actions), ['ScaleStarted', 'BatchStarted']);
+  assert.equal(restarted.status.releaseStatus?.fromReplicas, 4);
+  assert.deepEqual(scales(restarted.actions), ['m:7']);
+  // During a release the new count is the release's new target, not a scale.
+  const { d, old, first } = release({ batchCount: 3, needConfirm: true });
+  const bigger = planModuleDeployment(input({ ...d, spec: { ...d.spec, replicas: 9 }, status: first.status }, [old], pods(old, 6)));
+  assert.ok(!reasons(bigger.actions).includes('ScaleStarted'));
+  assert.equal(bigger.status.releaseStatus?.fromReplicas, undefined);
+  assert.equal(bigger.status.releaseStatus?.toReplicas, 9);
+});
+
+test('peer mode is not batched: a base joining is applied at once', () => {
+  const os: OperationStrategy = { batchCount: 2, needConfirm: true };
+  const d0 = md('1.0.0', 2, os, undefined, { peer: true });
+  const d = { ...d0, metadata: { ...d0.metadata, annotations: { 'module-controller.koupleless.io/peer-replicas': '2' } } };
+  const r = rs(d, '1.0.0', 2, 1);
+  const two = [{ name: 'a', ready: true }, { name: 'b', ready: true }];
+  const settled = planModuleDeployment(input(d, [r], pods(r, 2), NOW, two));
+  assert.equal(settled.status.releaseStatus?.progress, 'Completed');
+  const joined = planModuleDeployment(input({ ...d, status: settled.status }, [r], pods(r, 2), NOW, [...two, { name: 'c', ready: true }, { name: 'e', ready: true }]));
+  assert.deepEqual(scales(joined.actions), ['m:4']);
+  assert.ok(!reasons(joined.actions).includes('ScaleStarted'));
+  assert.equal(joined.status.releaseStatus?.progress, 'Completed');
 });
