@@ -338,8 +338,10 @@ export function planModuleDeployment(i: PlanInput): MdPlan {
     Completed: isScale ? `scaled to ${target} replica(s)` : `${module.name}:${module.version} released`,
     Terminating: 'being deleted',
   };
+  // A scale in progress is available with the replicas it keeps (a scale-up paused halfway is not an outage).
+  const minAvailable = isScale && rel.progress !== 'Completed' ? Math.min(rel.fromReplicas!, target) : target;
   const conditions: MdCondition[] = [
-    toCondition(prevStatus?.conditions, 'Available', ready >= target, ready >= target ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', `${ready} of ${target} replica(s) ready`, nowIso),
+    toCondition(prevStatus?.conditions, 'Available', ready >= minAvailable, ready >= minAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', `${ready} of ${target} replica(s) ready`, nowIso),
     toCondition(prevStatus?.conditions, 'Progressing', rel.progress !== 'Completed', rel.progress === 'Completed' ? 'ReleaseCompleted' : rel.progress, progressText[rel.progress], nowIso),
     toCondition(prevStatus?.conditions, 'ReplicaFailure', failures.length > 0, failures.length > 0 ? 'ReplicasFailed' : 'NoFailures', failures.length > 0 ? failureText : 'no replica failed', nowIso),
   ];

@@ -272,6 +272,8 @@ test('scale 2 → 6 with batchCount 2 and needConfirm: batch 1 to 4, WaitingForC
   assert.equal(waiting.status.releaseStatus?.progress, 'WaitingForConfirmation');
   assert.deepEqual(reasons(waiting.actions), ['BatchCompleted', 'WaitingForConfirmation']);
   assert.equal(s.replicas(), 4);
+  assert.deepEqual(waiting.status.conditions?.find((c) => c.type === 'Available')?.status, 'True', 'a scale-up paused at 4 of 6 keeps the 2 it had: available');
+  assert.equal(waiting.status.ready, '4/6');
   // Nothing moves without the confirmation.
   const again = s.step(NOW + 2000);
   assert.deepEqual(again.actions, []);
