@@ -17,6 +17,6 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     clients: new Gauge({ name: 'module_controller_broker_clients_connected', help: 'MQTT clients connected now', registers }),
     messages: new Counter({ name: 'module_controller_broker_messages_total', help: 'Messages published by clients, by direction (from the topic)', labelNames: ['direction'], registers }),
     authFailures: new Counter({ name: 'module_controller_broker_auth_failures_total', help: 'Refused connects, publishes and subscriptions, by stage and deny code', labelNames: ['stage', 'code'], registers }),
-    certNotAfter: new Gauge({ name: 'module_controller_broker_certificate_expiry_timestamp_seconds', help: 'notAfter of the served TLS certificate', labelNames: ['listener'], registers }),
+    certNotAfter: new Gauge({ name: 'module_controller_broker_cert_expiry_timestamp_seconds', help: 'notAfter of the served TLS certificate', labelNames: ['listener'], registers }),
   };
 }

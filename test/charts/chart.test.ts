@@ -319,7 +319,7 @@ test('NetworkPolicies: broker open to bases, webhook and extender only to their 
 
 /** Metric names the components define, read from their sources. */
 function definedMetrics(): Set<string> {
-  const files = ['bridge/metrics.ts', 'webhook/metrics.ts', 'extender/metrics.ts', 'bridge/services/service-metrics.ts'];
+  const files = ['bridge/metrics.ts', 'webhook/metrics.ts', 'extender/metrics.ts', 'bridge/services/service-metrics.ts', 'broker/metrics.ts', 'moduledeployment/metrics.ts'];
   return new Set(files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/['"](module_[a-z_]+)['"]/g)].map((m) => m[1]!)));
 }
 /** Metric names used in PromQL text; a `module_(controller_)?x` regex counts as both spellings. */
@@ -350,7 +350,7 @@ test('monitoring: a ServiceMonitor per component on a real metrics port, alerts 
   assert.ok(defined.has('module_controller_bridge_bases'), 'metric sources read');
   const rule = byKind(docs, 'PrometheusRule')[0]!;
   const alerts: Doc[] = rule['spec']['groups'].flatMap((g: Doc) => g['rules']);
-  assert.deepEqual(alerts.map((a) => a['alert']).sort(), ['ModuleControllerBasesNotReady', 'ModuleControllerExtenderSlow', 'ModuleControllerInstallFailures', 'ModuleControllerNoBridgeLeader', 'ModuleControllerWebhookCertExpiring', 'ModuleControllerWebhookErrors', 'ModuleControllerWebhookSlow']);
+  assert.deepEqual(alerts.map((a) => a['alert']).sort(), ['ModuleControllerBasesNotReady', 'ModuleControllerBrokerCertExpiring', 'ModuleControllerExtenderCertExpiring', 'ModuleControllerExtenderSlow', 'ModuleControllerInstallFailures', 'ModuleControllerNoBridgeLeader', 'ModuleControllerWebhookCertExpiring', 'ModuleControllerWebhookErrors', 'ModuleControllerWebhookSlow']);
   for (const a of alerts) {
     const used = usedMetrics(a['expr']);
     assert.ok(used.length > 0 && used.some((n) => defined.has(n)), `${a['alert']}: ${a['expr']}`);
