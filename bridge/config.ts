@@ -1,5 +1,6 @@
 /** The bridge's flags (each also an MC_* env var) and the typed config derived from them once. */
 import { FLAG_SPELLINGS, MQTT_URL_SCHEMES, type FlagSpec, type FlagValues } from '../core/flags.ts';
+import { toLeaderFlags } from '../core/leader-flags.ts';
 import { DEFAULTS } from '../core/names.ts';
 
 export const BRIDGE_FLAGS = {
@@ -15,10 +16,7 @@ export const BRIDGE_FLAGS = {
   kubeconfig: { kind: 'string', description: 'Kubeconfig file (in-cluster config when empty)' },
   port: { kind: 'int', description: 'Port of /healthz, /readyz and /metrics', default: 8081, min: 0, max: 65535, flag: FLAG_SPELLINGS.opsPort.flag, aliases: FLAG_SPELLINGS.opsPort.was },
   instanceId: { kind: 'string', description: 'This replica\'s id (MQTT client id, lease holder); default hostname + random suffix' },
-  leaderElect: { kind: 'bool', description: 'Run leader election so only one replica acts', default: true },
-  leaderLeaseName: { kind: 'string', description: 'Name of the leader election Lease', default: 'module-controller-bridge' },
-  leaderLeaseNamespace: { kind: 'string', description: 'Namespace of the leader election Lease', default: 'default' },
-  leaderLeaseDuration: { kind: 'duration', description: 'Leader lease duration (a standby takes over after it expires)', default: '10s', min: 2000 },
+  ...toLeaderFlags('module-controller-bridge'),
   leaderRenewDeadline: { kind: 'duration', description: 'A leader that has not renewed its lease within this stops acting; must be shorter than --leader-lease-duration (default 70% of it)', min: 1 },
   leaderRetryPeriod: { kind: 'duration', description: 'How often the leader renews and standbys retry; must be shorter than --leader-renew-deadline (default 20% of --leader-lease-duration)', min: 1 },
   kubeApiQps: { kind: 'int', description: 'Client-side limit on Kubernetes API requests per second, sustained (0 = no limit); raise above 1.5 × bases / --node-lease-renew seconds', default: 200, min: 0 },
