@@ -16,6 +16,7 @@ export const BENCHES: Readonly<Record<string, Bench>> = {
   'webhook-mutate': { file: 'webhook-mutate.ts', what: 'webhook /mutate over HTTPS keep-alive: throughput and latency' },
   extender: { file: 'extender.ts', what: 'extender filter + prioritize for one pod over loopback HTTP, at many virtual nodes' },
   bridge: { file: 'bridge.ts', what: 'bridge on the real control plane with Mosquitto and base-sim: node and module latency' },
+  'bridge-scale': { file: 'bridge-scale.ts', what: 'bridge sizing: join CPU, RSS and heap at N bases x M module pods (real control plane)', nodeArgs: ['--expose-gc'] },
   'bridge-churn': { file: 'bridge-churn.ts', what: 'bridge memory under base churn (real control plane)', nodeArgs: ['--expose-gc'] },
 };
 

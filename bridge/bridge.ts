@@ -27,6 +27,7 @@ import { connectMqtt, type MqttLink } from './mqtt-link.ts';
 import { reconcileNode, renewNodeLease } from './node-reconciler.ts';
 import { toLiveness } from './plan-node.ts';
 import { startPodIndex } from './pod-index.ts';
+import { toSlimNode } from './slim-objects.ts';
 import { WorkQueue, type ReconcileOutcome } from './work-queue.ts';
 import { startServiceSync } from './services/service-sync.ts';
 import type { ServiceType } from '../core/service-annotations.ts';
@@ -78,7 +79,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
   };
   const vnodeSelector = `${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE},${VNODE_ENV_LABEL}=${s.env}`;
   const nodes = startWatchCache<k8s.V1Node>({
-    kc: deps.kc, path: '/api/v1/nodes', list: () => core.listNode({ labelSelector: vnodeSelector }), labelSelector: vnodeSelector, logger,
+    kc: deps.kc, path: '/api/v1/nodes', list: () => core.listNode({ labelSelector: vnodeSelector }), labelSelector: vnodeSelector, logger, transform: toSlimNode,
     onChange: (node) => {
       const id = node.metadata?.annotations?.[BASE_IDENTITY_ANNOTATION];
       if (id) nodeQueue.add(id);

@@ -6,6 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE } from '../core/names.ts';
 import type { Logger } from '../core/logger.ts';
 import { startWatchCache, type WatchCache } from '../core/watch-cache.ts';
+import { toSlimPod } from './slim-objects.ts';
 
 export interface PodIndex {
   podsOnNode(nodeName: string): k8s.V1Pod[];
@@ -27,6 +28,7 @@ export function startPodIndex(kc: k8s.KubeConfig, logger: Logger, onChange: (pod
       list: () => core.listPodForAllNamespaces({ labelSelector }),
       labelSelector,
       logger,
+      transform: toSlimPod,
       onChange,
     });
   });

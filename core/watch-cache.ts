@@ -45,6 +45,13 @@ export interface WatchCacheOptions<T extends k8s.KubernetesObject> {
   readonly onChange?: (obj: T, verb: 'add' | 'update' | 'delete') => void;
   /** Called whenever isFresh() turns from false to true. */
   readonly onFresh?: () => void;
+  /**
+   * Applied to every listed or watched object before it is stored and before onChange sees it
+   * (client-go's SetTransform): a pure projection that keeps only what the consumers read, so the
+   * cache never holds managedFields and other fields nobody looks at. It must keep metadata.name,
+   * namespace and resourceVersion (the cache's keys and change test).
+   */
+  readonly transform?: (obj: T) => T;
 }
 
 const BACKOFF_BASE_MS = 800;
@@ -100,9 +107,12 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
   };
   const all = () => [...objects.values()].flatMap((ns) => [...ns.values()]);
 
+  const slim = opts.transform ?? ((o: T) => o);
   const relist = async () => {
     const list = await opts.list();
-    const items = list.items ?? [];
+    const items = (list.items ?? []).map(slim);
+    // The list response can be large: let it go before the cache is updated.
+    list.items = [];
     const keep = new Set(items.map((o) => `${nsOf(o)}/${nameOf(o)}`));
     for (const o of all()) if (!keep.has(`${nsOf(o)}/${nameOf(o)}`)) remove(o);
     for (const o of items) put(o);
@@ -147,8 +157,8 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
           return;
         }
         events++;
-        if (type === 'ADDED' || type === 'MODIFIED') put(obj);
-        else if (type === 'DELETED') remove(obj);
+        if (type === 'ADDED' || type === 'MODIFIED') put(slim(obj));
+        else if (type === 'DELETED') remove(slim(obj));
         const rv = obj?.metadata?.resourceVersion;
         if (rv) resourceVersion = rv;
       };
