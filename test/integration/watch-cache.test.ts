@@ -108,3 +108,38 @@ test('extender informers: freshness follows every cache through a broken link', 
     await watch.stop();
   }
 });
+
+test('watch cache transform: listed and watched objects are stored and reported as transformed, managedFields gone', async () => {
+  const ns = await cluster.createNamespace('wct');
+  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  await cluster.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'listed', labels: { keep: 'yes' } }, data: { big: 'x'.repeat(1000) } } });
+  const seen: Array<{ verb: string; name: string; keys: string[]; data: unknown }> = [];
+  const slim = (o: k8s.V1ConfigMap): k8s.V1ConfigMap => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, labels: o.metadata?.labels } });
+  const cache = startWatchCache<k8s.V1ConfigMap>({
+    kc: cluster.kc, path: `/api/v1/namespaces/${ns}/configmaps`, list: () => core.listNamespacedConfigMap({ namespace: ns }), logger: createSilentLogger(),
+    transform: slim,
+    onChange: (o, verb) => seen.push({ verb, name: o.metadata?.name ?? '', keys: Object.keys(o.metadata ?? {}).sort(), data: o.data }),
+  });
+  try {
+    await cache.synced;
+    await eventually('fresh', async () => (cache.isFresh() ? true : undefined), 10_000);
+    await cluster.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'watched', labels: { keep: 'too' } }, data: { big: 'y'.repeat(1000) } } });
+    await eventually('the watched object arrives', async () => (cache.get('watched', ns) ? true : undefined), 10_000);
+    for (const name of ['listed', 'watched']) {
+      const o = cache.get(name, ns)!;
+      assert.equal(o.data, undefined, `${name}: data dropped`);
+      assert.equal(o.metadata?.managedFields, undefined, `${name}: managedFields dropped`);
+      assert.ok(o.metadata?.labels?.['keep'], `${name}: labels kept`);
+    }
+    await cluster.core.deleteNamespacedConfigMap({ name: 'watched', namespace: ns });
+    await eventually('the delete arrives', async () => (cache.get('watched', ns) ? undefined : true), 10_000);
+    // kube-root-ca.crt: the ConfigMap kube-controller-manager publishes into every namespace.
+    assert.deepEqual(seen.filter((s) => s.name !== 'kube-root-ca.crt').map((s) => `${s.verb} ${s.name}`), ['add listed', 'add watched', 'delete watched']);
+    for (const s of seen) {
+      assert.equal(s.data, undefined);
+      assert.deepEqual(s.keys, ['labels', 'name', 'namespace', 'resourceVersion']);
+    }
+  } finally {
+    await cache.stop();
+  }
+});
