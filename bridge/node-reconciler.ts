@@ -23,10 +23,14 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
       try {
         const created = await ctx.core.createNode({ body: plan.node });
         ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'create' });
-        // Status is a sub-resource: a create ignores it.
-        await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, mergePatch);
-        ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
-        await renewNodeLease(ctx, base.nodeName, created.metadata?.uid, base.lastHeartbeatAt);
+        // kube-apiserver keeps a Node's status on create (the kubelet registers its node that way;
+        // only updates ignore it). An API server that dropped it gets the status written once more.
+        if (!created.status?.conditions?.some((c) => c.type === 'Ready')) {
+          await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, mergePatch);
+          ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
+        }
+        // A new node has no Lease yet: create it at once instead of a renewal that fails first.
+        await renewNodeLease(ctx, base.nodeName, created.metadata?.uid, base.lastHeartbeatAt, { isNew: true });
         ctx.recordEvent({ ...target, uid: created.metadata?.uid }, 'Normal', 'BaseJoined', `base ${identity} (${base.metadata.name}:${base.metadata.version}, ${base.localIP}) joined`);
         ctx.logger.info({ node: base.nodeName, ip: base.localIP }, 'virtual node created');
       } catch (err) {
@@ -86,20 +90,36 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
  * same write records when the bridge last heard the base (annotation, bridge clock), which a
  * restarted bridge adopts from (adopt-nodes.ts) — no extra API write.
  */
-export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined, lastHeardAt: number): Promise<void> {
+export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined, lastHeardAt: number, opts: { isNew?: boolean } = {}): Promise<void> {
   const now = new k8s.V1MicroTime(ctx.now());
   const durationS = Math.max(40, Math.ceil((ctx.settings.nodeLeaseRenewMs * 4) / 1000));
   const annotations = { [BASE_LAST_HEARD_ANNOTATION]: new Date(lastHeardAt).toISOString() };
-  try {
+  const patch = async () => {
     await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { metadata: { annotations }, spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, mergePatch);
     ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'patch' });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  };
+  const create = async () => {
     const ownerReferences = nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] : undefined;
     await ctx.coordination.createNamespacedLease({
       namespace: NODE_LEASE_NAMESPACE,
       body: { metadata: { name: nodeName, namespace: NODE_LEASE_NAMESPACE, annotations, ...(ownerReferences ? { ownerReferences } : {}) }, spec: { holderIdentity: nodeName, leaseDurationSeconds: durationS, renewTime: now } },
     });
     ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'create' });
+  };
+  if (opts.isNew) {
+    try {
+      await create();
+    } catch (err) {
+      // A Lease left by an earlier node of this name (not yet garbage-collected): renew it.
+      if (!isConflict(err)) throw err;
+      await patch();
+    }
+    return;
+  }
+  try {
+    await patch();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await create();
   }
 }

@@ -25,16 +25,19 @@ interface World {
   setNow(t: number): void;
 }
 
-function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; leader?: boolean } = {}): World {
+/** `createKeepsStatus`: the API server returns (and stores) the created Node's status, as kube-apiserver does; `leaseExists`: a Lease create conflicts. */
+function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; leader?: boolean; createKeepsStatus?: boolean; leaseExists?: boolean } = {}): World {
   let now = T0;
   const calls: string[] = [];
   const bodies: unknown[] = [];
   const events: string[] = [];
-  const record = (name: string) => async (args: { body?: unknown; name?: string }) => {
+  const record = (name: string, answer: (body: unknown) => unknown = () => ({ metadata: { uid: 'uid-1' } })) => async (args: { body?: unknown; name?: string }) => {
     calls.push(`${name} ${args.name ?? ''}`.trim());
     bodies.push(args.body);
-    return { metadata: { uid: 'uid-1' } };
+    return answer(args.body);
   };
+  const created = (body: unknown) => (o.createKeepsStatus ?? true ? { ...(body as k8s.V1Node), metadata: { ...(body as k8s.V1Node).metadata, uid: 'uid-1' } } : { metadata: { uid: 'uid-1' } });
+  const conflict = () => { if (o.leaseExists) throw Object.assign(new Error('conflict'), { code: 409 }); return {}; };
   const nodes = new Map((o.nodes ?? []).map((n) => [n.metadata!.name!, n]));
   const cache: WatchCache<k8s.V1Node> = {
     list: () => [...nodes.values()], get: (name) => nodes.get(name), isSynced: () => true, isFresh: () => o.fresh ?? true, synced: Promise.resolve(), stop: async () => {},
@@ -42,8 +45,8 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
   const pods: PodIndex = { podsOnNode: () => [], all: () => [], isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => {} };
   const ctx: BridgeContext = {
     settings: SETTINGS, registry: new BaseRegistry(), nodes: cache, pods,
-    core: { createNode: record('createNode'), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as k8s.CoreV1Api,
-    coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease'), deleteNamespacedLease: record('deleteLease') } as unknown as k8s.CoordinationV1Api,
+    core: { createNode: record('createNode', created), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as k8s.CoreV1Api,
+    coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease', conflict), deleteNamespacedLease: record('deleteLease') } as unknown as k8s.CoordinationV1Api,
     replicaSetRevisions: { read: async () => new Map() },
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },
@@ -62,15 +65,25 @@ function existingNode(w: World, at: number): k8s.V1Node {
   return plan.action === 'create' ? plan.node : {};
 }
 
-test('a new live base: Node created, status written, Lease carries the last-heard time, Event BaseJoined', async () => {
+test('a new live base: Node created with its status, its Lease created at once with the last-heard time, Event BaseJoined', async () => {
   const w = world();
   w.ctx.registry.recordHeartbeat(BASE_ID, heartbeat, T0 - 1_000);
   const out = await reconcileNode(w.ctx, BASE_ID);
-  assert.deepEqual(w.calls, ['createNode', 'patchNodeStatus virtual-node-10.1.0.45', 'patchLease virtual-node-10.1.0.45']);
-  const lease = w.bodies[2] as { metadata: { annotations: Record<string, string> } };
+  // Two writes per joining base: no status patch (a Node create keeps its status), no failing Lease renewal first.
+  assert.deepEqual(w.calls, ['createNode', 'createLease']);
+  assert.equal((w.bodies[0] as k8s.V1Node).status?.conditions?.[0]?.status, 'True');
+  const lease = w.bodies[1] as { metadata: { annotations: Record<string, string>; ownerReferences: Array<{ uid: string }> } };
   assert.equal(lease.metadata.annotations[BASE_LAST_HEARD_ANNOTATION], new Date(T0 - 1_000).toISOString());
+  assert.equal(lease.metadata.ownerReferences[0]?.uid, 'uid-1');
   assert.deepEqual(w.events, ['Normal BaseJoined']);
   assert.equal(out.kind, 'requeueAfter');
+});
+
+test('a new base: an API server that drops the status on create gets it written; an old Lease of that name is renewed', async () => {
+  const w = world({ createKeepsStatus: false, leaseExists: true });
+  w.ctx.registry.recordHeartbeat(BASE_ID, heartbeat, T0 - 1_000);
+  await reconcileNode(w.ctx, BASE_ID);
+  assert.deepEqual(w.calls, ['createNode', 'patchNodeStatus virtual-node-10.1.0.45', 'createLease', 'patchLease virtual-node-10.1.0.45']);
 });
 
 test('not the leader: nothing is written', async () => {
