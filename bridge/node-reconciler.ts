@@ -120,6 +120,10 @@ export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeU
     await patch();
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    await create();
+    // Created meanwhile (the join of this node, or the periodic renewal racing it): renew that one.
+    await create().catch(async (e: unknown) => {
+      if (!isConflict(e)) throw e;
+      await patch();
+    });
   }
 }
