@@ -7,12 +7,14 @@
  *   node --expose-gc bench/bridge-scale.ts [--bases 100] [--pods 1000] [--steady 60]
  *        [--create-rate 100] [--heap-snapshot file.heapsnapshot] [--bridge in-process|process]
  *        [--node-options "--max-semi-space-size=2 ..."] [--services] [--bridge-root <checkout>]
+ *        [--bridge-cli dist/cli/main.js]
  * --bridge in-process (default): the bridge runs in this process (its CPU and memory are this
  * process's, which also holds the benchmark's own client and loaded test code). --bridge process:
  * `node cli/main.ts bridge` as its own process with --node-options as NODE_OPTIONS, as the chart
  * runs it; CPU and RSS from /proc, heap from its /metrics (after the full GC of a snapshot when
  * --heap-snapshot is given, else as it stands); --bridge-root runs the bridge of another checkout
- * (an earlier commit, for before/after in one session). base-sim and the broker always run in child
+ * (an earlier commit, for before/after in one session), --bridge-cli the built one (npm run build), as
+ * the image runs it. base-sim and the broker always run in child
  * processes. Loopback only; bounded in time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -38,7 +40,7 @@ const { values: a } = parseArgs({
   options: {
     bases: { type: 'string', default: '100' }, pods: { type: 'string', default: '1000' }, steady: { type: 'string', default: '60' },
     'create-rate': { type: 'string', default: '100' }, 'heap-snapshot': { type: 'string' },
-    bridge: { type: 'string', default: 'in-process' }, 'node-options': { type: 'string', default: '' }, services: { type: 'boolean', default: false }, 'bridge-root': { type: 'string', default: '.' },
+    bridge: { type: 'string', default: 'in-process' }, 'node-options': { type: 'string', default: '' }, services: { type: 'boolean', default: false }, 'bridge-root': { type: 'string', default: '.' }, 'bridge-cli': { type: 'string', default: 'cli/main.ts' },
   },
 });
 const CHILD = a.bridge === 'process';
@@ -77,6 +79,7 @@ try {
     await sleep(1500);
   }
   say(`# bridge-scale: ${BASES} bases, ${PODS} module pods (${(PODS / BASES).toFixed(1)} per base), created at ≤ ${RATE}/s; broker ${url}`);
+  say(`bridge: ${CHILD ? `own process, ${path.resolve(a['bridge-root'], a['bridge-cli'])}, NODE_OPTIONS="${a['node-options']}"` : 'in this process'}${a.services ? ', module Services on' : ''}`);
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}; load at start ${load()}`);
   if (!gc) say('(run with --expose-gc for heap figures after a full GC)');
   const kc = new k8s.KubeConfig();
@@ -120,10 +123,10 @@ try {
     const opsPort = await findFreePort();
     const diagDir = mkdtempSync(path.join(os.tmpdir(), 'mc-bench-diag-'));
     const nodeOptions = `${a['node-options']} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${diagDir}`.trim();
-    const child = spawn(process.execPath, [path.resolve(a['bridge-root'], 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--env', 'default', '--leader-elect=false', '--port', String(opsPort), '--log-level', 'warn', `--module-services=${a.services}`, '--instance-id', 'bench'], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+    const child = spawn(process.execPath, [path.resolve(a['bridge-root'], a['bridge-cli']), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--env', 'default', '--leader-elect=false', '--port', String(opsPort), '--log-level', 'warn', `--module-services=${a.services}`, '--instance-id', 'bench'], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } });
     children.push(child);
     const pid = child.pid!;
-    const metrics = async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const metrics = async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`, { signal: AbortSignal.timeout(120_000) })).text();
     const leaseApi = benchKc.makeApiClient(k8s.CoordinationV1Api);
     probe = {
       cpu: () => readProcStat(pid).cpuSeconds, rss: () => readProcStat(pid).rssBytes, peakRss: () => readProcStat(pid).peakRssBytes,

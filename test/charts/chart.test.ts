@@ -13,6 +13,7 @@ import { checkExtenderConfig, extenderCommand, type ExtenderConfig } from '../..
 import { bridgeCommand } from '../../bridge/command.ts';
 import { brokerCommand } from '../../broker/command.ts';
 import { EXTENDER_NODE_OPTIONS } from '../../extender/runtime.ts';
+import { BRIDGE_NODE_OPTIONS } from '../../bridge/runtime.ts';
 import { toSchedulerConfig } from '../../extender/scheduler-config.ts';
 import { toLeaseTimings } from '../../bridge/lease-timings.ts';
 import { BASE_DEPLOYMENT_LABEL, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, toNodeName } from '../../core/names.ts';
@@ -94,6 +95,14 @@ test('the extender runs with the runtime options its latency was measured with',
   const cleared = await template(['--set', 'extender.nodeOptions=']);
   const bare = cleared.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-extender')!;
   assert.equal(bare['spec']['template']['spec']['containers'][0].env, undefined);
+});
+
+test('the bridge runs with the runtime options its memory was measured with', async () => {
+  const bridgeOf = (docs: Doc[]) => docs.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-bridge')!['spec']['template']['spec']['containers'][0];
+  const env: Array<{ name: string; value?: string }> = bridgeOf(await template()).env;
+  assert.equal(env.find((e) => e.name === 'NODE_OPTIONS')?.value, BRIDGE_NODE_OPTIONS);
+  const cleared: Array<{ name: string }> = bridgeOf(await template(['--set', 'bridge.nodeOptions='])).env;
+  assert.equal(cleared.find((e) => e.name === 'NODE_OPTIONS'), undefined);
 });
 
 // ---- issue #10 / #12: the chart's conventions ----
