@@ -111,8 +111,6 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
   const relist = async () => {
     const list = await opts.list();
     const items = (list.items ?? []).map(slim);
-    // The list response can be large: let it go before the cache is updated.
-    list.items = [];
     const keep = new Set(items.map((o) => `${nsOf(o)}/${nameOf(o)}`));
     for (const o of all()) if (!keep.has(`${nsOf(o)}/${nameOf(o)}`)) remove(o);
     for (const o of items) put(o);
