@@ -4,6 +4,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { ControllerError } from './errors.ts';
+import { createKeepAliveHttpLibrary, type KeepAliveHttpLibrary } from './keep-alive-http.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) => http.Agent;
@@ -12,10 +13,16 @@ type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) =
  * @kubernetes/client-node builds a new https.Agent (and so a new TLS context and a full handshake) for
  * every request: that was most of the bridge's CPU at 1,000 bases. Reuse one agent per distinct set of
  * TLS options, with its TLS context built once and its session cache kept, so connections resume TLS
- * sessions. Connections are not kept alive: node-fetch 2 (under client-node) misreads a reused
- * keep-alive socket's chunked response as "Premature close". Proxies keep the library's own agents.
+ * sessions. These agents do not keep connections alive: watches go through node-fetch 2 (inside
+ * client-node), which misreads a reused keep-alive socket's chunked response as "Premature close".
+ * Proxies keep the library's own agents.
+ *
+ * The API clients made from `kc` (makeApiClient) send through keep-alive-http.ts instead, on Node's
+ * own HTTP client with a keep-alive twin of the agent chosen here: every request reuses an open
+ * connection to the API server.
  */
 export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
+  withKeepAliveClients(kc);
   const target = kc as unknown as { createAgent: AgentFactory };
   const original = target.createAgent.bind(kc);
   const agents = new Map<string, http.Agent>();
@@ -32,6 +39,31 @@ export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
     return agent;
   };
   return kc;
+}
+
+const KEEP_ALIVE = Symbol('keepAliveClients');
+
+/**
+ * API clients made by `kc.makeApiClient` send through one keep-alive HTTP library (as the library's
+ * own makeApiClient does, with `httpApi` added); authentication still runs per request through
+ * `kc.applySecurityAuthentication`. Idempotent: a KubeConfig is set up once.
+ */
+export function withKeepAliveClients(kc: k8s.KubeConfig): k8s.KubeConfig {
+  const target = kc as unknown as { makeApiClient: k8s.KubeConfig['makeApiClient']; [KEEP_ALIVE]?: KeepAliveHttpLibrary };
+  if (target[KEEP_ALIVE]) return kc;
+  const httpApi = createKeepAliveHttpLibrary();
+  target[KEEP_ALIVE] = httpApi;
+  target.makeApiClient = ((apiClientType: new (config: k8s.Configuration) => k8s.ApiType) => {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new ControllerError('CONFIG_INVALID', 'kubeconfig has no current cluster; set current-context or pass --kubeconfig <file>');
+    return new apiClientType(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, httpApi }));
+  }) as k8s.KubeConfig['makeApiClient'];
+  return kc;
+}
+
+/** The keep-alive library under `kc`'s API clients (undefined before withKeepAliveClients); for tests and metrics. */
+export function keepAliveLibraryOf(kc: k8s.KubeConfig): KeepAliveHttpLibrary | undefined {
+  return (kc as unknown as { [KEEP_ALIVE]?: KeepAliveHttpLibrary })[KEEP_ALIVE];
 }
 
 /**
