@@ -233,8 +233,9 @@ test('toStatusPatch: UID precondition, own conditions only (nulls clear stale fi
   const ready = patch.status.conditions.find((c) => c['type'] === 'Ready')!;
   assert.equal(ready['reason'], null);
   assert.equal(ready['message'], null);
-  assert.deepEqual(patch.status.containerStatuses.at(-1), { $patch: 'replace' });
-  assert.equal(patch.status.containerStatuses.length, 2);
+  // An atomic list: the patch's list replaces the stored one; no directive element (it would be stored as data).
+  assert.deepEqual(patch.status.containerStatuses, s.containerStatuses);
+  assert.equal(patch.status.containerStatuses.length, 1);
 });
 
 test('a handed-off module shows why and is not ready; the pod stays Running', () => {
