@@ -11,7 +11,8 @@
  * The bridge is the real `cli/main.ts bridge` in a child process with its shipped defaults (log
  * level info to /dev/null, API QPS 200), so its CPU and RSS are read from /proc alone (nothing of
  * the bench's own clients is counted); its API writes come from its /metrics. `--code-root <dir>`
- * runs the bridge of another checkout (a before/after comparison in one session).
+ * runs the bridge of another checkout (a before/after comparison in one session);
+ * `--bridge-node-args '--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles it.
  *   node bench/bridge.ts [--bases 100] [--pods 1000] [--rate 50] [--clients 16] [--cpu-hog]
  *   node bench/bridge.ts --bases 1000 --pod-bases 100 --waves 1 --rate 0 --clients 8  (the 1,000-base run)
  * Loopback only; bounded in time.
@@ -46,6 +47,7 @@ const { values: a } = parseArgs({
     'cpu-hog': { type: 'boolean', default: false },
     'code-root': { type: 'string' },
     'bridge-args': { type: 'string', default: '' },
+    'bridge-node-args': { type: 'string', default: '' },
   },
 });
 const BASES = Number(a.bases), PODS = Number(a.pods), POD_BASES = Math.min(Number(a['pod-bases'] ?? a.bases), BASES);
@@ -107,7 +109,7 @@ try {
 
   const opsPort = await findFreePort();
   const bridgeProc = spawn(process.execPath, [
-    path.join(ROOT, 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--ops-port', String(opsPort),
+    ...a['bridge-node-args'].split(' ').filter(Boolean), path.join(ROOT, 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--ops-port', String(opsPort),
     '--mqtt-client-id-prefix', 'bench', ...a['bridge-args'].split(' ').filter(Boolean),
   ], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(bridgeProc);
@@ -122,6 +124,17 @@ try {
     }
     return by;
   };
+  /** Sum and count of a histogram of the bridge (all label sets). */
+  const histogram = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    let sum = 0, count = 0;
+    for (const l of text.split('\n')) {
+      if (l.startsWith(`${name}_sum`)) sum += Number(l.split(' ').at(-1));
+      if (l.startsWith(`${name}_count`)) count += Number(l.split(' ').at(-1));
+    }
+    return { sum, count };
+  };
+  const meanSince = (a: { sum: number; count: number }, b: { sum: number; count: number }) => (b.count > a.count ? (b.sum - a.sum) / (b.count - a.count) : NaN);
   const writes = async () => [...(await writesBy()).values()].reduce((x, y) => x + y, 0);
   const diffWrites = (a: Map<string, number>, b: Map<string, number>) => [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
   for (let i = 0; ; i++) {
@@ -154,15 +167,32 @@ try {
   await core.createNamespace({ body: { metadata: { name: ns } } });
   for (let i = 0; i < 100; i++) { try { await core.readNamespacedServiceAccount({ name: 'default', namespace: ns }); break; } catch { await sleep(100); } }
   const created = new Map<string, number>(); const running = new Map<string, number>(); const present = new Set<string>();
+  // A watch of the bench's pods, re-established whenever the server ends it (an ADDED replay is harmless).
   const watch = new k8s.Watch(kc);
-  let watchDone = false;
-  const watchReq = await watch.watch(`/api/v1/namespaces/${ns}/pods`, {}, (type, pod: k8s.V1Pod) => {
-    const name = pod.metadata?.name ?? '';
-    if (type === 'DELETED') { present.delete(name); return; }
-    present.add(name);
-    if (pod.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
-  }, () => { watchDone = true; });
-  const cpuC0 = cpuSeconds(pid); const wC0 = await writes(); const byC0 = await writesBy(); const p0 = performance.now();
+  let watching = true;
+  let watchReq: AbortController | undefined;
+  const startWatch = async (): Promise<void> => {
+    // List first: what is there now (a DELETED event missed between two watches must not linger).
+    const list = await core.listNamespacedPod({ namespace: ns });
+    const now = performance.now();
+    present.clear();
+    for (const p of list.items) {
+      present.add(p.metadata!.name!);
+      if (p.status?.phase === 'Running' && !running.has(p.metadata!.name!)) running.set(p.metadata!.name!, now);
+    }
+    watchReq = await watch.watch(`/api/v1/namespaces/${ns}/pods`, { resourceVersion: list.metadata?.resourceVersion }, (type, pod: k8s.V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      if (type === 'DELETED') { present.delete(name); return; }
+      if (type !== 'ADDED' && type !== 'MODIFIED') return;
+      present.add(name);
+      if (pod.status?.phase === 'Running' && !running.has(name)) running.set(name, performance.now());
+    }, () => {
+      if (watching) setTimeout(() => void startWatch().catch(() => undefined), 200);
+    });
+  };
+  await startWatch();
+  const watchDone = false;
+  const cpuC0 = cpuSeconds(pid); const wC0 = await writes(); const byC0 = await writesBy(); const op0 = await histogram('module_controller_bridge_module_operation_seconds'); const rc0 = await histogram('module_controller_bridge_reconcile_seconds'); const p0 = performance.now();
   let next = 0;
   const interval = RATE > 0 ? 1000 / RATE : 0;
   const creator = async () => {
@@ -181,10 +211,11 @@ try {
   const createdIn = (performance.now() - p0) / 1000;
   while (running.size < PODS && performance.now() - p0 < 600_000 && !watchDone) await sleep(100);
   const convergeS = (performance.now() - p0) / 1000; const cpuConv = cpuSeconds(pid) - cpuC0; const wConv = (await writes()) - wC0; const byConv = diffWrites(byC0, await writesBy());
+  const opMean = meanSince(op0, await histogram('module_controller_bridge_module_operation_seconds')); const rc = await histogram('module_controller_bridge_reconcile_seconds');
   const lat = [...running].map(([n, t]) => (t - created.get(n)!) / 1000);
   const p50 = pct(lat, 50), p99 = pct(lat, 99);
   const msPerPod = (cpuConv * 1000) / Math.max(1, PODS);
-  row(`${PODS} module pods over ${POD_BASES} bases (created in ${f1(createdIn)} s)`, `${running.size}/${PODS} Running after ${f1(convergeS)} s; create → Running p50 ${f2(p50)} s, p99 ${f2(p99)} s; bridge CPU ${f2(cpuConv)} s = ${f1(msPerPod)} ms per pod; ${wConv} API writes (${f2(wConv / Math.max(1, PODS))} per pod: ${byConv})`);
+  row(`${PODS} module pods over ${POD_BASES} bases (created in ${f1(createdIn)} s)`, `${running.size}/${PODS} Running after ${f1(convergeS)} s; create → Running p50 ${f2(p50)} s, p99 ${f2(p99)} s; bridge CPU ${f2(cpuConv)} s = ${f1(msPerPod)} ms per pod; ${wConv} API writes (${f2(wConv / Math.max(1, PODS))} per pod: ${byConv}); command → base's answer mean ${f2(opMean)} s; ${rc.count - rc0.count} reconciles, mean ${(meanSince(rc0, rc) * 1000).toFixed(0)} ms`);
 
   // 3. steady.
   const cpuS0 = cpuSeconds(pid); const wS0 = await writes(); const byS0 = await writesBy(); const s0 = performance.now();
@@ -222,7 +253,8 @@ try {
   const cpuDel = cpuSeconds(pid) - cpuD0;
   const left = [...counts.values()].reduce((s, n) => s + n, 0);
   row('delete every pod', `all gone from the API after ${f1(goneS)} s; no module left on any base after ${f1(emptyS)} s (${left} left); bridge CPU ${f2(cpuDel)} s`);
-  watchReq.abort();
+  watching = false;
+  watchReq?.abort();
   const rss = rssMiB(pid);
   row('bridge RSS', `steady ${rssSteady.toFixed(0)} MiB, peak ${Math.max(peakRss, rss.peak).toFixed(0)} MiB`);
   row('CPU s: join / converge / steady / delete', `${f2(cpuJoin)} / ${f2(cpuConv)} / ${f2(cpuSteady)} / ${f2(cpuDel)}`);
