@@ -145,7 +145,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
         try {
           const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, strategicMergePatch);
           ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
-          written.record(pod, res?.status ?? status);
+          written.record(pod, status, res);
           recordTransitions(ctx, known, status, observations);
         } catch (err) {
           // Gone, or another pod under this name (its own pass writes its status): nothing to write.

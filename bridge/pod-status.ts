@@ -145,32 +145,40 @@ export function isSamePodStatus(a: V1PodStatus | undefined, b: V1PodStatus): boo
 
 /**
  * The statuses this bridge wrote that its pod cache may not show yet. A pass computes a pod's
- * status from the cache; right after a write the cache still holds the version the write was
- * computed from, and a pass in that window (another pod of the base changed) would find the status
- * "changed" and write it — and record its Events — again. The pod as last written stands in for
- * the cache's copy exactly while the cache still shows that older version (same resourceVersion);
- * any other version (ours arrived, or someone else's) is the truth again.
+ * status from the cache; right after a write the cache still holds an older version, and a pass in
+ * that window (another pod of the base changed, a reply came) would find the status "changed" and
+ * write it — and record its Events — again. The pod as last written stands in for the cache's copy
+ * while the cache shows a version this bridge's own writes went through (the one a write was
+ * computed from, or one an earlier write produced) but not the last one; once the cache shows the
+ * last write's version, or any version not of ours (someone else wrote), the cache is the truth again.
  */
 export class WrittenStatuses {
-  private readonly byUid = new Map<string, { readonly before: string; readonly status: V1PodStatus }>();
+  private readonly byUid = new Map<string, { readonly versions: ReadonlySet<string>; readonly last: string | undefined; readonly status: V1PodStatus }>();
 
   /** The pod with the status this bridge last wrote, while the cache has not caught up; else the pod itself. */
   view(pod: V1Pod): V1Pod {
     const uid = pod.metadata?.uid;
     const seen = uid === undefined ? undefined : this.byUid.get(uid);
     if (!seen) return pod;
-    if (seen.before !== pod.metadata?.resourceVersion) {
+    const rv = pod.metadata?.resourceVersion;
+    if (rv === undefined || rv === seen.last || !seen.versions.has(rv)) {
       this.byUid.delete(uid!);
       return pod;
     }
     return { ...pod, status: seen.status };
   }
 
-  /** `status` was written over `pod` (the cache's copy, whose resourceVersion the write was computed from). */
-  record(pod: V1Pod, status: V1PodStatus): void {
+  /** `status` was written over `pod` (the copy the write was computed from); `written` is the API server's answer. */
+  record(pod: V1Pod, status: V1PodStatus, written?: V1Pod): void {
     const uid = pod.metadata?.uid;
     const before = pod.metadata?.resourceVersion;
-    if (uid !== undefined && before !== undefined) this.byUid.set(uid, { before, status });
+    if (uid === undefined || before === undefined) return;
+    const prev = this.byUid.get(uid);
+    const versions = new Set(prev?.versions.has(before) ? prev.versions : []);
+    versions.add(before);
+    const last = written?.metadata?.resourceVersion;
+    if (last !== undefined) versions.add(last);
+    this.byUid.set(uid, { versions, last, status: written?.status ?? status });
   }
 
   /** Forgets pods no longer on the base. */
