@@ -18,7 +18,7 @@
  * Loopback only; bounded in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +48,8 @@ const { values: a } = parseArgs({
     'code-root': { type: 'string' },
     'bridge-args': { type: 'string', default: '' },
     'bridge-node-args': { type: 'string', default: '' },
+    /** Keep the bridge's and base-sim's logs (info) in this folder. */
+    logs: { type: 'string' },
   },
 });
 const BASES = Number(a.bases), PODS = Number(a.pods), POD_BASES = Math.min(Number(a['pod-bases'] ?? a.bases), BASES);
@@ -77,6 +79,9 @@ function rssMiB(pid: number): { now: number; peak: number } {
 }
 
 const children: ChildProcess[] = [];
+if (a.logs) mkdirSync(a.logs, { recursive: true });
+/** stdout of a child: a log file under --logs, else nowhere. */
+const logTo = (name: string) => (a.logs ? openSync(path.join(a.logs, name), 'w') : 'ignore');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-bench-bridge-'));
 const load0 = os.loadavg();
 const cp = await startControlPlane({ dir, log: () => {} });
@@ -111,7 +116,7 @@ try {
   const bridgeProc = spawn(process.execPath, [
     ...a['bridge-node-args'].split(' ').filter(Boolean), path.join(ROOT, 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--ops-port', String(opsPort),
     '--mqtt-client-id-prefix', 'bench', ...a['bridge-args'].split(' ').filter(Boolean),
-  ], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  ], { cwd: ROOT, stdio: ['ignore', logTo('bridge.log'), 'inherit'] });
   children.push(bridgeProc);
   const pid = bridgeProc.pid!;
   const writesBy = async () => {
@@ -149,7 +154,7 @@ try {
   const perWave = Math.ceil(BASES / WAVES);
   for (let w = 0, first = 0; first < BASES; w++, first += perWave) {
     if (w > 0) await sleep(WAVE_GAP_MS);
-    children.push(spawn(process.execPath, ['cli/main.ts', 'base-sim', '--mqtt-url', url, '--count', String(Math.min(perWave, BASES - first)), '--first-index', String(first), '--ip-prefix', IP_PREFIX, '--heartbeat-period', '10s', '--install-latency', a['install-latency'], '--log-level', 'warn'], { stdio: 'inherit' }));
+    children.push(spawn(process.execPath, ['cli/main.ts', 'base-sim', '--mqtt-url', url, '--count', String(Math.min(perWave, BASES - first)), '--first-index', String(first), '--ip-prefix', IP_PREFIX, '--heartbeat-period', '10s', '--install-latency', a['install-latency'], '--log-level', a.logs ? 'info' : 'warn'], { stdio: ['ignore', logTo(`base-sim-${w}.log`), 'inherit'] }));
   }
   let ready = 0;
   while (ready < BASES && performance.now() - t0 < 300_000) {

@@ -25,20 +25,31 @@ export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
   withKeepAliveClients(kc);
   const target = kc as unknown as { createAgent: AgentFactory };
   const original = target.createAgent.bind(kc);
-  const agents = new Map<string, http.Agent>();
+  // Looked up on every request: compared field by field (PEM buffers with memcmp) rather than through
+  // a key string, which cost a JSON.stringify of every certificate and key per request.
+  const agents: Array<{ readonly id: readonly unknown[]; readonly agent: http.Agent }> = [];
   target.createAgent = (cluster, options) => {
     if (cluster?.proxyUrl) return original(cluster, options);
-    const key = JSON.stringify([cluster?.server, cluster?.skipTLSVerify, String(options.ca ?? ''), String(options.cert ?? ''), String(options.key ?? ''), options.rejectUnauthorized]);
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = cluster?.server?.startsWith('http:')
-        ? new http.Agent()
-        : new https.Agent({ ...options, secureContext: tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key }), maxCachedSessions: 100 });
-      agents.set(key, agent);
-    }
+    const id = [cluster?.server, cluster?.skipTLSVerify, options.ca, options.cert, options.key, options.rejectUnauthorized];
+    const found = agents.find((e) => e.id.every((v, i) => isSameOption(v, id[i])));
+    if (found) return found.agent;
+    const agent = cluster?.server?.startsWith('http:')
+      ? new http.Agent()
+      : new https.Agent({ ...options, secureContext: tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key }), maxCachedSessions: 100 });
+    agents.push({ id, agent });
     return agent;
   };
   return kc;
+}
+
+/** Equality of one TLS option (string, Buffer, or a list of them, as https.AgentOptions allow). */
+function isSameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => isSameOption(x, b[i]));
+  const bytes = (v: unknown) => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : undefined);
+  const x = bytes(a);
+  const y = bytes(b);
+  return x !== undefined && y !== undefined && x.equals(y);
 }
 
 const KEEP_ALIVE = Symbol('keepAliveClients');

@@ -129,3 +129,16 @@ test('the rate limiter still runs before each request of a keep-alive client', a
     await s.close();
   }
 });
+
+test('withSharedAgents: one agent per distinct TLS options, compared by content (fresh buffers per request)', () => {
+  const kc = kubeConfig(1, { token: 't' });
+  const create = (kc as unknown as { createAgent: (c: unknown, o: Record<string, unknown>) => unknown }).createAgent;
+  const cluster = kc.getCurrentCluster();
+  const a = create(cluster, { ca: Buffer.from(ca.certPem), cert: Buffer.from(clientCert.certPem), key: Buffer.from(clientCert.keyPem) });
+  const b = create(cluster, { ca: Buffer.from(ca.certPem), cert: Buffer.from(clientCert.certPem), key: Buffer.from(clientCert.keyPem) });
+  const c = create(cluster, { ca: Buffer.from(ca.certPem), cert: Buffer.from(serverCert.certPem), key: Buffer.from(serverCert.keyPem) });
+  const d = create(cluster, { ca: Buffer.from(ca.certPem), cert: Buffer.from(clientCert.certPem), key: Buffer.from(clientCert.keyPem), rejectUnauthorized: false });
+  assert.equal(a, b, 'equal content, one agent');
+  assert.notEqual(a, c, 'another client certificate, another agent');
+  assert.notEqual(a, d, 'another verification setting, another agent');
+});
