@@ -26,7 +26,7 @@ export function isUidMismatch(err: unknown): boolean {
 const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const MODULE_QUERY_MIN_GAP_MS = 2_000;
 /** API writes one pass has in flight at most. */
-export const WRITES_PER_PASS = 8;
+export const WRITES_PER_PASS = 4;
 
 /** Runs every task, at most `limit` at a time; rejects with the first failure once all have settled. */
 async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
@@ -129,7 +129,8 @@ export function createModuleReconciler(ctx: BridgeContext) {
     }
 
     // Status writes and releases of one pass go out together (bounded): one pass is then about one
-    // API round trip, not one per pod, so a base with many pods does not hold a worker for long.
+    // API round trip, not one per pod, so a base with many pods does not hold a worker for long
+    // (with the default 32 workers, at most 128 writes are in flight at once).
     const written = writtenOf(identity, pods);
     const released = new Set(plan.release);
     const writes: Array<() => Promise<void>> = [];

@@ -133,9 +133,17 @@ export function planModules(input: PlanModulesInput): ModulePlan {
   const aliases = new Map<string, ModuleSpec>();
   const mismatched = new Set<string>();
 
+  // While a Ready base's module list is being read again (the MQTT link came back, a failover, the
+  // base was silent), a pod that already shows its modules keeps that status: the list answers within
+  // a round trip, and "waiting for the module list" would flip every Running pod of the fleet to
+  // Pending and back — a write per pod each way, for news that is not news (a kubelet that restarts
+  // does not reset its pods' statuses either). New pods still say what they wait for.
+  const relisting = !!base && baseReady && reported === undefined;
+
   // What live pods show.
   for (const pod of live) {
     const key = toPodKey(pod);
+    if (relisting && (pod.status?.containerStatuses?.length ?? 0) > 0) continue;
     const perContainer = new Map<string, ModuleObservation>();
     const handedOff = claims.superseded.get(key);
     for (const m of parseModules(pod.spec?.containers).modules) {

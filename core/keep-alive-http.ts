@@ -16,8 +16,12 @@ import http from 'node:http';
 import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 
-/** Sockets per API server kept open at most (client-go multiplexes everything over one HTTP/2 connection). */
-export const MAX_SOCKETS = 32;
+/**
+ * Sockets per API server at most. Above the requests the bridge keeps in flight (32 workers × 4 writes,
+ * Lease renewals, Events): a request that queued for a socket behind a burst of status writes could
+ * make a leader's Lease renewal miss its deadline. (client-go multiplexes all over one HTTP/2 connection.)
+ */
+export const MAX_SOCKETS = 256;
 /** Idle sockets are closed after this (below the API server's and load balancers' idle timeouts). */
 export const IDLE_SOCKET_MS = 30_000;
 
@@ -48,7 +52,7 @@ export function createKeepAliveHttpLibrary(): KeepAliveHttpLibrary {
     let twin = twins.get(agent);
     if (!twin) {
       const options = (agent as AnyAgent & { options?: https.AgentOptions }).options ?? {};
-      const o = { ...options, keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS };
+      const o = { ...options, keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: 64, timeout: IDLE_SOCKET_MS };
       twin = agent instanceof https.Agent ? new https.Agent(o) : new http.Agent(o);
       twins.set(agent, twin);
       made.add(twin);

@@ -475,3 +475,17 @@ test('a rollout that changes only the jar URL: the newest pod decides, so the ne
   const p = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl } }), [oldPod(), hotfix]);
   assert.deepEqual(cmds(p), [`uninstall orders:1.0.0 ${oldUrl} (shop/orders-bbb-1)`]);
 });
+
+test('while a Ready base\'s module list is read again, a pod that already shows its modules keeps its status; new pods and bases that are not Ready still get one', () => {
+  const shown = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running', containerStatuses: [{ name: 'orders', image: toJarUrl('orders', '1.0.0'), imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: new Date(T0) } } }] } });
+  const fresh = toModulePod({ name: 'p2', modules: [CART] });
+  const relisting = plan(toBase({ modules: undefined }), [shown, fresh]);
+  assert.equal(relisting.queryModules, true);
+  assert.equal(relisting.observations.has('shop/p1'), false, 'no status write: nothing new to say');
+  assert.deepEqual(obs(relisting, 'shop/p2', 'cart'), { kind: 'waitingForBase', message: 'waiting for the base\'s module list' });
+  // A base that is not Ready: its pods must say so (not Ready), list or no list.
+  const gone = toBase({ modules: undefined });
+  const late = T0 + S.notReadyAfterMs + 1_000;
+  const notReady = plan(gone, [shown], late, toLiveness(gone, late, S));
+  assert.equal(notReady.observations.has('shop/p1'), true);
+});
