@@ -96,7 +96,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     publish: async (id, kind, payload) => {
       await mqttLink.publishCommand(id, kind, payload);
     },
-    recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
+    recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now, undefined, (verb) => metrics.apiWrites.inc({ resource: 'events', verb })),
     isLeader: () => leading && (election ? election.isLeader() : true),
     hearing: () => hearing.get(),
   };

@@ -37,7 +37,7 @@ export const BRIDGE_FLAGS = {
   moduleServices: { kind: 'bool', description: 'Keep module Services (<bizName>-service) in sync with the workloads that ask for one', default: true },
   serviceDefaultType: { kind: 'string', description: 'Type of a module Service whose workload names none', default: 'NodePort', choices: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
   serviceResync: { kind: 'duration', description: 'Re-check every module Service this often (a safety net for missed watch events)', default: '5m', min: 1000 },
-  concurrency: { kind: 'int', description: 'Reconcile workers per queue', default: 8, min: 1, max: 256 },
+  concurrency: { kind: 'int', description: 'Reconcile workers per queue (each holds a base while its commands and status writes are in flight: about the API round trips the bridge keeps going at once)', default: 32, min: 1, max: 256 },
   // Liveness and the MQTT link (docs/bridge.md "Liveness").
   maxClockSkew: { kind: 'duration', description: 'Reject base messages whose publishTimestamp is further than this ahead of the bridge\'s clock (liveness uses receive time, so skewed bases work; 0 = no check)', default: '1h' },
   reconnectGrace: { kind: 'duration', description: 'After the MQTT link is back (or at start), silence counts again only after this grace (one base heartbeat period plus margin)', default: '15s', min: 0 },

@@ -44,6 +44,8 @@ export function createEventRecorder(
   logger: Logger,
   now: () => number,
   memory = EVENT_MEMORY,
+  /** Called for every Event write sent (for the API-writes metric). */
+  onWrite: (verb: 'create' | 'patch') => void = () => undefined,
 ): RecordEvent & { remembered(): number } {
   let seq = 0;
   const seen = new Map<string, Seen>();
@@ -74,6 +76,7 @@ export function createEventRecorder(
     };
     seen.delete(key);
     seen.set(key, { name, namespace, count: 1, lastAt: t.getTime() });
+    onWrite('create');
     core.createNamespacedEvent({ namespace, body }).catch((err: unknown) => {
       seen.delete(key);
       logger.debug({ err: (err as Error).message, reason }, 'could not record event');
@@ -92,6 +95,7 @@ export function createEventRecorder(
     seen.delete(key);
     seen.set(key, prev);
     const patch = { count: prev.count, lastTimestamp: t.toISOString() };
+    onWrite('patch');
     core
       .patchNamespacedEvent({ name: prev.name, namespace: prev.namespace, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))
       .catch((err: unknown) => {

@@ -14,7 +14,7 @@ import { isConflict, isNotFound } from './context.ts';
 import { toRevisionReads, type RevisionOf } from './module-claims.ts';
 import { planModules, toPodKey, type ModuleCommand } from './plan-modules.ts';
 import { toLiveness, toNextLivenessChange } from './plan-node.ts';
-import { isSamePodStatus, toPodStatus, toStatusPatch } from './pod-status.ts';
+import { isSamePodStatus, toPodStatus, toStatusPatch, WrittenStatuses } from './pod-status.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
 /** The status patch's UID precondition failed: the pod under this name is another pod now (see toStatusPatch). */
@@ -25,13 +25,41 @@ export function isUidMismatch(err: unknown): boolean {
 
 const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const MODULE_QUERY_MIN_GAP_MS = 2_000;
+/** API writes one pass has in flight at most. */
+export const WRITES_PER_PASS = 4;
+
+/** Runs every task, at most `limit` at a time; rejects with the first failure once all have settled. */
+async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < tasks.length) {
+      try {
+        await tasks[next++]!();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.err;
+}
 
 export function createModuleReconciler(ctx: BridgeContext) {
   /** Base identity → when its module list was last asked for; pruned when bases go. */
   const lastQuery = new Map<string, number>();
+  /** Base identity → the statuses this bridge wrote that its pod cache may not show yet. */
+  const statusMemo = new Map<string, WrittenStatuses>();
+  const writtenOf = (identity: string, pods: readonly k8s.V1Pod[]): WrittenStatuses => {
+    let w = statusMemo.get(identity);
+    if (!w) statusMemo.set(identity, (w = new WrittenStatuses()));
+    w.keepOnly(pods);
+    return w;
+  };
 
   const pruneQueries = () => {
     for (const id of lastQuery.keys()) if (!ctx.registry.get(id)) lastQuery.delete(id);
+    for (const id of statusMemo.keys()) if (!ctx.registry.get(id)) statusMemo.delete(id);
   };
 
   const requestModuleList = (identity: string, force = false) => {
@@ -56,6 +84,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
     const base = ctx.registry.get(identity);
     if (!base) {
       lastQuery.delete(identity);
+      statusMemo.delete(identity);
       return { kind: 'done' };
     }
     const now = ctx.now();
@@ -99,37 +128,51 @@ export function createModuleReconciler(ctx: BridgeContext) {
       else ctx.recordEvent({ kind: 'Node', name: base.nodeName }, 'Normal', 'UninstallingUnclaimed', text);
     }
 
+    // Status writes and releases of one pass go out together (bounded): one pass is then about one
+    // API round trip, not one per pod, so a base with many pods does not hold a worker for long
+    // (with the default 32 workers, at most 128 writes are in flight at once).
+    const written = writtenOf(identity, pods);
+    const released = new Set(plan.release);
+    const writes: Array<() => Promise<void>> = [];
     for (const pod of pods) {
       const key = toPodKey(pod);
       const observations = plan.observations.get(key);
-      if (!observations) continue;
-      const status = toPodStatus({ pod, observations, baseIP: base.localIP, baseReady: liveness.kind === 'ready', now: new Date(now) });
-      if (isSamePodStatus(pod.status, status)) continue;
-      try {
-        await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, strategicMergePatch);
-        ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
-        recordTransitions(ctx, pod, status, observations);
-      } catch (err) {
-        // Gone, or another pod under this name (its own pass writes its status): nothing to write.
-        if (isNotFound(err) || isUidMismatch(err)) continue;
-        if (isConflict(err)) requeueMs = 200;
-        else throw err;
-      }
+      // A pod released in this pass is removed below: a status written now would be overwritten by nothing.
+      if (!observations || released.has(key)) continue;
+      const known = written.view(pod);
+      const status = toPodStatus({ pod: known, observations, baseIP: base.localIP, baseReady: liveness.kind === 'ready', now: new Date(now) });
+      if (isSamePodStatus(known.status, status)) continue;
+      writes.push(async () => {
+        try {
+          const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, strategicMergePatch);
+          ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
+          written.record(pod, status, res);
+          recordTransitions(ctx, known, status, observations);
+        } catch (err) {
+          // Gone, or another pod under this name (its own pass writes its status): nothing to write.
+          if (isNotFound(err) || isUidMismatch(err)) return;
+          if (isConflict(err)) requeueMs = 200;
+          else throw err;
+        }
+      });
     }
-
     for (const key of plan.release) {
       const pod = pods.find((p) => toPodKey(p) === key);
       if (!pod?.metadata?.name || !pod.metadata.namespace) continue;
-      try {
-        // The kubelet's last step: remove the pod for good (precondition: the same pod, not a successor).
-        await ctx.core.deleteNamespacedPod({ name: pod.metadata.name, namespace: pod.metadata.namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } } });
-        ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'delete' });
-        ctx.recordEvent({ kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, 'Normal', 'Uninstalled', `modules of ${key} are no longer on base ${identity}; pod removed`);
-        ctx.logger.info({ pod: key, base: identity }, 'deleted module pod released');
-      } catch (err) {
-        if (!isNotFound(err) && !isConflict(err)) throw err;
-      }
+      const { name, namespace, uid } = pod.metadata;
+      writes.push(async () => {
+        try {
+          // The kubelet's last step: remove the pod for good (precondition: the same pod, not a successor).
+          await ctx.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+          ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'delete' });
+          ctx.recordEvent({ kind: 'Pod', name, namespace, uid }, 'Normal', 'Uninstalled', `modules of ${key} are no longer on base ${identity}; pod removed`);
+          ctx.logger.debug({ pod: key, base: identity }, 'deleted module pod released');
+        } catch (err) {
+          if (!isNotFound(err) && !isConflict(err)) throw err;
+        }
+      });
     }
+    await runBounded(writes, WRITES_PER_PASS);
     if (publishError !== undefined) return { kind: 'error', error: publishError };
     // Look again when the base's liveness may change (pods go not-Ready when their base does).
     const livenessChange = toNextLivenessChange(base, ctx.now(), ctx.settings, ctx.hearing());

@@ -43,6 +43,13 @@ export const INSTALL_FAILED_HINT = 'check the jar URL (image) and BIZ_VERSION, a
 /** How soon to look again when a destructive step waits for a freshly listed pod cache. */
 export const STALE_CACHE_RETRY_MS = 1_000;
 
+/**
+ * How soon to ask a base again for its module list while a plan waits for one (the base's reply
+ * re-plans at once; this only covers a query or a reply that was lost). Never the module-list poll:
+ * an install must not wait up to `--module-list-period` for it.
+ */
+export const MODULE_LIST_RETRY_MS = 2_000;
+
 function isTerminal(pod: V1Pod): boolean {
   return pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
 }
@@ -126,9 +133,17 @@ export function planModules(input: PlanModulesInput): ModulePlan {
   const aliases = new Map<string, ModuleSpec>();
   const mismatched = new Set<string>();
 
+  // While a Ready base's module list is being read again (the MQTT link came back, a failover, the
+  // base was silent), a pod that already shows its modules keeps that status: the list answers within
+  // a round trip, and "waiting for the module list" would flip every Running pod of the fleet to
+  // Pending and back — a write per pod each way, for news that is not news (a kubelet that restarts
+  // does not reset its pods' statuses either). New pods still say what they wait for.
+  const relisting = !!base && baseReady && reported === undefined;
+
   // What live pods show.
   for (const pod of live) {
     const key = toPodKey(pod);
+    if (relisting && (pod.status?.containerStatuses?.length ?? 0) > 0) continue;
     const perContainer = new Map<string, ModuleObservation>();
     const handedOff = claims.superseded.get(key);
     for (const m of parseModules(pod.spec?.containers).modules) {
@@ -178,7 +193,8 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     }
   }
 
-  const queryModules = !!base && baseReady && reported === undefined;
+  let queryModules = !!base && baseReady && reported === undefined;
+  if (queryModules) wakeups.push(MODULE_LIST_RETRY_MS);
   if (!base || !baseReady || reported === undefined) {
     return { commands, observations, release, queryModules, requeueAfterMs: toWake(wakeups) };
   }
@@ -248,9 +264,11 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     // Another version of this bizName is about to be installed with uninstallThenInstall: it takes this one along.
     if (pendingNames.has(m.bizName)) continue;
     // Another version was confirmed installed after the last module list: that install may have taken
-    // this one along (uninstallThenInstall); the list the bridge asks for after every reply tells.
+    // this one along (uninstallThenInstall); the list the bridge asks for after every reply tells
+    // (its arrival re-plans at once), and is asked for again if it does not come.
     if (isNewerThanList(base, active, m)) {
-      wakeups.push(s.moduleListPollMs);
+      queryModules = true;
+      wakeups.push(MODULE_LIST_RETRY_MS);
       continue;
     }
     if (!podsFresh) {

@@ -103,7 +103,11 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
  * pod under this name is another one, e.g. a StatefulSet pod recreated under the same name —
  * test/integration/pod-status.test.ts); conditions merge by type, so a
  * condition someone else adds meanwhile (DisruptionTarget, a readiness gate's) survives; fields a
- * condition no longer has are removed with null; containerStatuses are replaced as a whole.
+ * condition no longer has are removed with null; containerStatuses are replaced as a whole: the list
+ * has no merge key (an atomic list), so a patch's list replaces it. A `{ $patch: replace }`
+ * directive element there is not a directive but data: the API server (v1.34) stored it as a
+ * nameless container status, every later pass saw a status that differed from the one it computed
+ * and wrote it again — about one status write per pod per module-list poll, for ever.
  */
 export function toStatusPatch(pod: V1Pod, status: V1PodStatus): Record<string, unknown> {
   const conditions = (status.conditions ?? [])
@@ -111,7 +115,7 @@ export function toStatusPatch(pod: V1Pod, status: V1PodStatus): Record<string, u
     .map((c) => ({ reason: null, message: null, ...c }));
   return {
     metadata: { uid: pod.metadata?.uid },
-    status: { ...status, conditions, containerStatuses: [...(status.containerStatuses ?? []), { $patch: 'replace' }] },
+    status: { ...status, conditions, containerStatuses: status.containerStatuses ?? [] },
   };
 }
 
@@ -137,4 +141,54 @@ export function isSamePodStatus(a: V1PodStatus | undefined, b: V1PodStatus): boo
       containerStatuses: (s?.containerStatuses ?? []).map((c) => [c.name, c.image, c.ready, c.started, toStateKey(c.state)]),
     });
   return pick(a) === pick(b);
+}
+
+/**
+ * The statuses this bridge wrote that its pod cache may not show yet. A pass computes a pod's
+ * status from the cache; right after a write the cache still holds an older version, and a pass in
+ * that window (another pod of the base changed, a reply came) would find the status "changed" and
+ * write it — and record its Events — again. The pod as last written stands in for the cache's copy
+ * while the cache shows a version this bridge's own writes went through (the one a write was
+ * computed from, or one an earlier write produced) but not the last one; once the cache shows the
+ * last write's version, or any version not of ours (someone else wrote), the cache is the truth again.
+ */
+export class WrittenStatuses {
+  private readonly byUid = new Map<string, { readonly versions: ReadonlySet<string>; readonly last: string | undefined; readonly status: V1PodStatus }>();
+
+  /** The pod with the status this bridge last wrote, while the cache has not caught up; else the pod itself. */
+  view(pod: V1Pod): V1Pod {
+    const uid = pod.metadata?.uid;
+    const seen = uid === undefined ? undefined : this.byUid.get(uid);
+    if (!seen) return pod;
+    const rv = pod.metadata?.resourceVersion;
+    if (rv === undefined || rv === seen.last || !seen.versions.has(rv)) {
+      this.byUid.delete(uid!);
+      return pod;
+    }
+    return { ...pod, status: seen.status };
+  }
+
+  /** `status` was written over `pod` (the copy the write was computed from); `written` is the API server's answer. */
+  record(pod: V1Pod, status: V1PodStatus, written?: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    const before = pod.metadata?.resourceVersion;
+    if (uid === undefined || before === undefined) return;
+    const prev = this.byUid.get(uid);
+    const versions = new Set(prev?.versions.has(before) ? prev.versions : []);
+    versions.add(before);
+    const last = written?.metadata?.resourceVersion;
+    if (last !== undefined) versions.add(last);
+    this.byUid.set(uid, { versions, last, status: written?.status ?? status });
+  }
+
+  /** Forgets pods no longer on the base. */
+  keepOnly(pods: readonly V1Pod[]): void {
+    if (this.byUid.size === 0) return;
+    const live = new Set(pods.map((p) => p.metadata?.uid));
+    for (const uid of this.byUid.keys()) if (!live.has(uid)) this.byUid.delete(uid);
+  }
+
+  get size(): number {
+    return this.byUid.size;
+  }
 }

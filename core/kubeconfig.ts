@@ -4,6 +4,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { ControllerError } from './errors.ts';
+import { createKeepAliveHttpLibrary, type KeepAliveHttpLibrary } from './keep-alive-http.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) => http.Agent;
@@ -12,26 +13,68 @@ type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) =
  * @kubernetes/client-node builds a new https.Agent (and so a new TLS context and a full handshake) for
  * every request: that was most of the bridge's CPU at 1,000 bases. Reuse one agent per distinct set of
  * TLS options, with its TLS context built once and its session cache kept, so connections resume TLS
- * sessions. Connections are not kept alive: node-fetch 2 (under client-node) misreads a reused
- * keep-alive socket's chunked response as "Premature close". Proxies keep the library's own agents.
+ * sessions. These agents do not keep connections alive: watches go through node-fetch 2 (inside
+ * client-node), which misreads a reused keep-alive socket's chunked response as "Premature close".
+ * Proxies keep the library's own agents.
+ *
+ * The API clients made from `kc` (makeApiClient) send through keep-alive-http.ts instead, on Node's
+ * own HTTP client with a keep-alive twin of the agent chosen here: every request reuses an open
+ * connection to the API server.
  */
 export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
+  withKeepAliveClients(kc);
   const target = kc as unknown as { createAgent: AgentFactory };
   const original = target.createAgent.bind(kc);
-  const agents = new Map<string, http.Agent>();
+  // Looked up on every request: compared field by field (PEM buffers with memcmp) rather than through
+  // a key string, which cost a JSON.stringify of every certificate and key per request.
+  const agents: Array<{ readonly id: readonly unknown[]; readonly agent: http.Agent }> = [];
   target.createAgent = (cluster, options) => {
     if (cluster?.proxyUrl) return original(cluster, options);
-    const key = JSON.stringify([cluster?.server, cluster?.skipTLSVerify, String(options.ca ?? ''), String(options.cert ?? ''), String(options.key ?? ''), options.rejectUnauthorized]);
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = cluster?.server?.startsWith('http:')
-        ? new http.Agent()
-        : new https.Agent({ ...options, secureContext: tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key }), maxCachedSessions: 100 });
-      agents.set(key, agent);
-    }
+    const id = [cluster?.server, cluster?.skipTLSVerify, options.ca, options.cert, options.key, options.rejectUnauthorized];
+    const found = agents.find((e) => e.id.every((v, i) => isSameOption(v, id[i])));
+    if (found) return found.agent;
+    const agent = cluster?.server?.startsWith('http:')
+      ? new http.Agent()
+      : new https.Agent({ ...options, secureContext: tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key }), maxCachedSessions: 100 });
+    agents.push({ id, agent });
     return agent;
   };
   return kc;
+}
+
+/** Equality of one TLS option (string, Buffer, or a list of them, as https.AgentOptions allow). */
+function isSameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => isSameOption(x, b[i]));
+  const bytes = (v: unknown) => (Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : undefined);
+  const x = bytes(a);
+  const y = bytes(b);
+  return x !== undefined && y !== undefined && x.equals(y);
+}
+
+const KEEP_ALIVE = Symbol('keepAliveClients');
+
+/**
+ * API clients made by `kc.makeApiClient` send through one keep-alive HTTP library (as the library's
+ * own makeApiClient does, with `httpApi` added); authentication still runs per request through
+ * `kc.applySecurityAuthentication`. Idempotent: a KubeConfig is set up once.
+ */
+export function withKeepAliveClients(kc: k8s.KubeConfig): k8s.KubeConfig {
+  const target = kc as unknown as { makeApiClient: k8s.KubeConfig['makeApiClient']; [KEEP_ALIVE]?: KeepAliveHttpLibrary };
+  if (target[KEEP_ALIVE]) return kc;
+  const httpApi = createKeepAliveHttpLibrary();
+  target[KEEP_ALIVE] = httpApi;
+  target.makeApiClient = ((apiClientType: new (config: k8s.Configuration) => k8s.ApiType) => {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new ControllerError('CONFIG_INVALID', 'kubeconfig has no current cluster; set current-context or pass --kubeconfig <file>');
+    return new apiClientType(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, httpApi }));
+  }) as k8s.KubeConfig['makeApiClient'];
+  return kc;
+}
+
+/** The keep-alive library under `kc`'s API clients (undefined before withKeepAliveClients); for tests and metrics. */
+export function keepAliveLibraryOf(kc: k8s.KubeConfig): KeepAliveHttpLibrary | undefined {
+  return (kc as unknown as { [KEEP_ALIVE]?: KeepAliveHttpLibrary })[KEEP_ALIVE];
 }
 
 /**
@@ -39,16 +82,27 @@ export function withSharedAgents(kc: k8s.KubeConfig): k8s.KubeConfig {
  * to every request of a rest client, watches included). @kubernetes/client-node 1.4 has no
  * per-client middleware: the generated API clients call `applySecurityAuthentication` before each
  * request and Watch (and exec/log/attach) call `applyToHTTPSOptions`, so both are wrapped here.
+ *
+ * API calls whose path starts with one of `exemptPaths` skip the bucket: the leader election's own
+ * Lease. kube-controller-manager and kube-scheduler give leader election a client of its own (and so
+ * a limiter of its own) for the same reason: a renewal queued behind a burst of status writes and
+ * Events misses its renew deadline, and a leader that keeps losing its lease keeps forgetting its
+ * bases' module lists.
  */
-export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter): k8s.KubeConfig {
+export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter, exemptPaths: readonly string[] = []): k8s.KubeConfig {
   const target = kc as unknown as {
-    applySecurityAuthentication(context: unknown): Promise<void>;
+    applySecurityAuthentication(context: { getUrl(): string }): Promise<void>;
     applyToHTTPSOptions(opts: unknown): Promise<void>;
   };
   const auth = target.applySecurityAuthentication.bind(kc);
   const https = target.applyToHTTPSOptions.bind(kc);
+  const isExempt = (url: string) => {
+    if (exemptPaths.length === 0) return false;
+    const path = new URL(url).pathname;
+    return exemptPaths.some((p) => path === p || path.startsWith(`${p}/`));
+  };
   target.applySecurityAuthentication = async (context) => {
-    await limiter.wait();
+    if (!isExempt(context.getUrl())) await limiter.wait();
     await auth(context);
   };
   target.applyToHTTPSOptions = async (opts) => {
@@ -62,6 +116,8 @@ export interface KubeApiLimits {
   /** Sustained requests per second (0 = no limit). */
   readonly qps: number;
   readonly burst: number;
+  /** API paths (and what is under them) that skip the limit: the leader election's Lease (see withRateLimit). */
+  readonly exemptPaths?: readonly string[] | undefined;
 }
 
 export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits): k8s.KubeConfig {
@@ -76,5 +132,5 @@ export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits)
     throw new ControllerError('CONFIG_INVALID', `kubeconfig ${file ?? '(in-cluster)'} has no current cluster; pass --kubeconfig <file> or run inside a cluster`);
   }
   withSharedAgents(kc);
-  return limits ? withRateLimit(kc, createRateLimiter(limits)) : kc;
+  return limits ? withRateLimit(kc, createRateLimiter(limits), limits.exemptPaths) : kc;
 }

@@ -11,7 +11,7 @@ import { ControllerError } from '../../core/errors.ts';
 import { BaseRegistry } from '../../bridge/base-registry.ts';
 import type { BridgeContext } from '../../bridge/context.ts';
 import { createBridgeMetrics } from '../../bridge/metrics.ts';
-import { createModuleReconciler } from '../../bridge/module-reconciler.ts';
+import { createModuleReconciler, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
 import type { PodIndex } from '../../bridge/pod-index.ts';
 import { BASE_ID, SETTINGS, T0, toJarUrl, toModulePod, toReported } from './fixtures.ts';
 
@@ -22,6 +22,8 @@ interface World {
   publish: (id: string, kind: CommandKind, payload: unknown) => Promise<void>;
   patches: Array<{ name: string; body: unknown }>;
   patchError?: unknown;
+  /** Awaited before each status patch is recorded (to hold writes in flight). */
+  beforePatch?: () => Promise<void>;
   events: string[];
   clock: number;
   /** Each ReplicaSet revision read the reconciler asked for (`ns/name` lists), and the answers. */
@@ -57,6 +59,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
   const core = {
     patchNamespacedPodStatus: async (req: { name: string; body: unknown }) => {
       if (w.patchError) throw w.patchError;
+      await w.beforePatch?.();
       w.patches.push({ name: req.name, body: req.body });
       return {};
     },
@@ -188,4 +191,48 @@ test('ReplicaSet revisions are read only while a workload has pods of two Replic
   await reconciler.reconcile(BASE_ID);
   assert.deepEqual(w.revisionReads, [['shop/orders-7f9d', 'shop/orders-5bc9']]);
   assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}:${String(p.payload['bizVersion'])} ${String(p.payload['installStrategy'] ?? '')}`), ['installBiz orders:2.0.0 uninstallThenInstall']);
+});
+
+test('a pass while the pod cache still shows the version before our write neither writes that status again nor repeats its Events', async () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  pod.metadata!.resourceVersion = '10';
+  const { w, registry, reconciler } = setup({ modules: [], pods: [pod] });
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 1, 'installing written');
+  // The base confirms; the cache has not seen our first write yet (still resourceVersion 10).
+  registry.recordOpResult(BASE_ID, { kind: 'install', bizName: 'orders', bizVersion: '1.0.0', ok: true, code: 'SUCCESS', message: '', bizInfos: [toReported('orders', '1.0.0')] }, T0 + 500);
+  w.clock = T0 + 500;
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 2, 'Running written');
+  await reconciler.reconcile(BASE_ID);
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 2, 'nothing new: no write while the cache lags');
+  assert.equal(w.events.filter((e) => e.includes(' Installed: ')).length, 1, 'one Installed Event');
+  // The cache moves on (our write arrived with its own status): that copy is the truth again.
+  const last = w.patches.at(-1)!.body as { status: k8s.V1PodStatus };
+  w.pods = [{ ...pod, metadata: { ...pod.metadata, resourceVersion: '12' }, status: last.status }];
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 2);
+});
+
+test('the status writes of one pass go out together, not one after another', async () => {
+  const pods = Array.from({ length: 6 }, (_, i) => toModulePod({ name: `p${i}`, modules: [{ name: `m${i}`, version: '1.0.0' }] }));
+  const { w, reconciler } = setup({ modules: [], pods });
+  let inFlight = 0;
+  let most = 0;
+  const release: Array<() => void> = [];
+  // Hold every write until all of the pass's writes have started.
+  const held = new Promise<void>((r) => release.push(r));
+  const patches = w.patches;
+  const hook = async () => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    if (inFlight === WRITES_PER_PASS) release[0]!();
+    await held;
+    inFlight--;
+  };
+  w.beforePatch = hook;
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(most, WRITES_PER_PASS, 'the pass keeps WRITES_PER_PASS writes in flight at once');
+  assert.equal(patches.length, pods.length);
 });

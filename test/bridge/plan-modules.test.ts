@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ModuleObservation } from '../../core/module-status.ts';
 import type { BaseRecord } from '../../bridge/base-registry.ts';
-import { planModules, toPodKey, toRetryDelay, type ModuleCommand, type ModulePlan } from '../../bridge/plan-modules.ts';
+import { MODULE_LIST_RETRY_MS, planModules, toPodKey, toRetryDelay, type ModuleCommand, type ModulePlan } from '../../bridge/plan-modules.ts';
 import { toLiveness, type Liveness } from '../../bridge/plan-node.ts';
 import { SETTINGS, T0, toBase, toHealth, toJarUrl, toModulePod, toOp, toReported } from './fixtures.ts';
 
@@ -57,7 +57,25 @@ test('nothing is commanded while the module list is unknown: ask for it', () => 
   assert.deepEqual(obs(p, 'shop/p1', 'orders'), { kind: 'waitingForBase', message: 'waiting for the base\'s module list' });
   // The deleted pod's module may still be there: hold the pod until its grace period ends.
   assert.deepEqual(p.release, []);
-  assert.equal(p.requeueAfterMs, 30_000);
+  // Asked again after MODULE_LIST_RETRY_MS if no list comes (a lost query or reply), not at the next poll.
+  assert.equal(p.requeueAfterMs, MODULE_LIST_RETRY_MS);
+});
+
+test('a plan never waits for the module-list poll: each wait for a module list is asked for and retried within MODULE_LIST_RETRY_MS', () => {
+  const done = toOp({ kind: 'install', bizName: 'orders', bizVersion: '2.0.0', result: { ok: true, code: 'SUCCESS', message: '', at: T0 } });
+  const both = [toReported('orders', '1.0.0'), toReported('orders', '2.0.0')];
+  const cases: Array<{ what: string; base: BaseRecord; pods: V1Pod[]; query: boolean }> = [
+    { what: 'module list unknown (joined, reconnected, failover)', base: toBase({ modules: undefined }), pods: [toModulePod({ name: 'p1', modules: [V1] })], query: true },
+    { what: 'module list unknown, no pods', base: toBase({ modules: undefined }), pods: [], query: true },
+    { what: 'a confirmed hand-off install newer than the last list', base: toBase({ modules: both, modulesAt: T0 - 1, ops: [done] }), pods: [toModulePod({ name: 'p2', modules: [V2] })], query: true },
+    { what: 'the list is newer than the install: nothing to wait for', base: toBase({ modules: both, modulesAt: T0 + 1, ops: [done] }), pods: [toModulePod({ name: 'p2', modules: [V2] })], query: false },
+  ];
+  for (const c of cases) {
+    const p = plan(c.base, c.pods);
+    assert.equal(p.queryModules, c.query, c.what);
+    if (c.query) assert.equal(p.requeueAfterMs, MODULE_LIST_RETRY_MS, c.what);
+    assert.ok(p.requeueAfterMs === undefined || p.requeueAfterMs < S.moduleListPollMs, `${c.what}: requeue ${p.requeueAfterMs}`);
+  }
 });
 
 test('an install in flight is not resent until commandTimeout', () => {
@@ -444,7 +462,8 @@ test('after a confirmed hand-off install, a version the last module list still s
   const modules = [toReported('orders', '1.0.0'), toReported('orders', '2.0.0')];
   const stale = plan(toBase({ modules, modulesAt: T0 - 1, ops: [done] }), [newPod()]);
   assert.deepEqual(cmds(stale), []);
-  assert.equal(stale.requeueAfterMs, S.moduleListPollMs);
+  assert.equal(stale.queryModules, true, 'the newer list is asked for');
+  assert.equal(stale.requeueAfterMs, MODULE_LIST_RETRY_MS);
   const fresh = plan(toBase({ modules, modulesAt: T0 + 1, ops: [done] }), [newPod()]);
   assert.deepEqual(cmds(fresh), ['uninstall orders:1.0.0 ']);
 });
@@ -455,4 +474,18 @@ test('a rollout that changes only the jar URL: the newest pod decides, so the ne
   const hotfix = toModulePod({ name: 'orders-bbb-1', modules: [{ ...V1, url: newUrl }], deployment: { name: DEP, revision: 'bbb' }, created: T0 - 1_000 });
   const p = plan(toBase({ modules: [toReported('orders', '1.0.0')], installedUrls: { 'orders:1.0.0': oldUrl } }), [oldPod(), hotfix]);
   assert.deepEqual(cmds(p), [`uninstall orders:1.0.0 ${oldUrl} (shop/orders-bbb-1)`]);
+});
+
+test('while a Ready base\'s module list is read again, a pod that already shows its modules keeps its status; new pods and bases that are not Ready still get one', () => {
+  const shown = toModulePod({ name: 'p1', modules: [V1], status: { phase: 'Running', containerStatuses: [{ name: 'orders', image: toJarUrl('orders', '1.0.0'), imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: new Date(T0) } } }] } });
+  const fresh = toModulePod({ name: 'p2', modules: [CART] });
+  const relisting = plan(toBase({ modules: undefined }), [shown, fresh]);
+  assert.equal(relisting.queryModules, true);
+  assert.equal(relisting.observations.has('shop/p1'), false, 'no status write: nothing new to say');
+  assert.deepEqual(obs(relisting, 'shop/p2', 'cart'), { kind: 'waitingForBase', message: 'waiting for the base\'s module list' });
+  // A base that is not Ready: its pods must say so (not Ready), list or no list.
+  const gone = toBase({ modules: undefined });
+  const late = T0 + S.notReadyAfterMs + 1_000;
+  const notReady = plan(gone, [shown], late, toLiveness(gone, late, S));
+  assert.equal(notReady.observations.has('shop/p1'), true);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ModuleObservation } from '../../core/module-status.ts';
-import { isSamePodStatus, toPodStatus, toStatusPatch } from '../../bridge/pod-status.ts';
+import { isSamePodStatus, toPodStatus, toStatusPatch, WrittenStatuses } from '../../bridge/pod-status.ts';
 import { BASE_IP, T0, toJarUrl, toModulePod } from './fixtures.ts';
 
 const V1 = { name: 'orders', version: '1.0.0' };
@@ -233,8 +233,9 @@ test('toStatusPatch: UID precondition, own conditions only (nulls clear stale fi
   const ready = patch.status.conditions.find((c) => c['type'] === 'Ready')!;
   assert.equal(ready['reason'], null);
   assert.equal(ready['message'], null);
-  assert.deepEqual(patch.status.containerStatuses.at(-1), { $patch: 'replace' });
-  assert.equal(patch.status.containerStatuses.length, 2);
+  // An atomic list: the patch's list replaces the stored one; no directive element (it would be stored as data).
+  assert.deepEqual(patch.status.containerStatuses, s.containerStatuses);
+  assert.equal(patch.status.containerStatuses.length, 1);
 });
 
 test('a handed-off module shows why and is not ready; the pod stays Running', () => {
@@ -251,4 +252,29 @@ test('a failed module\'s one-line cause is in the conditions too, where kubectl 
   assert.equal(cond(s, 'Ready')?.message, 'modules not active: [cart] (cart: ModuleInstallFailed: FAILED: jar not found; check the jar URL)');
   assert.equal(cond(s, 'ContainersReady')?.message, cond(s, 'Ready')?.message);
   assert.equal(cs(s, 'cart')?.state?.waiting?.message, 'FAILED: jar not found; check the jar URL');
+});
+
+test('WrittenStatuses: our last write stands in for the cache until the cache shows its version, or a version not of ours', () => {
+  const at = (rv: string, phase?: string): V1Pod => ({ metadata: { name: 'p', namespace: 'shop', uid: 'u1', resourceVersion: rv }, spec: { containers: [] }, ...(phase ? { status: { phase } } : {}) });
+  const w = new WrittenStatuses();
+  assert.equal(w.view(at('10')).status, undefined, 'nothing written: the cache as it is');
+  // Write 1 over rv 10 → 11; write 2 (the cache still at 10) → 12.
+  w.record(at('10'), { phase: 'Pending' }, at('11', 'Pending'));
+  assert.equal(w.view(at('10')).status?.phase, 'Pending');
+  w.record(at('10'), { phase: 'Running' }, at('12', 'Running'));
+  const cases: Array<[string, string | undefined]> = [['10', 'Running'], ['11', 'Running']];
+  for (const [rv, want] of cases) assert.equal(w.view(at(rv, rv === '11' ? 'Pending' : undefined)).status?.phase, want, `cache at ${rv}`);
+  assert.equal(w.size, 1);
+  assert.equal(w.view(at('12', 'Running')).status?.phase, 'Running', 'caught up: the cache');
+  assert.equal(w.size, 0, 'forgotten once caught up');
+  // Someone else's version ends it too.
+  w.record(at('20'), { phase: 'Running' }, at('21', 'Running'));
+  assert.equal(w.view(at('25', 'Failed')).status?.phase, 'Failed');
+  assert.equal(w.size, 0);
+  // Pods that left the base are forgotten; a pod without a resourceVersion is never remembered.
+  w.record(at('30'), { phase: 'Running' });
+  w.keepOnly([]);
+  assert.equal(w.size, 0);
+  w.record({ metadata: { uid: 'u2' } }, { phase: 'Running' });
+  assert.equal(w.size, 0);
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { withRateLimit } from '../../core/kubeconfig.ts';
+import { keepAliveLibraryOf, withRateLimit, withSharedAgents } from '../../core/kubeconfig.ts';
 import type { RateLimiter } from '../../core/rate-limiter.ts';
 import { getTestCluster } from '../support/cluster.ts';
 
@@ -58,4 +58,28 @@ test('every API call and every watch of a rate-limited KubeConfig waits for the 
   const controller = await watching;
   controller.abort();
   assert.equal(watchStarted, true);
+});
+
+test('API clients keep their connection to the real API server alive; watches work beside them', async () => {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  withSharedAgents(kc);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const events: string[] = [];
+  const watch = await new k8s.Watch(kc).watch('/api/v1/namespaces', {}, (type) => events.push(type), () => undefined);
+  const name = `keepalive-${Date.now().toString(36)}`;
+  try {
+    for (let i = 0; i < 20; i++) assert.ok((await core.listNamespace()).items.length >= 1);
+    await core.createNamespace({ body: { metadata: { name } } });
+    await core.patchNamespace({ name, body: { metadata: { labels: { step: 'patched' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.equal((await core.readNamespace({ name })).metadata?.labels?.['step'], 'patched');
+    await assert.rejects(core.readNamespace({ name: `${name}-missing` }), (err: unknown) => (err as { code?: number }).code === 404);
+    const opened = keepAliveLibraryOf(kc)!.connectionsOpened();
+    assert.ok(opened >= 1 && opened <= 2, `24 sequential requests opened ${opened} connections`);
+    for (let i = 0; i < 50 && !events.includes('ADDED'); i++) await sleep(100);
+    assert.ok(events.includes('ADDED'), 'the watch saw the namespaces');
+  } finally {
+    watch.abort();
+    await core.deleteNamespace({ name }).catch(() => undefined);
+  }
 });

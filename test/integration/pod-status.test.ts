@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { getTestCluster } from '../support/cluster.ts';
-import { toPodStatus, toStatusPatch } from '../../bridge/pod-status.ts';
+import { isSamePodStatus, toPodStatus, toStatusPatch } from '../../bridge/pod-status.ts';
 import type { ModuleObservation } from '../../core/module-status.ts';
 import { isUidMismatch } from '../../bridge/module-reconciler.ts';
 
@@ -78,4 +78,20 @@ test('conditions merge by type: a condition the bridge does not own survives; re
   const state = got.status?.containerStatuses?.[0]?.state;
   assert.equal(state?.running, undefined);
   assert.equal(state?.waiting?.reason, 'ModuleInstallFailed');
+});
+
+test('what is written is what is read back: the next pass over an unchanged pod finds nothing to write', async () => {
+  let pod = await cluster.core.createNamespacedPod({ namespace: ns, body: modulePod('steady') });
+  const steps: ModuleObservation[] = [{ kind: 'installing' }, { kind: 'reported', state: 'ACTIVATED' }, { kind: 'reported', state: 'ACTIVATED' }];
+  for (const [i, o] of steps.entries()) {
+    const status = toPodStatus({ pod, observations: obs(o), baseIP: '192.0.2.10', baseReady: true, now: new Date() });
+    if (i === 2) {
+      assert.ok(isSamePodStatus(pod.status, status), 'the third pass sees no change');
+      break;
+    }
+    await cluster.core.patchNamespacedPodStatus({ name: 'steady', namespace: ns, body: toStatusPatch(pod, status) }, smp);
+    pod = await cluster.core.readNamespacedPod({ name: 'steady', namespace: ns });
+    assert.deepEqual(pod.status?.containerStatuses?.map((c) => c.name), ['orders'], `write ${i + 1}: one container status per container, nothing else`);
+    assert.ok(isSamePodStatus(pod.status, status), `write ${i + 1}: read back as written`);
+  }
 });
