@@ -21,6 +21,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseExtenderArgs } from '../extender/extender-args.ts';
 import { planFilter, planPrioritize } from '../extender/decisions.ts';
 import { NodeListCache } from '../extender/node-list-cache.ts';
+import { rememberFeasibleList } from '../extender/feasible-list.ts';
 import { encodeFilterNames, encodeHostPriorities } from '../extender/wire.ts';
 import { EXTENDER_NODE_OPTIONS } from '../extender/runtime.ts';
 import { startExtenderServer } from '../extender/server.ts';
@@ -152,7 +153,7 @@ function measureDecisions(nodeCount: number): void {
     const args = parseExtenderArgs(lists.parse(filterBytes));
     if (args.kind !== 'ok') throw new Error(args.error);
     const filtered = planFilter(args.args, snapshot, config);
-    encodeFilterNames(filtered);
+    rememberFeasibleList(lists, filtered, encodeFilterNames(filtered));
     prioritizeBytes ??= Buffer.from(JSON.stringify({ Pod: pod, Nodes: null, NodeNames: filtered.names.filter((_n, k) => filtered.rejections.fits(k)) }));
     const pargs = parseExtenderArgs(lists.parse(prioritizeBytes));
     if (pargs.kind !== 'ok') throw new Error(pargs.error);
@@ -172,7 +173,8 @@ function measureDecisions(nodeCount: number): void {
     const args = parseExtenderArgs(lists.parse(filterBody));
     if (args.kind !== 'ok') throw new Error(args.error);
     const filtered = planFilter(args.args, snapshot, config);
-    encodeFilterNames(filtered);
+    // As the app does (app.ts): the answer's feasible list is remembered for the prioritize that follows.
+    rememberFeasibleList(lists, filtered, encodeFilterNames(filtered));
     const t1 = performance.now();
     // The scheduler's side: the next request's bytes.
     const body = Buffer.from(JSON.stringify({ Pod: replica, Nodes: null, NodeNames: filtered.names.filter((_n, k) => filtered.rejections.fits(k)) }));

@@ -27,6 +27,7 @@ import { BodyTooLargeError, readBody } from '../core/read-body.ts';
 import { parseExtenderArgs, toFilterError, type ExtenderArgs } from './extender-args.ts';
 import { planFilter, planPrioritize, toFilterResult, toHostPriorities } from './decisions.ts';
 import { NodeListCache } from './node-list-cache.ts';
+import { rememberFeasibleList } from './feasible-list.ts';
 import { BufferPool } from '../core/buffer-pool.ts';
 import { encodeFilterNames, encodeHostPriorities } from './wire.ts';
 import type { FilterConfig } from './filter-nodes.ts';
@@ -131,8 +132,11 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections.at(i)?.code ?? 'fits']) }, 'filter');
     // Names mode (the one that matters at scale) is written from the verdicts; Node objects go through JSON.
-    if (plan.answerNames && !plan.nodes) sendAnswer(res, buffers, encodeFilterNames(plan, buffers.take));
-    else send(res, 200, toFilterResult(plan));
+    if (plan.answerNames && !plan.nodes) {
+      const answer = encodeFilterNames(plan, buffers.take);
+      rememberFeasibleList(lists, plan, answer);
+      sendAnswer(res, buffers, answer);
+    } else send(res, 200, toFilterResult(plan));
   };
 
   const answerPrioritize = (args: ExtenderArgs, res: ServerResponse) => {

@@ -20,6 +20,8 @@
  * extender-args.ts): they are typed readonly and nothing may write them (not frozen: V8's array
  * builtins lose their fast paths on frozen arrays, measured).
  */
+import { takeSubList } from './sub-list.ts';
+
 const KEY = Buffer.from('"NodeNames":', 'latin1');
 const [OPEN_OBJECT, COMMA, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT] = [0x7b, 0x2c, 0x5b, 0x5d, 0x7d];
 
@@ -66,19 +68,47 @@ export class NodeListCache {
     return head;
   }
 
+  /**
+   * Remembers a list before it is ever sent: the part of `parent` at `positions` whose JSON text is
+   * `bytes` (the feasible names of a filter answer, which the scheduler sends to prioritize next;
+   * sub-list.ts). A list already known by these bytes stays as it is (the same array keeps its
+   * caches). `bytes` is copied.
+   */
+  rememberPart(bytes: Buffer, parent: readonly string[], positions: Int32Array): void {
+    const i = this.#find(bytes);
+    if (i >= 0) {
+      this.#promote(i);
+      return;
+    }
+    this.#known = [{ bytes: Buffer.from(bytes), names: takeSubList(parent, positions) }, ...this.#known].slice(0, this.#keep);
+  }
+
   /** How many lists were recognised and how many had to be parsed. */
   get stats(): { readonly hits: number; readonly misses: number } {
     return { hits: this.#hits, misses: this.#misses };
   }
 
-  /** The list as names, known or parsed now; undefined when it is not a list of strings. */
-  #recognise(bytes: Buffer): readonly string[] | undefined {
+  #find(bytes: Buffer): number {
     for (let i = 0; i < this.#known.length; i++) {
       const k = this.#known[i]!;
-      if (k.bytes.length !== bytes.length || !k.bytes.equals(bytes)) continue;
-      if (i > 0) this.#known = [k, ...this.#known.slice(0, i), ...this.#known.slice(i + 1)];
+      if (k.bytes.length === bytes.length && k.bytes.equals(bytes)) return i;
+    }
+    return -1;
+  }
+
+  /** Moves known list i to the front (most recently used). */
+  #promote(i: number): KnownList {
+    const k = this.#known[i]!;
+    if (i > 0) this.#known = [k, ...this.#known.slice(0, i), ...this.#known.slice(i + 1)];
+    return k;
+  }
+
+  /** The list as names, known or parsed now; undefined when it is not a list of strings. */
+  #recognise(bytes: Buffer): readonly string[] | undefined {
+    const i = this.#find(bytes);
+    if (i >= 0) {
       this.#hits++;
-      return k.names;
+      return this.#promote(i).names;
     }
     this.#misses++;
     let parsed: unknown;

@@ -231,3 +231,21 @@ test('call after call with reused lists and buffers, every answer is the plan fo
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('prioritize after filter, names mode: the feasible list the filter answered is recognised, the answer as from a fresh app', async () => {
+  const { app, snapshot } = createApp();
+  // Sent only the prioritize requests: it never remembered a feasible list.
+  const other = createApp();
+  for (const [i, uid] of ['r1', 'r2', 'r3'].entries()) {
+    const pod = toPod({ uid, name: uid, modules: [{ bizName: 'web', bizVersion: '1.0.0' }] });
+    const names = ['virtual-node-a', 'virtual-node-b', 'virtual-node-old', 'virtual-node-c', 'real-node'];
+    const filtered = await request(app).post('/filter').send(cacheArgs(pod, names)).expect(200);
+    const scored = await request(app).post('/prioritize').send(cacheArgs(pod, filtered.body.NodeNames)).expect(200);
+    const expected = await request(other.app).post('/prioritize').send(cacheArgs(pod, filtered.body.NodeNames)).expect(200);
+    assert.deepEqual(scored.body, expected.body, `replica ${i}`);
+    const best = (scored.body as Array<{ Host: string; Score: number }>).find((h) => h.Score === 10)!.Host;
+    const bound = { ...pod, spec: { ...pod.spec!, nodeName: best } };
+    snapshot.applyPod('informers', 'add', bound);
+    other.snapshot.applyPod('informers', 'add', bound);
+  }
+});
