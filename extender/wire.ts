@@ -147,7 +147,6 @@ function writeScore(out: Buffer, at: number, s: number): void {
  */
 function encodePartPriorities(parent: ListWire, positions: Int32Array, scores: ArrayLike<number>, alloc: Allocate): Buffer {
   const { template, slots } = parent.priorities;
-  const n = positions.length;
   // Entry i of the parent is template[entry(i) .. entry(i + 1) - 1) (a comma between entries).
   const entry = (i: number) => (i < slots.length ? slots[i]! - 8 - (parent.starts[i + 1]! - parent.starts[i]! - 1) - 9 : template.length);
   const runs = toRuns(positions);
