@@ -33,7 +33,8 @@ export interface ExtenderView {
   /** Views aligned with `names`, leaving out the pod being scheduled (a retry must not count itself). */
   /** Valid until the next readAll of the same list (the snapshot reuses the array). */
   readAll(names: readonly string[], excludePodUid: string | undefined): readonly NodeView[];
-  assume(placement: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }): void;
+  /** `ttlMs`: a peer's remaining TTL (capped at the view's own); omitted, the full TTL. */
+  assume(placement: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }, ttlMs?: number): void;
 }
 
 export function toModuleRefs(pod: V1Pod): ModuleRef[] {
@@ -218,8 +219,15 @@ export class ClusterSnapshot implements ExtenderView {
     return this.readAll([nodeName], excludePodUid)[0]!.load;
   }
 
-  assume(p: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }): void {
-    this.#memory.assume(p.podUid, p.nodeName, p.modules);
+  assume(p: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }, ttlMs?: number): void {
+    // The API server is the truth: a pod the informer shows bound needs no guess (a peer's push may come late).
+    if (this.#podNode.has(p.podUid) || (ttlMs !== undefined && ttlMs <= 0)) return;
+    this.#memory.assume(p.podUid, p.nodeName, p.modules, ttlMs);
+  }
+
+  /** The TTL of a new assumption (what a peer is told is left of it). */
+  get placementTtlMs(): number {
+    return this.#memory.ttlMs;
   }
 
   get assumedCount(): number {
