@@ -249,3 +249,20 @@ test('prioritize after filter, names mode: the feasible list the filter answered
     other.snapshot.applyPod('informers', 'add', bound);
   }
 });
+
+test('POST /assumed-placements: a peer\'s placements count like our own; a bad push gets 400 and changes nothing', async () => {
+  const { app, snapshot } = createApp();
+  const placements = [{ podUid: 'peer-1', nodeName: 'virtual-node-a', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }], ttlMs: 30_000 }];
+  await request(app).post('/assumed-placements').send({ placements }).expect(204);
+  assert.equal(snapshot.assumedCount, 1);
+  const filtered = await request(app).post('/filter').send(cacheArgs(toPod(), ['virtual-node-a', 'virtual-node-b'])).expect(200);
+  assert.deepEqual(filtered.body.NodeNames, ['virtual-node-b']);
+  assert.match(filtered.body.FailedNodes['virtual-node-a'], /already runs module demo:1\.0\.0/);
+  // One node left: the filter assumed this pod there too.
+  assert.equal(snapshot.assumedCount, 2);
+  const bad = await request(app).post('/assumed-placements').send({ placements: [{ ...placements[0], podUid: 'peer-2', nodeName: '' }] }).expect(400);
+  assert.match(bad.body.Error, /^EXTENDER_BAD_REQUEST: placements\[0\]\.nodeName must be a node name/);
+  await request(app).post('/assumed-placements').set('content-type', 'application/json').send('{not json').expect(400);
+  await request(app).post('/assumed-placements').send({ placements: [{ ...placements[0], podUid: 'x'.repeat(300 * 1024) }] }).expect(413);
+  assert.equal(snapshot.assumedCount, 2);
+});
