@@ -130,17 +130,11 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
       view.assume(plan.assumed);
       if (deps.share) await deps.share(plan.assumed);
     }
-    // Count locally, then one inc per reason: thousands of labelled incs cost more than the decisions.
-    // Most nodes fit: count those without a map update each.
-    const byReason = new Map<string, number>();
-    let fits = 0;
-    for (let i = 0; i < plan.rejections.length; i++) {
-      const r = plan.rejections.at(i);
-      if (!r) fits++;
-      else byReason.set(r.code, (byReason.get(r.code) ?? 0) + 1);
-    }
+    // One inc per reason, from the verdicts' own counts: thousands of labelled incs (or even a pass
+    // over the nodes) cost more than the decisions.
+    const fits = plan.rejections.fitCount;
     if (fits > 0) metrics.nodeDecisions.inc({ reason: 'fits' }, fits);
-    for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
+    for (const [reason, n] of plan.rejections.countByCode()) metrics.nodeDecisions.inc({ reason }, n);
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections.at(i)?.code ?? 'fits']) }, 'filter');
     // Names mode (the one that matters at scale) is written from the verdicts; Node objects go through JSON.
     if (plan.answerNames && !plan.nodes) {
