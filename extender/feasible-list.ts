@@ -12,15 +12,20 @@
  * given without this.
  */
 import type { FilterPlan } from './decisions.ts';
-import type { NodeListCache } from './node-list-cache.ts';
-import { toFeasibleListBytes } from './wire.ts';
+import { toBytesText, type NodeListCache } from './node-list-cache.ts';
+import { ListWire, toFeasibleListBytes } from './wire.ts';
 
 export function rememberFeasibleList(lists: NodeListCache, plan: FilterPlan, answer: Buffer): void {
   if (!plan.answerNames || plan.nodes || plan.rejections.fitCount === 0) return;
-  const bytes = toFeasibleListBytes(answer);
-  if (!bytes) return;
   const positions = new Int32Array(plan.rejections.fitCount);
   let k = 0;
   for (let i = 0; i < plan.names.length; i++) if (plan.rejections.fits(i)) positions[k++] = i;
-  lists.rememberPart(bytes, plan.names, positions);
+  // A recurring full list has its bytes encoded (wire.ts): the part is compared against them in
+  // place. The first time, the answer's own bytes are copied.
+  if (ListWire.known(plan.names)) {
+    lists.rememberPart(ListWire.of(plan.names).partText(positions), plan.names, positions);
+    return;
+  }
+  const bytes = toFeasibleListBytes(answer);
+  if (bytes) lists.rememberPart(toBytesText(bytes), plan.names, positions);
 }

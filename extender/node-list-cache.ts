@@ -20,7 +20,7 @@
  * extender-args.ts): they are typed readonly and nothing may write them (not frozen: V8's array
  * builtins lose their fast paths on frozen arrays, measured).
  */
-import { takeSubList } from './sub-list.ts';
+import { subListOf, takeSubList } from './sub-list.ts';
 
 const KEY = Buffer.from('"NodeNames":', 'latin1');
 const [OPEN_OBJECT, COMMA, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT] = [0x7b, 0x2c, 0x5b, 0x5d, 0x7d];
@@ -29,8 +29,22 @@ function isJsonSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** A list's JSON text as the cache compares it: its size, and whether a body's list bytes are exactly it. */
+export interface ListText {
+  readonly size: number;
+  equals(bytes: Buffer): boolean;
+  /** The text itself, when it is kept as bytes (a part of a known list is compared in place instead). */
+  readonly bytes?: Buffer;
+}
+
+/** A list's text kept as its own copy of the bytes. */
+export function toBytesText(bytes: Buffer): ListText {
+  const copy = Buffer.from(bytes);
+  return { size: copy.length, bytes: copy, equals: (b) => b.equals(copy) };
+}
+
 interface KnownList {
-  readonly bytes: Buffer;
+  readonly text: ListText;
   readonly names: readonly string[];
 }
 
@@ -70,17 +84,21 @@ export class NodeListCache {
 
   /**
    * Remembers a list before it is ever sent: the part of `parent` at `positions` whose JSON text is
-   * `bytes` (the feasible names of a filter answer, which the scheduler sends to prioritize next;
-   * sub-list.ts). A list already known by these bytes stays as it is (the same array keeps its
-   * caches). `bytes` is copied.
+   * `text` (the feasible names of a filter answer, which the scheduler sends to prioritize next;
+   * sub-list.ts, feasible-list.ts). A list already known with this text stays as it is (the same
+   * array keeps its caches).
    */
-  rememberPart(bytes: Buffer, parent: readonly string[], positions: Int32Array): void {
-    const i = this.#find(bytes);
-    if (i >= 0) {
-      this.#promote(i);
-      return;
+  rememberPart(text: ListText, parent: readonly string[], positions: Int32Array): void {
+    for (let i = 0; i < this.#known.length; i++) {
+      const k = this.#known[i]!;
+      const part = subListOf(k.names);
+      const same = k.text.bytes ? k.text.size === text.size && text.equals(k.text.bytes) : part?.parent === parent && samePositions(part.positions, positions);
+      if (same) {
+        this.#promote(i);
+        return;
+      }
     }
-    this.#known = [{ bytes: Buffer.from(bytes), names: takeSubList(parent, positions) }, ...this.#known].slice(0, this.#keep);
+    this.#known = [{ text, names: takeSubList(parent, positions) }, ...this.#known].slice(0, this.#keep);
   }
 
   /** How many lists were recognised and how many had to be parsed. */
@@ -91,7 +109,7 @@ export class NodeListCache {
   #find(bytes: Buffer): number {
     for (let i = 0; i < this.#known.length; i++) {
       const k = this.#known[i]!;
-      if (k.bytes.length === bytes.length && k.bytes.equals(bytes)) return i;
+      if (k.text.size === bytes.length && k.text.equals(bytes)) return i;
     }
     return -1;
   }
@@ -120,11 +138,15 @@ export class NodeListCache {
     if (!Array.isArray(parsed) || !parsed.every((n) => typeof n === 'string')) return undefined;
     const names = parsed as string[];
     // A copy: the body's memory is not ours to keep.
-    this.#known = [{ bytes: Buffer.from(bytes), names }, ...this.#known].slice(0, this.#keep);
+    this.#known = [{ text: toBytesText(bytes), names }, ...this.#known].slice(0, this.#keep);
     return names;
   }
 }
 
 function parseWhole(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
+}
+
+function samePositions(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -21,9 +21,10 @@
  */
 import type { Allocate } from '../core/buffer-pool.ts';
 import { subListOf, toRuns } from './sub-list.ts';
+import type { ListText } from './node-list-cache.ts';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
-const [COMMA, COLON, ZERO, SPACE] = [0x2c, 0x3a, 0x30, 0x20];
+const [COMMA, COLON, ZERO, SPACE, OPEN_LIST, CLOSE_LIST] = [0x2c, 0x3a, 0x30, 0x20, 0x5b, 0x5d];
 
 /** The bytes of one node list that do not depend on the answer, built once per list (see the top). */
 export class ListWire {
@@ -71,6 +72,33 @@ export class ListWire {
     if (wire || ListWire.#seenOnce.has(list)) return wire ?? ListWire.of(list);
     ListWire.#seenOnce.add(list);
     return undefined;
+  }
+
+  /**
+   * The JSON text of the part of this list at `positions`, `["a",…]`, compared in place against
+   * this list's bytes (a run of consecutive names is one memcmp) instead of kept as a copy: a
+   * Deployment's scale-up makes a new one per replica, and a fresh 100 kB copy each time is memory
+   * outside the heap that only a full collection gives back (core/buffer-pool.ts).
+   */
+  partText(positions: Int32Array): ListText {
+    const runs = toRuns(positions);
+    let size = 2 + Math.max(0, runs.length / 2 - 1);
+    for (let r = 0; r < runs.length; r += 2) size += this.starts[runs[r + 1]!]! - this.starts[runs[r]!]! - 1;
+    return {
+      size,
+      equals: (bytes) => {
+        if (bytes.length !== size || bytes[0] !== OPEN_LIST || bytes[size - 1] !== CLOSE_LIST) return false;
+        let o = 1;
+        for (let r = 0; r < runs.length; r += 2) {
+          if (r > 0 && bytes[o++] !== COMMA) return false;
+          const from = this.starts[runs[r]!]!;
+          const to = this.starts[runs[r + 1]!]! - 1;
+          if (bytes.compare(this.names, from, to, o, o + (to - from)) !== 0) return false;
+          o += to - from;
+        }
+        return o === size - 1;
+      },
+    };
   }
 
   /** True when the list's bytes were built already. */

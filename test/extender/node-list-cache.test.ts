@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeListCache } from '../../extender/node-list-cache.ts';
+import { NodeListCache, toBytesText } from '../../extender/node-list-cache.ts';
 import { subListOf } from '../../extender/sub-list.ts';
 
 const names = Array.from({ length: 50 }, (_, i) => `virtual-node-${i}`);
@@ -97,14 +97,14 @@ test('a part remembered before it is sent: the prioritize body is recognised as 
   const full = (cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames;
   const positions = Int32Array.from([1, 2, 5, 9]);
   const feasible = [1, 2, 5, 9].map((i) => names[i]!);
-  cache.rememberPart(Buffer.from(JSON.stringify(feasible)), full, positions);
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
   const body = goBody(feasible);
   const parsed = cache.parse(Buffer.from(body)) as { NodeNames: string[] };
   assert.deepEqual(parsed, JSON.parse(body));
   assert.equal(subListOf(parsed.NodeNames)?.parent, full);
   assert.deepEqual(cache.stats, { hits: 1, misses: 1 });
   // Remembered again (the same pod retried): the known array stays, with its caches.
-  cache.rememberPart(Buffer.from(JSON.stringify(feasible)), full, positions);
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
   assert.equal((cache.parse(Buffer.from(body)) as { NodeNames: string[] }).NodeNames, parsed.NodeNames);
   assert.equal((cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames, full, 'the full list is still known');
 });

@@ -22,7 +22,7 @@ async function stop(server: http.Server): Promise<void> {
   await new Promise((r) => server.close(r));
 }
 
-function create(timeoutMs = 100) {
+function create(timeoutMs = 5_000) {
   const registry = createRegistry(false);
   const metrics = createExtenderMetrics(registry, () => 0);
   return { push: new PeerPush({ logger: createSilentLogger(), metrics, timeoutMs }), registry };

@@ -104,3 +104,19 @@ test('the feasible list of a filter answer is the JSON text the scheduler sends 
   assert.equal(toFeasibleListBytes(encodeFilterNames({ names, rejections: [no, no, no, no] }))?.toString(), '[]');
   assert.equal(toFeasibleListBytes(Buffer.from('{"Error":"x"}')), undefined);
 });
+
+test('the text of a part of a list is compared in place: exactly the JSON of those names, nothing else', () => {
+  const parent = ['virtual-node-0', 'a"b', 'ünïcode-节点', 'virtual-node-3', 'virtual-node-4', 'virtual-node-5'];
+  const wire = ListWire.of(parent);
+  for (const p of [[0], [5], [0, 1, 2], [1, 3, 5], [0, 1, 2, 3, 4, 5], [2, 3]]) {
+    const text = wire.partText(Int32Array.from(p));
+    const json = Buffer.from(JSON.stringify(p.map((i) => parent[i])));
+    assert.equal(text.size, json.length, p.join(','));
+    assert.ok(text.equals(json), p.join(','));
+    assert.equal(text.bytes, undefined, 'no copy kept');
+    for (const other of [JSON.stringify(p.map((i) => parent[i]).reverse()), JSON.stringify([...p.map((i) => parent[i]), 'x']), ` ${json.toString().slice(1)}`, json.toString().replace(/,/g, ' ')]) {
+      if (other === json.toString()) continue;
+      assert.equal(text.equals(Buffer.from(other)), false, `${p.join(',')}: ${other}`);
+    }
+  }
+});
