@@ -92,7 +92,9 @@ export class NodeListCache {
     for (let i = 0; i < this.#known.length; i++) {
       const k = this.#known[i]!;
       const part = subListOf(k.names);
-      const same = k.text.bytes ? k.text.size === text.size && text.equals(k.text.bytes) : part?.parent === parent && samePositions(part.positions, positions);
+      // A part of the same list at the same positions is one memcmp of the positions; only a list
+      // known otherwise (parsed from a body) is compared by its text.
+      const same = part ? part.parent === parent && samePositions(part.positions, positions) : k.text.bytes !== undefined && k.text.size === text.size && text.equals(k.text.bytes);
       if (same) {
         this.#promote(i);
         return;

@@ -147,9 +147,11 @@ function slotted(scores: ArrayLike<number>): boolean {
 /** `[{"Host":"a","Score": 3},…]`, hosts and scores aligned. */
 export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike<number>, alloc: Allocate = allocate): Buffer {
   const ok = slotted(scores);
-  const part = ok ? subListOf(hosts) : undefined;
-  if (part && ListWire.known(part.parent)) return encodePartPriorities(ListWire.of(part.parent), part.positions, scores, alloc);
+  // A list sent again (the same pod retried, nothing changed) has its own template: one copy. A
+  // part of a known list sent for the first time (a Deployment's next replica) is copied in runs.
   const wire = ok ? ListWire.ifRecurring(hosts) : undefined;
+  const part = ok && !wire ? subListOf(hosts) : undefined;
+  if (part && ListWire.known(part.parent)) return encodePartPriorities(ListWire.of(part.parent), part.positions, scores, alloc);
   if (!wire) return Buffer.from(JSON.stringify(Array.from(hosts, (Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
   const { template, slots } = wire.priorities;
   const out = alloc(template.length);
