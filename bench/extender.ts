@@ -21,12 +21,10 @@ import * as k8s from '@kubernetes/client-node';
 import { parseExtenderArgs } from '../extender/extender-args.ts';
 import { planFilter, planPrioritize } from '../extender/decisions.ts';
 import { NodeListCache } from '../extender/node-list-cache.ts';
+import { rememberFeasibleList } from '../extender/feasible-list.ts';
 import { encodeFilterNames, encodeHostPriorities } from '../extender/wire.ts';
 import { EXTENDER_NODE_OPTIONS } from '../extender/runtime.ts';
-import { startExtenderServer } from '../extender/server.ts';
 import { toSchedulerConfig } from '../extender/scheduler-config.ts';
-import { createSilentLogger } from '../core/logger.ts';
-import { createRegistry } from '../core/ops-routes.ts';
 import { BASE_NAME_LABEL, BASE_STACK_LABEL, BASE_VERSION_LABEL, BIZ_VERSION_ENV, MODULE_COMPONENT_LABEL, MODULE_COMPONENT_VALUE, VNODE_TAINT } from '../core/names.ts';
 import { benchNodes, benchPod, benchSnapshot } from './extender-fixture.ts';
 import { toPod } from '../test/extender/fixtures.ts';
@@ -72,14 +70,14 @@ function runClient(job: ClientJob): Promise<ClientTimings> {
 }
 
 /** The benchmark's extender process (extender-server.ts), started with the shipped runtime options. */
-async function startServer(nodeCount: number): Promise<{ readonly port: number; times(): Promise<ServerTimes>; stop(): void }> {
+async function startServer(nodeCount: number, peerPort?: number): Promise<{ readonly port: number; times(): Promise<ServerTimes>; stop(): void }> {
   const child = fork(new URL('./extender-server.ts', import.meta.url).pathname, [], { env: { ...process.env, NODE_OPTIONS: `${EXTENDER_NODE_OPTIONS} ${process.env['BENCH_EXTENDER_NODE_OPTIONS'] ?? ''}`.trim() }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>() => new Promise<T>((resolve, reject) => {
     child.once('message', (m) => resolve(m as T));
     child.once('exit', (code) => reject(new Error(`the benchmark extender exited with ${code}`)));
   });
   const ready = next<{ port: number }>();
-  child.send({ nodes: nodeCount });
+  child.send(peerPort === undefined ? { nodes: nodeCount } : { nodes: nodeCount, peerPort });
   const { port } = await ready;
   return {
     port,
@@ -93,17 +91,19 @@ async function startServer(nodeCount: number): Promise<{ readonly port: number; 
   };
 }
 
-async function measureLatency(nodeCount: number): Promise<void> {
+async function measureLatency(nodeCount: number, withPeer = false): Promise<void> {
   const nodes = benchNodes(nodeCount);
   const pod = benchPod();
   const names = nodes.map((n) => n.metadata!.name!);
-  const server = await startServer(nodeCount);
+  // A second replica the first pushes its assumptions to (each prioritize assumes one), names mode only.
+  const peer = withPeer ? await startServer(nodeCount) : undefined;
+  const server = await startServer(nodeCount, peer?.port);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   // Let this process's and the new extender's collectors finish the setup's garbage first: on 2
   // CPUs their background marking would otherwise run during the first measured pairs.
   await new Promise((r) => setTimeout(r, 1500));
   try {
-    for (const mode of ['names', 'objects'] as const) {
+    for (const mode of withPeer ? (['names'] as const) : (['names', 'objects'] as const)) {
       const filterBody = JSON.stringify(mode === 'names' ? { Pod: pod, Nodes: null, NodeNames: names } : { Pod: pod, Nodes: { metadata: {}, items: nodes }, NodeNames: null });
       const first = JSON.parse(await post(server.port, agent, '/filter', filterBody)) as { NodeNames: string[] | null; Nodes: { items: k8s.V1Node[] } | null; Error: string };
       if (first.Error) throw new Error(first.Error);
@@ -123,7 +123,7 @@ async function measureLatency(nodeCount: number): Promise<void> {
       filterMs.sort((a, b) => a - b);
       const mb = (Buffer.byteLength(filterBody) / 1024 / 1024).toFixed(2);
       out(
-        `| ${nodeCount} | ${mode === 'names' ? 'true (names)' : 'false (Node objects)'} | ${feasible.length} | ${mb} MiB | ${percentile(both, 0.5).toFixed(2)} | ${percentile(both, 0.99).toFixed(2)} | ${percentile(serverPairs, 0.5).toFixed(2)} | ${percentile(serverPairs, 0.99).toFixed(2)} | ${percentile(filterMs, 0.5).toFixed(2)} | ${iterations} |`,
+        `| ${nodeCount} | ${mode === 'names' ? `true (names)${withPeer ? ', 1 peer' : ''}` : 'false (Node objects)'} | ${feasible.length} | ${mb} MiB | ${percentile(both, 0.5).toFixed(2)} | ${percentile(both, 0.99).toFixed(2)} | ${percentile(serverPairs, 0.5).toFixed(2)} | ${percentile(serverPairs, 0.99).toFixed(2)} | ${percentile(filterMs, 0.5).toFixed(2)} | ${iterations} |`,
       );
     }
     if (nodeCount === 100) {
@@ -134,6 +134,7 @@ async function measureLatency(nodeCount: number): Promise<void> {
   } finally {
     agent.destroy();
     server.stop();
+    peer?.stop();
   }
 }
 
@@ -152,7 +153,7 @@ function measureDecisions(nodeCount: number): void {
     const args = parseExtenderArgs(lists.parse(filterBytes));
     if (args.kind !== 'ok') throw new Error(args.error);
     const filtered = planFilter(args.args, snapshot, config);
-    encodeFilterNames(filtered);
+    rememberFeasibleList(lists, filtered, encodeFilterNames(filtered));
     prioritizeBytes ??= Buffer.from(JSON.stringify({ Pod: pod, Nodes: null, NodeNames: filtered.names.filter((_n, k) => filtered.rejections.fits(k)) }));
     const pargs = parseExtenderArgs(lists.parse(prioritizeBytes));
     if (pargs.kind !== 'ok') throw new Error(pargs.error);
@@ -172,7 +173,8 @@ function measureDecisions(nodeCount: number): void {
     const args = parseExtenderArgs(lists.parse(filterBody));
     if (args.kind !== 'ok') throw new Error(args.error);
     const filtered = planFilter(args.args, snapshot, config);
-    encodeFilterNames(filtered);
+    // As the app does (app.ts): the answer's feasible list is remembered for the prioritize that follows.
+    rememberFeasibleList(lists, filtered, encodeFilterNames(filtered));
     const t1 = performance.now();
     // The scheduler's side: the next request's bytes.
     const body = Buffer.from(JSON.stringify({ Pod: replica, Nodes: null, NodeNames: filtered.names.filter((_n, k) => filtered.rejections.fits(k)) }));
@@ -201,9 +203,8 @@ async function measureThroughput(): Promise<void> {
   const REPLICAS = 15;
   const pods = MODULES * REPLICAS;
   const nodes = await createVirtualNodes(cluster.kc, Array.from({ length: NODES }, (_, i) => ({ name: `virtual-node-bench-${suffix}-${i}`, baseName, baseVersion: '1.0.0' })));
-  const extender = await startExtenderServer({ kc: cluster.kc, logger: createSilentLogger(), registry: createRegistry(false), port: 0, host: '127.0.0.1', maxModulesPerBase: 100, placementTtlMs: 30_000, maxBodyBytes: 64 * 1024 * 1024 });
+  const extender = await startClusterExtender(cluster.kubeconfig);
   try {
-    for (let i = 0; i < 200 && extender.snapshot.notReadyReason(); i++) await new Promise((r) => setTimeout(r, 100));
     out(`\nThroughput: ${pods} pods (${MODULES} modules x ${REPLICAS} replicas) over ${NODES} virtual nodes, real kube-scheduler v1.34 with the module-scheduler configuration.`);
     out('"shipped" keeps the client defaults (qps 50, burst 100: binds are rate limited); "qps 1000" lifts the limit so the scheduling itself is measured.');
     out('| run | client | scheduler | pods bound | first→last bind | pods/s | max replicas of one module on one base |');
@@ -276,10 +277,38 @@ async function measureThroughput(): Promise<void> {
       const withExt = avg(results[`${client}/with`] ?? []);
       out(`mean pods/s over complete runs (${client}): without ${without.toFixed(1)}, with ${withExt.toFixed(1)} (${((withExt / without) * 100).toFixed(0)}% of without)`);
     }
+    // The extender's own time per request over the whole run (its request histogram).
+    const metrics = await extender.metrics();
+    for (const verb of ['filter', 'prioritize']) {
+      const sum = Number(new RegExp(`^module_controller_extender_request_duration_seconds_sum\\{verb="${verb}",outcome="ok"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      const count = Number(new RegExp(`^module_controller_extender_request_duration_seconds_count\\{verb="${verb}",outcome="ok"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      out(`extender time per ${verb} over all runs: ${((sum / count) * 1000).toFixed(2)} ms mean (${count} requests)`);
+    }
   } finally {
-    await extender.close();
+    extender.stop();
     await nodes.delete();
   }
+}
+
+/** The throughput benchmark's extender (extender-cluster-server.ts): its own process with the shipped runtime options, informers on the control plane. */
+async function startClusterExtender(kubeconfig: string): Promise<{ readonly port: number; metrics(): Promise<string>; stop(): void }> {
+  const child = fork(new URL('./extender-cluster-server.ts', import.meta.url).pathname, [], { env: { ...process.env, NODE_OPTIONS: `${EXTENDER_NODE_OPTIONS} ${process.env['BENCH_EXTENDER_NODE_OPTIONS'] ?? ''}`.trim() }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>() => new Promise<T>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`the benchmark extender exited with ${code}`)));
+  });
+  const ready = next<{ port: number }>();
+  child.send({ kubeconfig });
+  const { port } = await ready;
+  return {
+    port,
+    metrics: () => {
+      const text = next<string>();
+      child.send('metrics');
+      return text;
+    },
+    stop: () => child.disconnect(),
+  };
 }
 
 function toBenchPod(name: string, bizName: string, baseName: string, schedulerName: string): k8s.V1Pod {
@@ -316,6 +345,7 @@ if (!args.has('--throughput-only')) {
   out('| virtual nodes | nodeCacheCapable | feasible | filter body | round trip p50 | round trip p99 | extender time p50 | extender time p99 | filter round trip p50 | samples |');
   out('|---|---|---|---|---|---|---|---|---|---|');
   for (const n of [100, 1000, 5000]) await measureLatency(n);
+  await measureLatency(5000, true);
   out(httpFloor);
   for (const n of [100, 1000, 5000]) measureDecisions(n);
   out('\nThe extender\'s work alone (in-process, nodeCacheCapable: decode both requests, filter, prioritize, encode both answers; no HTTP), ms.');

@@ -27,11 +27,15 @@ import { BodyTooLargeError, readBody } from '../core/read-body.ts';
 import { parseExtenderArgs, toFilterError, type ExtenderArgs } from './extender-args.ts';
 import { planFilter, planPrioritize, toFilterResult, toHostPriorities } from './decisions.ts';
 import { NodeListCache } from './node-list-cache.ts';
+import { rememberFeasibleList } from './feasible-list.ts';
 import { BufferPool } from '../core/buffer-pool.ts';
 import { encodeFilterNames, encodeHostPriorities } from './wire.ts';
 import type { FilterConfig } from './filter-nodes.ts';
 import type { ExtenderView } from './snapshot.ts';
 import type { ExtenderMetrics } from './metrics.ts';
+import type { Assumption } from './decisions.ts';
+import { MAX_PUSH_BYTES, parsePeerPlacements } from './peer-placements.ts';
+import { PEER_PATH } from './peer-push.ts';
 
 export interface ExtenderAppDeps {
   readonly view: ExtenderView;
@@ -41,11 +45,16 @@ export interface ExtenderAppDeps {
   readonly metrics: ExtenderMetrics;
   /** Largest request body accepted; full NodeLists of thousands of nodes are megabytes. */
   readonly maxBodyBytes: number;
-  /** Refuse /filter and /prioritize from clients without a verified TLS client certificate (server.ts). */
+  /** Refuse /filter, /prioritize and peers' pushes from clients without a verified TLS client certificate (server.ts). */
   readonly requireClientCert?: boolean;
+  /**
+   * Hands an assumed placement to the other replicas (peer-push.ts); the answer waits for it, so
+   * the scheduler's next call finds it on whichever replica it lands. Never rejects.
+   */
+  readonly share?: (assumed: Assumption) => Promise<void>;
 }
 
-type Verb = 'filter' | 'prioritize';
+type Verb = 'filter' | 'prioritize' | 'assume';
 type Outcome = 'ok' | 'bad_request' | 'not_ready' | 'unauthorized' | 'error';
 
 function send(res: ServerResponse, status: number, answer: unknown): void {
@@ -115,46 +124,79 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
     return outcome;
   };
 
-  const answerFilter = (args: ExtenderArgs, res: ServerResponse) => {
+  const answerFilter = async (args: ExtenderArgs, res: ServerResponse) => {
     const plan = planFilter(args, view, config);
-    if (plan.assumed) view.assume(plan.assumed);
-    // Count locally, then one inc per reason: thousands of labelled incs cost more than the decisions.
-    // Most nodes fit: count those without a map update each.
-    const byReason = new Map<string, number>();
-    let fits = 0;
-    for (let i = 0; i < plan.rejections.length; i++) {
-      const r = plan.rejections.at(i);
-      if (!r) fits++;
-      else byReason.set(r.code, (byReason.get(r.code) ?? 0) + 1);
+    if (plan.assumed) {
+      view.assume(plan.assumed);
+      if (deps.share) await deps.share(plan.assumed);
     }
+    // One inc per reason, from the verdicts' own counts: thousands of labelled incs (or even a pass
+    // over the nodes) cost more than the decisions.
+    const fits = plan.rejections.fitCount;
     if (fits > 0) metrics.nodeDecisions.inc({ reason: 'fits' }, fits);
-    for (const [reason, n] of byReason) metrics.nodeDecisions.inc({ reason }, n);
+    for (const [reason, n] of plan.rejections.countByCode()) metrics.nodeDecisions.inc({ reason }, n);
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), decisions: plan.names.map((n, i) => [n, plan.rejections.at(i)?.code ?? 'fits']) }, 'filter');
     // Names mode (the one that matters at scale) is written from the verdicts; Node objects go through JSON.
-    if (plan.answerNames && !plan.nodes) sendAnswer(res, buffers, encodeFilterNames(plan, buffers.take));
-    else send(res, 200, toFilterResult(plan));
+    if (plan.answerNames && !plan.nodes) {
+      const answer = encodeFilterNames(plan, buffers.take);
+      rememberFeasibleList(lists, plan, answer);
+      sendAnswer(res, buffers, answer);
+    } else send(res, 200, toFilterResult(plan));
   };
 
-  const answerPrioritize = (args: ExtenderArgs, res: ServerResponse) => {
+  const answerPrioritize = async (args: ExtenderArgs, res: ServerResponse) => {
     const plan = planPrioritize(args, view);
-    if (plan.assumed) view.assume(plan.assumed);
+    if (plan.assumed) {
+      view.assume(plan.assumed);
+      if (deps.share) await deps.share(plan.assumed);
+    }
     if (logger.isLevelEnabled('debug')) logger.debug({ pod: podKey(args.pod), scores: toHostPriorities(plan) }, 'prioritize');
     sendAnswer(res, buffers, encodeHostPriorities(plan.hosts, plan.scores, buffers.take));
   };
 
-  const handle = (verb: Verb, answer: (args: ExtenderArgs, res: ServerResponse) => void) => async (req: IncomingMessage, res: ServerResponse) => {
+  /** True when the request was refused for want of a client certificate (answered and counted). */
+  const refuseUnauthorized = (verb: Verb, req: IncomingMessage, res: ServerResponse, end: (labels: { outcome: Outcome }) => void): boolean => {
+    if (!deps.requireClientCert || (req.socket as TLSSocket).authorized) return false;
+    // Not the scheduler nor a peer: no extender answer, not even a filter one, and nothing is read or assumed.
+    const why = (req.socket as Partial<TLSSocket>).authorizationError;
+    logger.warn({ verb, why: why ? String(why) : 'no client certificate' }, 'extender request without a valid client certificate refused');
+    req.resume();
+    send(res, 401, { Error: 'EXTENDER_UNAUTHORIZED: a client certificate signed by --tls-client-ca-file is required (the scheduler\'s extender tlsConfig certFile/keyFile)' });
+    end({ outcome: 'unauthorized' });
+    return true;
+  };
+
+  /** A peer replica's assumed placement (peer-push.ts): into the same bounded memory as our own. */
+  const handleAssume = async (req: IncomingMessage, res: ServerResponse) => {
+    const end = metrics.requestSeconds.startTimer({ verb: 'assume' });
+    if (refuseUnauthorized('assume', req, res, end)) return;
+    let outcome: Outcome = 'ok';
+    try {
+      const body = await readBody(req, MAX_PUSH_BYTES);
+      let value: unknown;
+      try {
+        value = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        value = new Error(toErrorFields(err).message);
+      }
+      const parsed = value instanceof Error ? { kind: 'invalid' as const, error: `the body is not JSON (${value.message})` } : parsePeerPlacements(value, Number.MAX_SAFE_INTEGER);
+      if (parsed.kind === 'invalid') outcome = reject(res, 'assume', 400, `EXTENDER_BAD_REQUEST: ${parsed.error}`, 'bad_request');
+      else {
+        for (const p of parsed.placements) view.assume(p, p.ttlMs);
+        res.writeHead(204).end();
+      }
+    } catch (err) {
+      const tooLarge = err instanceof BodyTooLargeError;
+      outcome = reject(res, 'assume', tooLarge ? 413 : 400, `EXTENDER_BAD_REQUEST: ${tooLarge ? `a push is at most ${MAX_PUSH_BYTES} bytes` : `the body could not be read (${toErrorFields(err).message})`}`, 'bad_request');
+    }
+    end({ outcome });
+  };
+
+  const handle = (verb: Verb, answer: (args: ExtenderArgs, res: ServerResponse) => Promise<void>) => async (req: IncomingMessage, res: ServerResponse) => {
     const end = metrics.requestSeconds.startTimer({ verb });
     let outcome: Outcome = 'ok';
     let body: Buffer | undefined;
-    if (deps.requireClientCert && !(req.socket as TLSSocket).authorized) {
-      // Not the scheduler: no extender answer, not even a filter one, and nothing is read or assumed.
-      const why = (req.socket as Partial<TLSSocket>).authorizationError;
-      logger.warn({ verb, why: why ? String(why) : 'no client certificate' }, 'extender request without a valid client certificate refused');
-      req.resume();
-      send(res, 401, { Error: 'EXTENDER_UNAUTHORIZED: a client certificate signed by --tls-client-ca-file is required (the scheduler\'s extender tlsConfig certFile/keyFile)' });
-      end({ outcome: 'unauthorized' });
-      return;
-    }
+    if (refuseUnauthorized(verb, req, res, end)) return;
     try {
       body = await readBody(req, deps.maxBodyBytes, bodies.take);
     } catch (err) {
@@ -173,7 +215,7 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
       else if (notReady) outcome = reject(res, verb, 503, `module extender is starting: ${notReady}`, 'not_ready');
       else {
         try {
-          answer(parsed.args, res);
+          await answer(parsed.args, res);
         } catch (err) {
           // A shape the light parse let through (say, containers that are not a list) or a bug:
           // still a well-formed answer, and the details in the log.
@@ -188,6 +230,7 @@ export function createExtenderApp(deps: ExtenderAppDeps): RequestListener {
   const verbs = new Map<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>([
     ['/filter', handle('filter', answerFilter)],
     ['/prioritize', handle('prioritize', answerPrioritize)],
+    [PEER_PATH, handleAssume],
   ]);
 
   const app = express();

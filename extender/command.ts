@@ -34,6 +34,9 @@ export const EXTENDER_FLAGS = {
   placementTtl: { kind: 'duration', description: 'How long an assumed placement counts before the bind shows up', default: '30s', min: 100 },
   maxAssumedPlacements: { kind: 'int', description: 'Most assumed placements remembered; the oldest is dropped beyond it (counted in module_controller_extender_assumed_placements_evicted_total)', default: DEFAULT_MAX_ASSUMED, min: 1 },
   baseTenants: { kind: 'list', description: 'Bases reserved for namespaces: <baseName>=<ns>|<ns>,… ; their nodes are filtered for every other namespace (give the webhook the same value)', default: [] },
+  peerService: { kind: 'string', description: 'The extender\'s Service as <namespace>/<name>: its EndpointSlices list the other replicas, and every assumed placement is pushed to them before the answer goes out, so replicas share the placement memory (the chart sets it); unset: each replica remembers its own' },
+  podName: { kind: 'string', description: 'This replica\'s pod name (the chart sets it from the downward API): left out of the peers found through --peer-service' },
+  peerTimeout: { kind: 'duration', description: 'Longest an answer waits for a peer to take an assumed placement; a peer that did not is marked down (module_controller_extender_peers) and not waited for until it answers again', default: '50ms', min: 1 },
   maxRequestMb: { kind: 'int', description: 'Largest request body in MiB: 4 holds names-mode requests (nodeCacheCapable: true) far beyond 10,000 nodes; full Node lists (nodeCacheCapable: false) need ~4 MiB per 1,000 nodes', default: DEFAULT_MAX_REQUEST_MB, min: 1 },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -54,13 +57,20 @@ function readTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
   }
 }
 
-/** Every problem with the TLS and tenancy flags at once. */
+/** `<namespace>/<name>` of --peer-service, both DNS labels; undefined when it is not that. */
+export function parsePeerService(text: string): { readonly namespace: string; readonly service: string } | undefined {
+  const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z]([-a-z0-9]{0,61}[a-z0-9])?)$/.exec(text);
+  return m ? { namespace: m[1]!, service: m[3]! } : undefined;
+}
+
+/** Every problem with the TLS, tenancy and peer flags at once. */
 export function checkExtenderConfig(config: ExtenderConfig): string[] {
   const problems: string[] = [];
   if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) problems.push('--tls-cert-file and --tls-key-file go together; give both for HTTPS or neither for HTTP');
   if (config.tlsClientCaFile && !config.tlsCertFile) problems.push('--tls-client-ca-file needs --tls-cert-file and --tls-key-file: client certificates are only asked for over HTTPS');
   const tenants = parseBaseTenants(config.baseTenants);
   if (tenants.kind === 'invalid') problems.push(...tenants.problems);
+  if (config.peerService !== undefined && !parsePeerService(config.peerService)) problems.push(`--peer-service "${config.peerService}" is not <namespace>/<name> (e.g. koupleless/module-controller-extender)`);
   return problems;
 }
 
@@ -72,6 +82,7 @@ export const extenderCommand = defineCommand({
     const problems = checkExtenderConfig(config);
     if (problems.length > 0) throw new ControllerError('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     const tenants = parseBaseTenants(config.baseTenants);
+    const peerService = config.peerService === undefined ? undefined : parsePeerService(config.peerService);
     const tlsFiles: TlsFiles | undefined = config.tlsCertFile && config.tlsKeyFile ? { cert: config.tlsCertFile, key: config.tlsKeyFile, clientCa: config.tlsClientCaFile } : undefined;
     const server = await startExtenderServer({
       kc: loadKubeConfig(config.kubeconfig),
@@ -84,6 +95,7 @@ export const extenderCommand = defineCommand({
       maxAssumedPlacements: config.maxAssumedPlacements,
       maxBodyBytes: config.maxRequestMb * 1024 * 1024,
       ...(tenants.kind === 'ok' ? { tenancy: tenants.tenancy } : {}),
+      ...(peerService ? { peers: { ...peerService, podName: config.podName, timeoutMs: config.peerTimeout } } : {}),
       ...(tlsFiles ? { tls: readTls(tlsFiles), requireClientCert: Boolean(tlsFiles.clientCa) } : {}),
     });
     // cert-manager and the chart's Secret mounts replace the files in place: pick them up.
@@ -98,7 +110,7 @@ export const extenderCommand = defineCommand({
     };
     const watched = tlsFiles ? [tlsFiles.cert, tlsFiles.key, ...(tlsFiles.clientCa ? [tlsFiles.clientCa] : [])] : [];
     for (const f of watched) watchFile(f, { interval: 10_000 }, reload);
-    logger.info({ port: server.port, https: Boolean(tlsFiles), clientCertificates: Boolean(tlsFiles?.clientCa), maxModulesPerBase: config.maxModulesPerBase }, 'extender listening');
+    logger.info({ port: server.port, https: Boolean(tlsFiles), clientCertificates: Boolean(tlsFiles?.clientCa), maxModulesPerBase: config.maxModulesPerBase, peerService: config.peerService }, 'extender listening');
     await untilAborted(signal);
     for (const f of watched) unwatchFile(f, reload);
     await server.close();

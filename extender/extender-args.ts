@@ -7,6 +7,7 @@
  * (hand-written extenders often send `pod`, `nodenames`), and always answer in the Go casing.
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { subListOf } from './sub-list.ts';
 
 export interface ExtenderArgs {
   readonly pod: V1Pod;
@@ -59,7 +60,9 @@ export function parseExtenderArgs(body: unknown): ArgsParse {
   let nodeNames: string[] | undefined;
   if (rawNames !== undefined && rawNames !== null) {
     if (!Array.isArray(rawNames)) return { kind: 'invalid', error: 'ExtenderArgs.NodeNames must be a list of node names' };
-    if (!checkedLists.has(rawNames)) {
+    // A part of a checked list (a filter answer's feasible names, sub-list.ts) holds only checked names.
+    const part = subListOf(rawNames);
+    if (!checkedLists.has(rawNames) && !(part && checkedLists.has(part.parent))) {
       const bad = rawNames.findIndex((n) => typeof n !== 'string' || n === '');
       if (bad >= 0) return { kind: 'invalid', error: `ExtenderArgs.NodeNames[${bad}] is not a node name` };
       checkedLists.add(rawNames);

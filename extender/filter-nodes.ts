@@ -198,6 +198,8 @@ export class Verdicts {
   readonly #codes: Uint32Array;
   readonly #reasons: Rejection[] = [];
   readonly #index = new Map<Rejection, number>();
+  /** How many candidates got each of `#reasons` (same index). */
+  readonly #counts: number[] = [];
   #fits = 0;
 
   constructor(length: number) {
@@ -214,8 +216,10 @@ export class Verdicts {
     let k = this.#index.get(r);
     if (k === undefined) {
       k = this.#reasons.push(r);
+      this.#counts.push(0);
       this.#index.set(r, k);
     }
+    this.#counts[k - 1]!++;
     this.#codes[i] = k;
   }
 
@@ -226,6 +230,16 @@ export class Verdicts {
 
   fits(i: number): boolean {
     return this.#codes[i] === 0;
+  }
+
+  /** How many candidates got each rejection code (for the metrics: one pass over the distinct reasons, not over the nodes). */
+  countByCode(): Map<RejectCode, number> {
+    const out = new Map<RejectCode, number>();
+    for (let k = 0; k < this.#reasons.length; k++) {
+      const code = this.#reasons[k]!.code;
+      out.set(code, (out.get(code) ?? 0) + this.#counts[k]!);
+    }
+    return out;
   }
 
   /** How many candidates fit. */

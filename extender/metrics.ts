@@ -6,13 +6,19 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ExtenderMetrics {
-  /** Seconds per request, by verb (filter, prioritize) and outcome (ok, bad_request, not_ready, unauthorized, error). */
+  /** Seconds per request, by verb (filter, prioritize, assume: a peer's push) and outcome (ok, bad_request, not_ready, unauthorized, error). */
   readonly requestSeconds: Histogram<'verb' | 'outcome'>;
   /** One count per node per filter call: `fits` or the rejection code. */
   readonly nodeDecisions: Counter<'reason'>;
   readonly assumedPlacements: Gauge;
   /** Assumptions dropped because the placement memory was full (--max-assumed-placements). */
   readonly assumedEvicted: Counter;
+  /** Pushes of an assumed placement to a peer replica, by outcome (ok, error, timeout, skipped). */
+  readonly peerPushes: Counter<'outcome'>;
+  /** How long an answer waited for its peers to take the assumption. */
+  readonly peerWaitSeconds: Histogram;
+  /** Peer replicas by state (up: waited for; down: last push failed, not waited for until one succeeds). */
+  readonly peers: Gauge<'state'>;
   /** Expiry of the HTTPS serving certificate (`serving`) and of the client CA (`client-ca`), when used. */
   readonly certExpiry: Gauge<'certificate'>;
 }
@@ -44,6 +50,24 @@ export function createExtenderMetrics(registry: Registry, assumedCount: () => nu
       name: 'module_controller_extender_cert_expiry_timestamp_seconds',
       help: 'Expiry (Unix seconds) of the extender\'s serving certificate (certificate="serving") and of the latest client CA certificate (certificate="client-ca"), when HTTPS is on',
       labelNames: ['certificate'],
+      registers: [registry],
+    }),
+    peerPushes: new Counter({
+      name: 'module_controller_extender_peer_pushes_total',
+      help: 'Assumed placements pushed to another extender replica, by outcome (ok, error, timeout; skipped: the peer is down and a push to it is already under way)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    peerWaitSeconds: new Histogram({
+      name: 'module_controller_extender_peer_wait_seconds',
+      help: 'Time an extender answer waited for the other replicas to take its assumed placement',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    }),
+    peers: new Gauge({
+      name: 'module_controller_extender_peers',
+      help: 'Other extender replicas found through the Service\'s EndpointSlices, by state (up, down: its last push failed)',
+      labelNames: ['state'],
       registers: [registry],
     }),
     assumedEvicted: new Counter({

@@ -20,6 +20,8 @@
  * extender-args.ts): they are typed readonly and nothing may write them (not frozen: V8's array
  * builtins lose their fast paths on frozen arrays, measured).
  */
+import { subListOf, takeSubList } from './sub-list.ts';
+
 const KEY = Buffer.from('"NodeNames":', 'latin1');
 const [OPEN_OBJECT, COMMA, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT] = [0x7b, 0x2c, 0x5b, 0x5d, 0x7d];
 
@@ -27,8 +29,22 @@ function isJsonSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** A list's JSON text as the cache compares it: its size, and whether a body's list bytes are exactly it. */
+export interface ListText {
+  readonly size: number;
+  equals(bytes: Buffer): boolean;
+  /** The text itself, when it is kept as bytes (a part of a known list is compared in place instead). */
+  readonly bytes?: Buffer;
+}
+
+/** A list's text kept as its own copy of the bytes. */
+export function toBytesText(bytes: Buffer): ListText {
+  const copy = Buffer.from(bytes);
+  return { size: copy.length, bytes: copy, equals: (b) => b.equals(copy) };
+}
+
 interface KnownList {
-  readonly bytes: Buffer;
+  readonly text: ListText;
   readonly names: readonly string[];
 }
 
@@ -66,19 +82,53 @@ export class NodeListCache {
     return head;
   }
 
+  /**
+   * Remembers a list before it is ever sent: the part of `parent` at `positions` whose JSON text is
+   * `text` (the feasible names of a filter answer, which the scheduler sends to prioritize next;
+   * sub-list.ts, feasible-list.ts). A list already known with this text stays as it is (the same
+   * array keeps its caches).
+   */
+  rememberPart(text: ListText, parent: readonly string[], positions: Int32Array): void {
+    for (let i = 0; i < this.#known.length; i++) {
+      const k = this.#known[i]!;
+      const part = subListOf(k.names);
+      // A part of the same list at the same positions is one memcmp of the positions; only a list
+      // known otherwise (parsed from a body) is compared by its text.
+      const same = part ? part.parent === parent && samePositions(part.positions, positions) : k.text.bytes !== undefined && k.text.size === text.size && text.equals(k.text.bytes);
+      if (same) {
+        this.#promote(i);
+        return;
+      }
+    }
+    this.#known = [{ text, names: takeSubList(parent, positions) }, ...this.#known].slice(0, this.#keep);
+  }
+
   /** How many lists were recognised and how many had to be parsed. */
   get stats(): { readonly hits: number; readonly misses: number } {
     return { hits: this.#hits, misses: this.#misses };
   }
 
-  /** The list as names, known or parsed now; undefined when it is not a list of strings. */
-  #recognise(bytes: Buffer): readonly string[] | undefined {
+  #find(bytes: Buffer): number {
     for (let i = 0; i < this.#known.length; i++) {
       const k = this.#known[i]!;
-      if (k.bytes.length !== bytes.length || !k.bytes.equals(bytes)) continue;
-      if (i > 0) this.#known = [k, ...this.#known.slice(0, i), ...this.#known.slice(i + 1)];
+      if (k.text.size === bytes.length && k.text.equals(bytes)) return i;
+    }
+    return -1;
+  }
+
+  /** Moves known list i to the front (most recently used). */
+  #promote(i: number): KnownList {
+    const k = this.#known[i]!;
+    if (i > 0) this.#known = [k, ...this.#known.slice(0, i), ...this.#known.slice(i + 1)];
+    return k;
+  }
+
+  /** The list as names, known or parsed now; undefined when it is not a list of strings. */
+  #recognise(bytes: Buffer): readonly string[] | undefined {
+    const i = this.#find(bytes);
+    if (i >= 0) {
       this.#hits++;
-      return k.names;
+      return this.#promote(i).names;
     }
     this.#misses++;
     let parsed: unknown;
@@ -90,11 +140,15 @@ export class NodeListCache {
     if (!Array.isArray(parsed) || !parsed.every((n) => typeof n === 'string')) return undefined;
     const names = parsed as string[];
     // A copy: the body's memory is not ours to keep.
-    this.#known = [{ bytes: Buffer.from(bytes), names }, ...this.#known].slice(0, this.#keep);
+    this.#known = [{ text: toBytesText(bytes), names }, ...this.#known].slice(0, this.#keep);
     return names;
   }
 }
 
 function parseWhole(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
+}
+
+function samePositions(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -55,8 +55,8 @@ export class PlacementMemory {
     this.#onEvict = options.onEvict;
   }
 
-  /** Replaces any earlier assumption for the pod (a retry may choose another node). */
-  assume(podUid: string, nodeName: string, modules: readonly ModuleRef[]): void {
+  /** Replaces any earlier assumption for the pod (a retry may choose another node); `ttlMs` (a peer's remaining TTL) never exceeds the memory's own. */
+  assume(podUid: string, nodeName: string, modules: readonly ModuleRef[], ttlMs = this.#ttlMs): void {
     this.forget(podUid);
     if (this.#byPod.size >= this.#maxEntries) {
       // Expired ones first; only a memory full of live assumptions loses its oldest.
@@ -69,11 +69,16 @@ export class PlacementMemory {
       }
       if (evicted > 0) this.#onEvict?.(evicted);
     }
-    const p: AssumedPlacement = { podUid, nodeName, modules, expiresAt: this.#now() + this.#ttlMs };
+    const p: AssumedPlacement = { podUid, nodeName, modules, expiresAt: this.#now() + Math.min(ttlMs, this.#ttlMs) };
     this.#byPod.set(podUid, p);
     let onNode = this.#byNode.get(nodeName);
     if (!onNode) this.#byNode.set(nodeName, (onNode = new Map()));
     onNode.set(podUid, p);
+  }
+
+  /** The TTL a new assumption gets. */
+  get ttlMs(): number {
+    return this.#ttlMs;
   }
 
   forget(podUid: string): void {

@@ -15,6 +15,9 @@ import type { BaseTenancy } from '../core/base-tenancy.ts';
 import { toLatestExpiry } from '../core/cert-expiry.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 import { ALL_SOURCES, watchCluster } from './informers.ts';
+import { PeerPush, type PeerPushOptions, type PeerTls } from './peer-push.ts';
+import { watchPeers } from './peer-watch.ts';
+import type { Assumption } from './decisions.ts';
 
 export interface ExtenderServerOptions {
   readonly kc: k8s.KubeConfig;
@@ -38,11 +41,27 @@ export interface ExtenderServerOptions {
   readonly now?: () => number;
   /** The placement sweeper's timer (tests inject one). */
   readonly sweepTimers?: SweepTimers;
+  /** Share assumed placements with the other replicas of this Service (peer-push.ts); unset: this replica's memory is its own. */
+  readonly peers?: ExtenderPeersOptions;
+}
+
+export interface ExtenderPeersOptions {
+  /** The extender's Service: its EndpointSlices list the replicas. */
+  readonly namespace: string;
+  readonly service: string;
+  /** This replica's pod, left out of the peers. */
+  readonly podName?: string | undefined;
+  /** Longest an answer waits for a peer. */
+  readonly timeoutMs: number;
+  /** Where to connect for an endpoint (tests: documentation addresses → loopback ports); default its address and port. */
+  readonly dial?: PeerPushOptions['dial'];
 }
 
 export interface ExtenderServer {
   readonly port: number;
   readonly snapshot: ClusterSnapshot;
+  /** The other replicas and whether each is up (empty without `peers`). */
+  peers(): ReadonlyArray<{ readonly key: string; readonly up: boolean }>;
   /** Swaps the serving certificate (HTTPS only). */
   setTls(tls: SecureContextOptions): void;
   close(): Promise<void>;
@@ -55,6 +74,9 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
   });
   const snapshot = new ClusterSnapshot(memory, ALL_SOURCES);
   const metrics = createExtenderMetrics(opts.registry, () => snapshot.assumedCount);
+  const toPeerTls = (t: SecureContextOptions | undefined): PeerTls | undefined =>
+    t?.cert && t.key && opts.peers ? { cert: t.cert as string | Buffer, key: t.key as string | Buffer, ca: opts.requireClientCert ? (t.ca as string | Buffer | undefined) : undefined, serverName: `${opts.peers.service}.${opts.peers.namespace}.svc` } : undefined;
+  const push = opts.peers ? new PeerPush({ logger: opts.logger, metrics, timeoutMs: opts.peers.timeoutMs, tls: toPeerTls(opts.tls), dial: opts.peers.dial }) : undefined;
   const app = createExtenderApp({
     view: snapshot,
     config: { maxModulesPerBase: opts.maxModulesPerBase, ...(opts.tenancy ? { tenancy: opts.tenancy } : {}) },
@@ -63,8 +85,10 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
     metrics,
     maxBodyBytes: opts.maxBodyBytes,
     requireClientCert: opts.requireClientCert === true,
+    ...(push ? { share: (a: Assumption) => push.push({ ...a, ttlMs: opts.placementTtlMs }) } : {}),
   });
   const watch = watchCluster(opts.kc, snapshot, opts.logger);
+  const peerWatch = push && opts.peers ? watchPeers(opts.kc, opts.peers, push, opts.logger) : undefined;
   const observeTls = (t: SecureContextOptions | undefined) => {
     const serving = typeof t?.cert === 'string' || Buffer.isBuffer(t?.cert) ? toLatestExpiry(t.cert) : undefined;
     const clientCa = typeof t?.ca === 'string' || Buffer.isBuffer(t?.ca) ? toLatestExpiry(t.ca) : undefined;
@@ -83,20 +107,27 @@ export async function startExtenderServer(opts: ExtenderServerOptions): Promise<
   } catch (err) {
     stopSweeping();
     await watch.stop();
+    await peerWatch?.stop();
+    push?.close();
     throw err;
   }
   const listening = server;
   return {
     port: listening.port,
     snapshot,
+    peers: () => push?.peers ?? [],
     setTls: (tls) => {
       (listening.server as HttpsServer).setSecureContext(tls);
       observeTls(tls);
+      const peerTls = toPeerTls(tls);
+      if (peerTls) push?.setTls(peerTls);
     },
     async close() {
       stopSweeping();
       await listening.close();
       await watch.stop();
+      await peerWatch?.stop();
+      push?.close();
     },
   };
 }

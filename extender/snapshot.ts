@@ -15,6 +15,7 @@ import { toPodWorkload } from '../core/pod-workload.ts';
 import { EMPTY_LOAD, toNodeLoad, type ModuleRef, type NodeLoad } from './node-load.ts';
 import { toNodeFacts, type NodeFacts } from './node-facts.ts';
 import type { PlacementMemory } from './placement-memory.ts';
+import { subListOf } from './sub-list.ts';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
 
@@ -32,7 +33,8 @@ export interface ExtenderView {
   /** Views aligned with `names`, leaving out the pod being scheduled (a retry must not count itself). */
   /** Valid until the next readAll of the same list (the snapshot reuses the array). */
   readAll(names: readonly string[], excludePodUid: string | undefined): readonly NodeView[];
-  assume(placement: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }): void;
+  /** `ttlMs`: a peer's remaining TTL (capped at the view's own); omitted, the full TTL. */
+  assume(placement: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }, ttlMs?: number): void;
 }
 
 export function toModuleRefs(pod: V1Pod): ModuleRef[] {
@@ -59,29 +61,28 @@ interface NodeEntry extends NodeView {
 /** A node list resolved against the snapshot's entries (valid while the set of entries is unchanged). */
 class ResolvedList {
   readonly names: readonly string[];
-  readonly entries: ReadonlyArray<NodeEntry | undefined>;
-  /** The entries, or a view of an unknown node where there is none. */
-  readonly views: readonly NodeView[];
+  /** The entries, aligned with `names`; an unknown node has an entry of its own (no facts, no load) that the snapshot does not hold. */
+  readonly entries: readonly NodeEntry[];
   readonly version: number;
   #index: Map<string, number[]> | undefined;
   #patched: NodeView[] | undefined;
   readonly #touched: number[] = [];
 
-  constructor(names: readonly string[], entries: ReadonlyArray<NodeEntry | undefined>, views: readonly NodeView[], version: number) {
+  constructor(names: readonly string[], entries: readonly NodeEntry[], version: number) {
     this.names = names;
     this.entries = entries;
-    this.views = views;
     this.version = version;
   }
 
   /**
    * The views with the given nodes' views replaced: one array per list, patched in place (the
    * previous call's patches undone first), so a request allocates nothing per node. The array is
-   * valid until the next read of the same list.
+   * valid until the next read of the same list. Without nodes to replace, the entries themselves.
    */
   patch(names: readonly string[], viewOf: (name: string, index: number) => NodeView): readonly NodeView[] {
-    const out = (this.#patched ??= this.views.slice());
-    for (const i of this.#touched) out[i] = this.views[i]!;
+    if (names.length === 0 && this.#touched.length === 0) return this.entries;
+    const out = (this.#patched ??= this.entries.slice());
+    for (const i of this.#touched) out[i] = this.entries[i]!;
     this.#touched.length = 0;
     for (const name of names) {
       for (const i of this.indexOf(name)) {
@@ -175,7 +176,7 @@ export class ClusterSnapshot implements ExtenderView {
     // current; only the few nodes holding an assumption or the pod itself need a view of their own.
     const special = this.#memory.nodeNames();
     if (excludeNode !== undefined) special.push(excludeNode);
-    return list.patch(special, (name, i) => this.#viewWithout(name, list.entries[i], excludePodUid));
+    return list.patch(special, (name, i) => this.#viewWithout(name, list.entries[i]!, excludePodUid));
   }
 
   /** The entries of a node list: the same array object as last time is known at once (node-list-cache.ts hands it back); an equal list is matched by position. */
@@ -183,26 +184,27 @@ export class ClusterSnapshot implements ExtenderView {
     const version = this.#version;
     const same = this.#recent.find((r) => r.version === version && r.names === names);
     if (same) return same;
-    const like = this.#recent.find((r) => r.version === version && r.names.length === names.length);
-    const entries = new Array<NodeEntry | undefined>(names.length);
-    const views = new Array<NodeView>(names.length);
+    // A part of a list resolved a moment ago (prioritize's feasible list, sub-list.ts): its entries by position.
+    const part = subListOf(names);
+    const parent = part && this.#recent.find((r) => r.version === version && r.names === part.parent);
+    const like = parent ? undefined : this.#recent.find((r) => r.version === version && r.names.length === names.length);
+    const entries = new Array<NodeEntry>(names.length);
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const e = like && like.names[i] === name ? like.entries[i] : this.#entries.get(name);
-      entries[i] = e;
-      views[i] = e ?? { name, facts: undefined, load: EMPTY_LOAD };
+      entries[i] = (parent ? parent.entries[part.positions[i]!] : like && like.names[i] === name ? like.entries[i] : this.#entries.get(name)) ?? { name, facts: undefined, load: EMPTY_LOAD, pods: undefined };
     }
-    const resolved = new ResolvedList(names, entries, views, version);
-    // One per length: the scheduler's full list and its feasible subset.
-    this.#recent = [resolved, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);
+    const resolved = new ResolvedList(names, entries, version);
+    // One per length: the scheduler's full list and its feasible subset; a part keeps its parent
+    // (the next replica's filter sends the full list again, and its feasible list has another length).
+    this.#recent = parent ? [resolved, parent] : [resolved, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);
     return resolved;
   }
 
   /** A node's view with its assumed placements added and the pod being placed left out. */
-  #viewWithout(name: string, e: NodeEntry | undefined, excludePodUid: string | undefined): NodeView {
-    const pods: Array<readonly [string, readonly ModuleRef[]]> = e?.pods ? [...e.pods] : [];
+  #viewWithout(name: string, e: NodeEntry, excludePodUid: string | undefined): NodeView {
+    const pods: Array<readonly [string, readonly ModuleRef[]]> = e.pods ? [...e.pods] : [];
     for (const p of this.#memory.on(name)) pods.push([p.podUid, p.modules]);
-    return { name, facts: e?.facts, load: toNodeLoad(pods, excludePodUid) };
+    return { name, facts: e.facts, load: toNodeLoad(pods, excludePodUid) };
   }
 
   node(name: string): V1Node | undefined {
@@ -217,8 +219,15 @@ export class ClusterSnapshot implements ExtenderView {
     return this.readAll([nodeName], excludePodUid)[0]!.load;
   }
 
-  assume(p: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }): void {
-    this.#memory.assume(p.podUid, p.nodeName, p.modules);
+  assume(p: { readonly podUid: string; readonly nodeName: string; readonly modules: readonly ModuleRef[] }, ttlMs?: number): void {
+    // The API server is the truth: a pod the informer shows bound needs no guess (a peer's push may come late).
+    if (this.#podNode.has(p.podUid) || (ttlMs !== undefined && ttlMs <= 0)) return;
+    this.#memory.assume(p.podUid, p.nodeName, p.modules, ttlMs);
+  }
+
+  /** The TTL of a new assumption (what a peer is told is left of it). */
+  get placementTtlMs(): number {
+    return this.#memory.ttlMs;
   }
 
   get assumedCount(): number {

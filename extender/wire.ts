@@ -20,9 +20,11 @@
  * (test/extender/wire.test.ts).
  */
 import type { Allocate } from '../core/buffer-pool.ts';
+import { subListOf, toRuns } from './sub-list.ts';
+import type { ListText } from './node-list-cache.ts';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
-const [COMMA, COLON, ZERO, SPACE] = [0x2c, 0x3a, 0x30, 0x20];
+const [COMMA, COLON, ZERO, SPACE, OPEN_LIST, CLOSE_LIST] = [0x2c, 0x3a, 0x30, 0x20, 0x5b, 0x5d];
 
 /** The bytes of one node list that do not depend on the answer, built once per list (see the top). */
 export class ListWire {
@@ -72,6 +74,38 @@ export class ListWire {
     return undefined;
   }
 
+  /**
+   * The JSON text of the part of this list at `positions`, `["a",…]`, compared in place against
+   * this list's bytes (a run of consecutive names is one memcmp) instead of kept as a copy: a
+   * Deployment's scale-up makes a new one per replica, and a fresh 100 kB copy each time is memory
+   * outside the heap that only a full collection gives back (core/buffer-pool.ts).
+   */
+  partText(positions: Int32Array): ListText {
+    const runs = toRuns(positions);
+    let size = 2 + Math.max(0, runs.length / 2 - 1);
+    for (let r = 0; r < runs.length; r += 2) size += this.starts[runs[r + 1]!]! - this.starts[runs[r]!]! - 1;
+    return {
+      size,
+      equals: (bytes) => {
+        if (bytes.length !== size || bytes[0] !== OPEN_LIST || bytes[size - 1] !== CLOSE_LIST) return false;
+        let o = 1;
+        for (let r = 0; r < runs.length; r += 2) {
+          if (r > 0 && bytes[o++] !== COMMA) return false;
+          const from = this.starts[runs[r]!]!;
+          const to = this.starts[runs[r + 1]!]! - 1;
+          if (bytes.compare(this.names, from, to, o, o + (to - from)) !== 0) return false;
+          o += to - from;
+        }
+        return o === size - 1;
+      },
+    };
+  }
+
+  /** True when the list's bytes were built already. */
+  static known(list: readonly string[]): boolean {
+    return ListWire.#byList.has(list);
+  }
+
   /** Name i as JSON text (without its comma). */
   name(i: number): Buffer {
     return this.names.subarray(this.starts[i]!, this.starts[i + 1]! - 1);
@@ -112,7 +146,12 @@ function slotted(scores: ArrayLike<number>): boolean {
 
 /** `[{"Host":"a","Score": 3},…]`, hosts and scores aligned. */
 export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike<number>, alloc: Allocate = allocate): Buffer {
-  const wire = slotted(scores) ? ListWire.ifRecurring(hosts) : undefined;
+  const ok = slotted(scores);
+  // A list sent again (the same pod retried, nothing changed) has its own template: one copy. A
+  // part of a known list sent for the first time (a Deployment's next replica) is copied in runs.
+  const wire = ok ? ListWire.ifRecurring(hosts) : undefined;
+  const part = ok && !wire ? subListOf(hosts) : undefined;
+  if (part && ListWire.known(part.parent)) return encodePartPriorities(ListWire.of(part.parent), part.positions, scores, alloc);
   if (!wire) return Buffer.from(JSON.stringify(Array.from(hosts, (Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
   const { template, slots } = wire.priorities;
   const out = alloc(template.length);
@@ -124,6 +163,48 @@ export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike
     out[at + 1] = s === 10 ? ZERO : ZERO + s;
   }
   return out.subarray(0, template.length);
+}
+
+/** Writes a score into its two-byte slot. */
+function writeScore(out: Buffer, at: number, s: number): void {
+  out[at] = s === 10 ? ZERO + 1 : SPACE;
+  out[at + 1] = s === 10 ? ZERO : ZERO + s;
+}
+
+/**
+ * The prioritize answer for a part of a known list (sub-list.ts): each run of consecutive
+ * positions is one copy out of the parent's `[{"Host":…,"Score":__},…]`, then the slots are filled.
+ */
+function encodePartPriorities(parent: ListWire, positions: Int32Array, scores: ArrayLike<number>, alloc: Allocate): Buffer {
+  const { template, slots } = parent.priorities;
+  // Entry i of the parent is template[entry(i) .. entry(i + 1) - 1) (a comma between entries).
+  const entry = (i: number) => (i < slots.length ? slots[i]! - 8 - (parent.starts[i + 1]! - parent.starts[i]! - 1) - 9 : template.length);
+  const runs = toRuns(positions);
+  let size = 2;
+  for (let r = 0; r < runs.length; r += 2) size += entry(runs[r + 1]!) - entry(runs[r]!);
+  const out = alloc(size);
+  out[0] = 0x5b;
+  let o = 1;
+  let k = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    const from = entry(runs[r]!);
+    // Without the parent's comma (or closing bracket) after the run's last entry: one between runs.
+    const to = entry(runs[r + 1]!) - 1;
+    if (r > 0) out[o++] = COMMA;
+    o += template.copy(out, o, from, to);
+    for (let i = runs[r]!; i < runs[r + 1]!; i++) writeScore(out, slots[i]! - from + o - (to - from), scores[k++]!);
+  }
+  out[o++] = 0x5d;
+  return out.subarray(0, o);
+}
+
+/** The JSON text of the feasible names in a filter answer, `["a",…]`: the list the scheduler sends to prioritize next. */
+export function toFeasibleListBytes(answer: Buffer): Buffer | undefined {
+  const start = FILTER_HEAD.length - 1;
+  if (answer.length < FILTER_HEAD.length || !answer.subarray(0, FILTER_HEAD.length).equals(FILTER_HEAD)) return undefined;
+  // `],"FailedNodes"` cannot occur inside the names: a `"` inside a JSON string is escaped.
+  const end = answer.indexOf(FAILED_KEY, start);
+  return end < 0 ? undefined : answer.subarray(start, end + 1);
 }
 
 /** What a names-mode filter answer is made of: every name sent and its verdict (undefined = fits), aligned. */

@@ -94,7 +94,21 @@ test('the extender runs with the runtime options its latency was measured with',
   assert.equal(env.find((e) => e.name === 'NODE_OPTIONS')?.value, EXTENDER_NODE_OPTIONS);
   const cleared = await template(['--set', 'extender.nodeOptions=']);
   const bare = cleared.find((d) => d['kind'] === 'Deployment' && d['metadata']['name'] === 'mc-extender')!;
-  assert.equal(bare['spec']['template']['spec']['containers'][0].env, undefined);
+  const bareEnv: Array<{ name: string }> = bare['spec']['template']['spec']['containers'][0].env;
+  assert.deepEqual(bareEnv.map((e) => e.name), ['MC_POD_NAME'], 'no NODE_OPTIONS');
+});
+
+test('extender replicas find each other through their Service and leave themselves out', async () => {
+  const docs = await template(['--set', 'extender.peerTimeout=20ms']);
+  const extender = named(docs, 'Deployment', 'mc-extender')!;
+  const c = extender['spec']['template']['spec']['containers'][0];
+  assert.ok(c.args.includes('--peer-service=koupleless/mc-extender'), c.args.join(' '));
+  assert.ok(c.args.includes('--peer-timeout=20ms'));
+  assert.ok(named(docs, 'Service', 'mc-extender'), 'the Service whose EndpointSlices list the replicas');
+  assert.deepEqual(c.env.find((e: Doc) => e['name'] === 'MC_POD_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
+  assert.ok(!args(await template(), 'mc-extender').some((a) => a.startsWith('--peer-timeout=')), 'the default is the flag\'s own');
+  const role = named(docs, 'Role', 'mc-extender-peers')!;
+  assert.deepEqual(role['rules'], [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] }]);
 });
 
 test('the bridge runs with the runtime options its memory was measured with', async () => {
@@ -317,7 +331,7 @@ test('NetworkPolicies: broker open to bases, webhook and extender only to their 
   assert.deepEqual(pol('broker')['ingress'][0], { ports: [{ port: 1883, protocol: 'TCP' }] }, 'bases connect from anywhere by default');
   assert.deepEqual(pol('webhook')['ingress'], [{ ports: [{ port: 9443, protocol: 'TCP' }] }], 'the API server is not a pod: any source, serving port only');
   const extenderFrom = pol('extender')['ingress'][0]['from'].map((p: Doc) => p['podSelector']['matchLabels']['app.kubernetes.io/component']);
-  assert.deepEqual(extenderFrom, ['module-scheduler', 'test']);
+  assert.deepEqual(extenderFrom, ['module-scheduler', 'extender', 'test'], 'the scheduler, the other extender replicas (assumed placements), the chart test');
   assert.deepEqual(pol('module-scheduler')['ingress'], []);
   const narrowed = await template(['--set', 'networkPolicy.enabled=true', '--set', 'networkPolicy.brokerFrom[0].ipBlock.cidr=192.0.2.0/24', '--set', 'networkPolicy.apiServerFrom[0].ipBlock.cidr=192.0.2.10/32']);
   const brokerFrom = named(narrowed, 'NetworkPolicy', 'mc-broker')!['spec']['ingress'][0]['from'];

@@ -16,7 +16,7 @@ const PLURALS: Record<string, string> = {
   Node: 'nodes', Pod: 'pods', Lease: 'leases', Service: 'services', Event: 'events', Secret: 'secrets', ConfigMap: 'configmaps',
   Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', ReplicaSet: 'replicasets', Job: 'jobs', CronJob: 'cronjobs',
   MutatingWebhookConfiguration: 'mutatingwebhookconfigurations', ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
-  Namespace: 'namespaces',
+  Namespace: 'namespaces', EndpointSlice: 'endpointslices',
   // CustomObjectsApi: the only custom resource any component calls is the ModuleDeployment.
   CustomObject: 'moduledeployments',
 };

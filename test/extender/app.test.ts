@@ -231,3 +231,38 @@ test('call after call with reused lists and buffers, every answer is the plan fo
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('prioritize after filter, names mode: the feasible list the filter answered is recognised, the answer as from a fresh app', async () => {
+  const { app, snapshot } = createApp();
+  // Sent only the prioritize requests: it never remembered a feasible list.
+  const other = createApp();
+  for (const [i, uid] of ['r1', 'r2', 'r3'].entries()) {
+    const pod = toPod({ uid, name: uid, modules: [{ bizName: 'web', bizVersion: '1.0.0' }] });
+    const names = ['virtual-node-a', 'virtual-node-b', 'virtual-node-old', 'virtual-node-c', 'real-node'];
+    const filtered = await request(app).post('/filter').send(cacheArgs(pod, names)).expect(200);
+    const scored = await request(app).post('/prioritize').send(cacheArgs(pod, filtered.body.NodeNames)).expect(200);
+    const expected = await request(other.app).post('/prioritize').send(cacheArgs(pod, filtered.body.NodeNames)).expect(200);
+    assert.deepEqual(scored.body, expected.body, `replica ${i}`);
+    const best = (scored.body as Array<{ Host: string; Score: number }>).find((h) => h.Score === 10)!.Host;
+    const bound = { ...pod, spec: { ...pod.spec!, nodeName: best } };
+    snapshot.applyPod('informers', 'add', bound);
+    other.snapshot.applyPod('informers', 'add', bound);
+  }
+});
+
+test('POST /assumed-placements: a peer\'s placements count like our own; a bad push gets 400 and changes nothing', async () => {
+  const { app, snapshot } = createApp();
+  const placements = [{ podUid: 'peer-1', nodeName: 'virtual-node-a', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }], ttlMs: 30_000 }];
+  await request(app).post('/assumed-placements').send({ placements }).expect(204);
+  assert.equal(snapshot.assumedCount, 1);
+  const filtered = await request(app).post('/filter').send(cacheArgs(toPod(), ['virtual-node-a', 'virtual-node-b'])).expect(200);
+  assert.deepEqual(filtered.body.NodeNames, ['virtual-node-b']);
+  assert.match(filtered.body.FailedNodes['virtual-node-a'], /already runs module demo:1\.0\.0/);
+  // One node left: the filter assumed this pod there too.
+  assert.equal(snapshot.assumedCount, 2);
+  const bad = await request(app).post('/assumed-placements').send({ placements: [{ ...placements[0], podUid: 'peer-2', nodeName: '' }] }).expect(400);
+  assert.match(bad.body.Error, /^EXTENDER_BAD_REQUEST: placements\[0\]\.nodeName must be a node name/);
+  await request(app).post('/assumed-placements').set('content-type', 'application/json').send('{not json').expect(400);
+  await request(app).post('/assumed-placements').send({ placements: [{ ...placements[0], podUid: 'x'.repeat(300 * 1024) }] }).expect(413);
+  assert.equal(snapshot.assumedCount, 2);
+});

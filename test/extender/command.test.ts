@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCommand } from '../../core/command.ts';
-import { extenderCommand, EXTENDER_FLAGS } from '../../extender/command.ts';
+import { extenderCommand, EXTENDER_FLAGS, parsePeerService } from '../../extender/command.ts';
 import { DEFAULTS } from '../../core/names.ts';
 
 async function run(argv: string[]) {
@@ -49,4 +49,18 @@ test('TLS and tenancy flags are checked together before anything starts', async 
   const help = await run(['--help']);
   for (const flag of ['--tls-client-ca-file', '--max-assumed-placements', '--base-tenants']) assert.match(help.stdout, new RegExp(flag));
   assert.match(help.stdout, /--max-request-mb <int> .*\(default 4\)/);
+});
+
+test('--peer-service is <namespace>/<name>, checked with the other flags before anything starts', async () => {
+  const r = await run(['--peer-service', 'module-controller-extender', '--peer-timeout', '0ms', '--log-level', 'silent']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /--peer-timeout: 0ms is below the minimum 1ms/);
+  const bad = await run(['--peer-service', 'Koupleless/x', '--log-level', 'silent']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--peer-service "Koupleless\/x" is not <namespace>\/<name>/);
+  assert.deepEqual(parsePeerService('koupleless/module-controller-extender'), { namespace: 'koupleless', service: 'module-controller-extender' });
+  for (const text of ['koupleless', '/x', 'a/b/c', 'a/1x', '']) assert.equal(parsePeerService(text), undefined, text);
+  const help = await run(['--help']);
+  for (const flag of ['--peer-service', '--pod-name', '--peer-timeout']) assert.match(help.stdout, new RegExp(flag));
+  assert.match(help.stdout, /--peer-timeout <duration> .*\(default "50ms"\)/);
 });

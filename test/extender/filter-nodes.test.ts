@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkNode, filterNodes, FILTER_RULES, type FilterConfig, type RejectCode } from '../../extender/filter-nodes.ts';
+import { checkNode, filterNodes, FILTER_RULES, Verdicts, type FilterConfig, type RejectCode } from '../../extender/filter-nodes.ts';
 import { EMPTY_LOAD, toLoad, type NodeLoad } from '../../extender/node-load.ts';
 import { toPlace } from '../../extender/decisions.ts';
 import { toNodeFacts } from '../../extender/node-facts.ts';
@@ -147,4 +147,14 @@ test('reserved: a base reserved for namespaces (by --base-tenants or node annota
   const c = { ...config, tenancy };
   assert.equal(filterNodes(toPlace(toPod({ namespace: 'team-a' })), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], c).at(0), undefined);
   assert.equal(filterNodes(toPlace(toPod({ namespace: 'team-c' })), [{ name: 'virtual-node-a', facts, load: EMPTY_LOAD }], c).at(0)?.code, 'reserved');
+});
+
+test('verdicts count their rejections by code', () => {
+  const v = new Verdicts(5);
+  const full = { code: 'full', message: 'base is full (at most 1 modules per base)', resolvable: true } as const;
+  const labels1 = { code: 'labels-mismatch', message: 'a', resolvable: false } as const;
+  const labels2 = { code: 'labels-mismatch', message: 'b', resolvable: false } as const;
+  [full, undefined, labels1, labels2, full].forEach((r, i) => v.set(i, r));
+  assert.deepEqual([...v.countByCode()], [['full', 2], ['labels-mismatch', 2]]);
+  assert.equal(v.fitCount, 1);
 });

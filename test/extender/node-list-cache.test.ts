@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeListCache } from '../../extender/node-list-cache.ts';
+import { NodeListCache, toBytesText } from '../../extender/node-list-cache.ts';
+import { subListOf } from '../../extender/sub-list.ts';
 
 const names = Array.from({ length: 50 }, (_, i) => `virtual-node-${i}`);
 const goBody = (list: readonly string[], pod: unknown = { metadata: { name: 'p', uid: 'u' } }) => JSON.stringify({ Pod: pod, Nodes: null, NodeNames: list });
@@ -89,4 +90,21 @@ test('a remembered list is not changed by what a request does with its copy of t
   body.fill(0x20);
   assert.deepEqual((cache.parse(Buffer.from(goBody(['a', 'b']))) as { NodeNames: string[] }).NodeNames, ['a', 'b']);
   assert.equal(cache.stats.hits, 1);
+});
+
+test('a part remembered before it is sent: the prioritize body is recognised as that part, and parses as JSON.parse does', () => {
+  const cache = new NodeListCache();
+  const full = (cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames;
+  const positions = Int32Array.from([1, 2, 5, 9]);
+  const feasible = [1, 2, 5, 9].map((i) => names[i]!);
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
+  const body = goBody(feasible);
+  const parsed = cache.parse(Buffer.from(body)) as { NodeNames: string[] };
+  assert.deepEqual(parsed, JSON.parse(body));
+  assert.equal(subListOf(parsed.NodeNames)?.parent, full);
+  assert.deepEqual(cache.stats, { hits: 1, misses: 1 });
+  // Remembered again (the same pod retried): the known array stays, with its caches.
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
+  assert.equal((cache.parse(Buffer.from(body)) as { NodeNames: string[] }).NodeNames, parsed.NodeNames);
+  assert.equal((cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames, full, 'the full list is still known');
 });

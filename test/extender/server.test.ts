@@ -9,6 +9,8 @@ import { createCa, issueCert } from '../../core/pki.ts';
 import { createSilentLogger } from '../../core/logger.ts';
 import { createRegistry } from '../../core/ops-routes.ts';
 import { startExtenderServer } from '../../extender/server.ts';
+import { PeerPush, type PeerTls } from '../../extender/peer-push.ts';
+import { createExtenderMetrics } from '../../extender/metrics.ts';
 import { toPod } from './fixtures.ts';
 
 function unreachableCluster(): k8s.KubeConfig {
@@ -122,6 +124,44 @@ test('client certificates: /filter and /prioritize only for a client signed by t
       const at = Number(new RegExp(`^module_controller_extender_cert_expiry_timestamp_seconds\\{certificate="${certificate}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
       assert.ok(Math.abs(at - (now.getTime() + 3_600_000) / 1000) < 120, `${certificate}: ${at}`);
     }
+  } finally {
+    await server.close();
+  }
+});
+
+test('peers over HTTPS with client certificates: a replica\'s serving certificate is its client certificate; strangers and a wrong server name get nowhere', async () => {
+  const now = new Date();
+  const ca = createCa('extender-ca', 3_600_000, now);
+  // What the chart issues: one certificate per Service name, good for serving and as a client.
+  const serving = issueCert(ca, { commonName: 'extender', dnsNames: ['extender.koupleless.svc'], ips: [], validForMs: 3_600_000, usage: 'both', now });
+  const stranger = issueCert(createCa('other-ca', 3_600_000, now), { commonName: 'stranger', dnsNames: ['extender.koupleless.svc'], ips: [], validForMs: 3_600_000, usage: 'both', now });
+  const server = await startExtenderServer({
+    kc: unreachableCluster(),
+    logger: createSilentLogger(),
+    registry: createRegistry(false),
+    port: 0,
+    host: '127.0.0.1',
+    maxModulesPerBase: 100,
+    placementTtlMs: 30_000,
+    maxBodyBytes: 1024 * 1024,
+    tls: { cert: serving.certPem, key: serving.keyPem, ca: ca.certPem },
+    requireClientCert: true,
+  });
+  const placement = { podUid: 'u1', nodeName: 'virtual-node-1', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }], ttlMs: 30_000 };
+  const pushWith = async (tls: PeerTls) => {
+    const registry = createRegistry(false);
+    const push = new PeerPush({ logger: createSilentLogger(), metrics: createExtenderMetrics(registry, () => 0), timeoutMs: 2_000, tls });
+    push.setPeers([{ key: `127.0.0.1:${server.port}`, address: '127.0.0.1', port: server.port, podName: 'ext-b' }]);
+    await push.push(placement);
+    push.close();
+    return /module_controller_extender_peer_pushes_total\{outcome="(\w+)"\} 1/.exec(await registry.metrics())?.[1];
+  };
+  try {
+    assert.equal(await pushWith({ cert: stranger.certPem, key: stranger.keyPem, ca: ca.certPem, serverName: 'extender.koupleless.svc' }), 'error', 'another CA\'s client: 401');
+    assert.equal(await pushWith({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, serverName: 'extender.other.svc' }), 'error', 'not the name the peers\' certificate carries');
+    assert.equal(server.snapshot.assumedCount, 0);
+    assert.equal(await pushWith({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, serverName: 'extender.koupleless.svc' }), 'ok');
+    assert.equal(server.snapshot.assumedCount, 1, 'taken before the informers synced');
   } finally {
     await server.close();
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterSnapshot } from '../../extender/snapshot.ts';
 import { PlacementMemory } from '../../extender/placement-memory.ts';
+import { takeSubList } from '../../extender/sub-list.ts';
 import { toNode, toPod } from './fixtures.ts';
 
 function create(now = () => 0) {
@@ -122,4 +123,22 @@ test('readAll reuses the last list of the same length only while it is still rig
   // The pod itself and assumptions take the slow path on the reused list too.
   s.assume({ podUid: 'u9', nodeName: 'b', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }] });
   assert.deepEqual(s.readAll(['a', 'b', 'c'], 'u1').map((v) => v.load.moduleCount), [0, 1, 0]);
+});
+
+test('a part of a resolved list reads like the same names in a list of their own, and keeps its parent resolved', () => {
+  const s = create();
+  s.markSynced('nodes', true);
+  for (const n of ['a', 'b', 'c', 'd']) s.applyNode('add', toNode(n, { ready: n === 'c' ? 'False' : 'True' }));
+  s.applyPod('pods-a', 'add', toPod({ uid: 'u1', nodeName: 'b' }));
+  const full = ['a', 'b', 'x', 'c', 'd'];
+  const summary = (views: ReturnType<typeof s.readAll>) => views.map((v) => [v.name, v.facts?.readiness.ready, v.load.moduleCount]);
+  s.readAll(full, undefined);
+  for (const positions of [[0, 1, 4], [1, 2, 3], [0, 1, 2, 3, 4]]) {
+    const part = takeSubList(full, Int32Array.from(positions));
+    s.assume({ podUid: `p${positions.length}`, nodeName: 'd', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }] });
+    assert.deepEqual(summary(s.readAll(part, 'u1')), summary(s.readAll([...part], 'u1')), positions.join(','));
+    // The next filter's full list, then the next part: both still resolved by identity/position.
+    assert.deepEqual(summary(s.readAll(full, undefined)), summary(s.readAll([...full], undefined)));
+  }
+  assert.deepEqual(summary(s.readAll(full, undefined)), [['a', true, 0], ['b', true, 1], ['x', undefined, 0], ['c', false, 0], ['d', true, 2]]);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListWire, encodeFilterNames, encodeHostPriorities } from '../../extender/wire.ts';
+import { ListWire, encodeFilterNames, encodeHostPriorities, toFeasibleListBytes } from '../../extender/wire.ts';
+import { takeSubList } from '../../extender/sub-list.ts';
 
 // Names a request may carry: plain, escaped, non-ASCII, and JavaScript-special keys.
 const NAMES = ['virtual-node-1', 'a"b\\c', 'ünïcode-节点', 'line\nbreak', '__proto__', 'constructor', ''];
@@ -71,5 +72,51 @@ test('filter names: nothing sent, nothing fits, everything fits, runs at both en
   }
   for (const v of cases) {
     for (const round of ['first time', 'again']) assert.equal(encodeFilterNames(v).toString(), viaObjects(v), `${round}: ${JSON.stringify(v.rejections)}`);
+  }
+});
+
+test('host priorities for a part of a known list: copied in runs from the parent, the same JSON', () => {
+  const parent = Array.from({ length: 12 }, (_v, i) => (i === 4 ? 'ünïcode-节点' : i === 7 ? 'a"b' : `virtual-node-${i}`));
+  const positions = Int32Array.from([0, 1, 2, 4, 5, 7, 10, 11]);
+  const part = takeSubList(parent, positions);
+  const scores = [10, 0, 9, 3, 5, 1, 2, 7];
+  const expected = part.map((Host, i) => ({ Host, Score: scores[i] }));
+  assert.deepEqual(JSON.parse(encodeHostPriorities(part, scores).toString('utf8')), expected, 'parent never encoded: the plain way');
+  ListWire.of(parent);
+  const fromParent = encodeHostPriorities(part, scores).toString('utf8');
+  assert.match(fromParent, /"Score": 3/, 'from the template');
+  assert.deepEqual(JSON.parse(fromParent), expected);
+  for (const p of [[0], [11], [3, 4, 5, 6], Array.from({ length: 12 }, (_v, i) => i)]) {
+    const sub = takeSubList(parent, Int32Array.from(p));
+    const s = sub.map((_n, i) => i % 11);
+    assert.deepEqual(JSON.parse(encodeHostPriorities(sub, s).toString('utf8')), sub.map((Host, i) => ({ Host, Score: s[i] })), p.join(','));
+  }
+});
+
+test('the feasible list of a filter answer is the JSON text the scheduler sends to prioritize', () => {
+  const names = ['virtual-node-1', 'x"y', 'virtual-node-3', 'virtual-node-4'];
+  const no = { message: 'base is full', resolvable: true };
+  const rejections = [undefined, no, undefined, undefined];
+  for (const round of ['first', 'recurring']) {
+    const answer = encodeFilterNames({ names, rejections });
+    assert.equal(toFeasibleListBytes(answer)?.toString('utf8'), JSON.stringify(['virtual-node-1', 'virtual-node-3', 'virtual-node-4']), round);
+  }
+  assert.equal(toFeasibleListBytes(encodeFilterNames({ names, rejections: [no, no, no, no] }))?.toString(), '[]');
+  assert.equal(toFeasibleListBytes(Buffer.from('{"Error":"x"}')), undefined);
+});
+
+test('the text of a part of a list is compared in place: exactly the JSON of those names, nothing else', () => {
+  const parent = ['virtual-node-0', 'a"b', 'ünïcode-节点', 'virtual-node-3', 'virtual-node-4', 'virtual-node-5'];
+  const wire = ListWire.of(parent);
+  for (const p of [[0], [5], [0, 1, 2], [1, 3, 5], [0, 1, 2, 3, 4, 5], [2, 3]]) {
+    const text = wire.partText(Int32Array.from(p));
+    const json = Buffer.from(JSON.stringify(p.map((i) => parent[i])));
+    assert.equal(text.size, json.length, p.join(','));
+    assert.ok(text.equals(json), p.join(','));
+    assert.equal(text.bytes, undefined, 'no copy kept');
+    for (const other of [JSON.stringify(p.map((i) => parent[i]).reverse()), JSON.stringify([...p.map((i) => parent[i]), 'x']), ` ${json.toString().slice(1)}`, json.toString().replace(/,/g, ' ')]) {
+      if (other === json.toString()) continue;
+      assert.equal(text.equals(Buffer.from(other)), false, `${p.join(',')}: ${other}`);
+    }
   }
 });
