@@ -48,7 +48,7 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },
     logger: createSilentLogger(), metrics: createBridgeMetrics(new Registry()),
-    now: () => now, isLeader: () => o.leader ?? true, hearing: () => o.hearing ?? ALWAYS_HEARD,
+    now: () => now, isLeader: () => true, owns: () => o.leader ?? true, hearing: () => o.hearing ?? ALWAYS_HEARD,
   };
   return { ctx, calls, bodies, events, setNow: (t) => { now = t; } };
 }
@@ -73,7 +73,7 @@ test('a new live base: Node created, status written, Lease carries the last-hear
   assert.equal(out.kind, 'requeueAfter');
 });
 
-test('not the leader: nothing is written', async () => {
+test('not the owner of the base\'s shard: nothing is written', async () => {
   const w = world({ leader: false });
   w.ctx.registry.recordHeartbeat(BASE_ID, heartbeat, T0);
   assert.deepEqual(await reconcileNode(w.ctx, BASE_ID), { kind: 'done' });
