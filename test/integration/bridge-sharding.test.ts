@@ -29,17 +29,20 @@ const cluster = await getTestCluster();
 const BASES = 300;
 const SHARDS = 16;
 const TAKEOVER_BOUND_MS = 15_000;
-// Lease 6 s → renew deadline 4.2 s, retry period 1.2 s: a dead replica's shards are free after 6 s of
-// silence and taken at the next retry (≤ 1.2 s × 1.2 jitter), ≈ 7.5 s, well inside the 15 s bound on
-// a loaded machine; a replica must miss renewals for 4.2 s before it stops acting (no flapping).
+// Lease 8 s → renew deadline 5.6 s, retry period 1.6 s: a dead replica's shards are free after 8 s of
+// silence and taken at a later retry (≤ 1.6 s × 2.2 with client-go's jitter), ≈ 11.5 s, inside the
+// 15 s bound; a replica must miss renewals for 5.6 s before it stops acting, so a loaded API server
+// (Lease lists of seconds on a busy 2-core machine) does not make shards flap.
 const BRIDGE_ARGS = [
   '--shards', String(SHARDS),
-  '--leader-lease-duration', '6s',
+  '--leader-lease-duration', '8s',
   // 300 bases on three processes sharing two cores: polls and renewals at a pace the API server and
   // the broker carry (the fast defaults of bridge-process.ts are for fleets of a few bases).
   '--health-poll-period', '5s',
   '--module-list-period', '5s',
-  '--node-lease-renew', '5s',
+  // Node Leases every 6 s: a takeover (≤ 11.5 s) plus one period stays inside the test control
+  // plane's 20 s node-monitor grace period.
+  '--node-lease-renew', '6s',
   '--not-ready-after', '20s',
   '--command-timeout', '15s',
   '--max-modules-per-base', '10',
@@ -168,10 +171,15 @@ test('three replicas share 300 bases: one owner per base, fair shares, kill -9 �
   const phase = (what: string) => process.stderr.write(`# [sharding ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
   const note = (what: string) => { report.push(what); phase(what); };
   await startReplicas(3);
+  // The shards are spread before any base exists, so the fleet joins onto settled owners.
+  await waitOneOwnerEach('3 replicas hold every shard, fair shares, gauges agree', 30_000);
+  phase('3 replicas hold every shard');
   ns = await cluster.createNamespace('sharding');
   const counts = countCommands();
   fleet = await startFleet({ url: broker.url, env, count: BASES, name: 'shardbase', ipPrefix: '127.86', heartbeatPeriodMs: 3_000, installLatencyMs: 200, onEvent: counts.onEvent });
-  await waitNodesReady(120_000);
+  await waitNodesReady(120_000).catch(async (err: unknown) => {
+    throw new Error(`${(err as Error).message}\n  ownership now: ${firstOf((await snapshot()).problems)}\n${firstOf(live().flatMap((b) => b.notable()).slice(-20))}`);
+  });
   phase(`${BASES} nodes Ready`);
   const start = await waitOneOwnerEach('3 replicas: one owner per base', 30_000);
   note(`start: ${assertFairShare(start.o, '3 replicas')}`);
