@@ -174,9 +174,11 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       held.delete(k);
       releasing.delete(k);
     }
-    const budgetFor = (k: number | undefined) => {
-      const at = k === undefined ? undefined : held.get(k);
-      return (at !== undefined ? Math.max(1, at + t.renewDeadlineMs - started) : t.renewDeadlineMs) - spent;
+    // A renewal within the deadline must land before it (client-go's RenewDeadline); anything else
+    // (a take, or a renewal past the deadline) gets a whole deadline, as a candidate's attempt does.
+    const budgetFor = (k: number) => {
+      const at = held.get(k);
+      return (at !== undefined && started - at < t.renewDeadlineMs ? at + t.renewDeadlineMs - started : t.renewDeadlineMs) - spent;
     };
     const writes: Array<[string, Promise<void>]> = [];
     const stamp = new k8s.V1MicroTime(wall());
