@@ -227,6 +227,18 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       writes.push([shardName(k), renew(k, false)]);
       void drainThenRelease(k);
     }
+    // Member Leases of replicas gone for good (crashed pods never come back under their name):
+    // deleted once unchanged for 3 lease durations, with the resourceVersion seen as precondition.
+    for (const [name, obs] of observed) {
+      const l = leases.get(name);
+      if (name === memberName || l?.metadata?.labels?.[BRIDGE_LEASE_KIND_LABEL] !== BRIDGE_LEASE_KINDS.member) continue;
+      if (listedAt - obs.observedAt < obs.durationMs + 3 * t.leaseDurationMs) continue;
+      const rv = l.metadata?.resourceVersion;
+      writes.push([name, o.coordination.deleteNamespacedLease({ name, namespace: o.namespace, body: rv ? { preconditions: { resourceVersion: rv } } : {} }).then(() => {
+        leases.delete(name);
+        observed.delete(name);
+      })]);
+    }
     // Announce before acquiring: others count this replica only once they have seen its member
     // Lease, so taking shards before that would only make them hand some straight back.
     if (memberSeen) for (const { shard: k } of plan.acquire) writes.push([shardName(k), renew(k, true)]);

@@ -299,3 +299,19 @@ test('stop(false) leaves every Lease to expire, as a crash would', async () => {
   assert.equal(store.current(toShardLeaseName(FLEET, 0))?.spec?.holderIdentity, 'a');
   assert.equal(store.current(toMemberLeaseName(FLEET, 'a'))?.spec?.holderIdentity, 'a');
 });
+
+test('a crashed replica\'s member Lease is deleted once it has not changed for 3 lease durations past its expiry', async () => {
+  const vt = new VirtualTime();
+  const store = new LeaseStoreDouble(vt);
+  const a = startReplica(vt, store, 'a');
+  const b = startReplica(vt, store, 'b');
+  await vt.runFor(10_000);
+  b.link = 'hang';
+  await vt.runFor(LEASE + 3 * LEASE - 2 * RETRY);
+  assert.ok(store.current(toMemberLeaseName(FLEET, 'b')), 'kept a while (it may come back)');
+  await vt.runFor(4 * RETRY);
+  assert.equal(store.current(toMemberLeaseName(FLEET, 'b')), undefined);
+  assert.ok(store.current(toMemberLeaseName(FLEET, 'a')));
+  assert.equal(a.own.ownedShards().length, S);
+  await whileRunning(vt, a.own.stop());
+});
