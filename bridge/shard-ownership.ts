@@ -49,7 +49,12 @@ export interface ShardOwnershipOptions {
   readonly wallClock?: (() => number) | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly random?: (() => number) | undefined;
-  readonly onAcquired?: ((shard: number) => void) | undefined;
+  /**
+   * Serving a shard starts. `taken`: the Lease was free, expired or missing, so someone else may have
+   * served its bases meanwhile; `resumed`: the Lease still named this replica (acting had stopped at
+   * the renew deadline, nobody took it), so what this replica sent for its bases is still its own.
+   */
+  readonly onAcquired?: ((shard: number, how: 'taken' | 'resumed') => void) | undefined;
   readonly onStopped?: ((shard: number, reason: ShardStopReason) => void) | undefined;
 }
 
@@ -188,8 +193,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
         if (stopping || releasing.has(k) || !healthy()) return;
         if (!acting.has(k) && withinDeadline(k)) {
           acting.add(k);
-          if (acquired) log.debug({ shard: k }, 'took shard lease');
-          o.onAcquired?.(k);
+          o.onAcquired?.(k, acquired ? 'taken' : 'resumed');
         }
       });
     const release = (k: number) =>

@@ -43,7 +43,7 @@ function startReplica(vt: VirtualTime, store: LeaseStoreDouble, id: string, o: {
     now: () => vt.now + (o.skewMs ?? 0),
     sleep: vt.sleep,
     random: o.random ?? (() => 0),
-    onAcquired: (k) => r.events.push(`+${k}@${vt.now}`),
+    onAcquired: (k, how) => r.events.push(`+${k}${how === 'resumed' ? 'r' : ''}@${vt.now}`),
     onStopped: (k, why: ShardStopReason) => r.events.push(`-${k}:${why}@${vt.now}`),
   });
   return r;
@@ -209,6 +209,7 @@ test('renew deadline: a replica cut from the API server stops serving exactly th
     a.link = 'up';
     await vt.runFor(DEADLINE + 3 * RETRY);
     assert.equal(a.own.ownedShards().length, S, `${cut}: serves again once the link is back (nobody took them)`);
+    assert.equal(a.events.filter((e) => /^\+\d+r@/.test(e)).length, S, `${cut}: resumed, not taken`);
     await whileRunning(vt, a.own.stop());
   }
 });
