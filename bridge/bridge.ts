@@ -282,18 +282,23 @@ export function startBridge(deps: BridgeDeps): Bridge {
     for (const b of registry.list()) if (owns(b.identity)) n++;
     metrics.basesOwned.set(n);
   }
-  /** A shard gained: never act on another replica's view of its bases; re-read their modules first. */
-  const onShardAcquired = (k: number) => {
+  /**
+   * A shard gained: never act on another replica's view of its bases; re-read their modules first.
+   * Pending operations are forgotten too when someone else may have served the bases meanwhile; when
+   * this replica only resumes (its Lease was never taken), they are still its own commands, and
+   * forgetting them would resend installs a base is still running.
+   */
+  const onShardAcquired = (k: number, how: 'taken' | 'resumed') => {
     const bases = registry.list().filter((b) => shardOf(b.identity) === k);
     for (const b of bases) {
-      registry.forgetPendingOps(b.identity);
+      if (how === 'taken') registry.forgetPendingOps(b.identity);
       registry.forgetModules(b.identity);
       if (mqttLink.isConnected()) modules.requestModuleList(b.identity, true);
       nodeQueue.add(b.identity);
       moduleQueue.add(b.identity);
     }
     metrics.shardTransitions.inc({ transition: 'acquired' });
-    logger.info({ shard: k, bases: bases.length }, 'shard acquired');
+    logger.info({ shard: k, bases: bases.length, how }, 'shard acquired');
     updateShardGauges();
   };
   const onShardStopped = (k: number, reason: ShardStopReason) => {

@@ -49,7 +49,12 @@ export interface ShardOwnershipOptions {
   readonly wallClock?: (() => number) | undefined;
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   readonly random?: (() => number) | undefined;
-  readonly onAcquired?: ((shard: number) => void) | undefined;
+  /**
+   * Serving a shard starts. `taken`: the Lease was free, expired or missing, so someone else may have
+   * served its bases meanwhile; `resumed`: the Lease still named this replica (acting had stopped at
+   * the renew deadline, nobody took it), so what this replica sent for its bases is still its own.
+   */
+  readonly onAcquired?: ((shard: number, how: 'taken' | 'resumed') => void) | undefined;
   readonly onStopped?: ((shard: number, reason: ShardStopReason) => void) | undefined;
 }
 
@@ -174,9 +179,11 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       held.delete(k);
       releasing.delete(k);
     }
-    const budgetFor = (k: number | undefined) => {
-      const at = k === undefined ? undefined : held.get(k);
-      return (at !== undefined ? Math.max(1, at + t.renewDeadlineMs - started) : t.renewDeadlineMs) - spent;
+    // A renewal within the deadline must land before it (client-go's RenewDeadline); anything else
+    // (a take, or a renewal past the deadline) gets a whole deadline, as a candidate's attempt does.
+    const budgetFor = (k: number) => {
+      const at = held.get(k);
+      return (at !== undefined && started - at < t.renewDeadlineMs ? at + t.renewDeadlineMs - started : t.renewDeadlineMs) - spent;
     };
     const writes: Array<[string, Promise<void>]> = [];
     const stamp = new k8s.V1MicroTime(wall());
@@ -186,8 +193,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
         if (stopping || releasing.has(k) || !healthy()) return;
         if (!acting.has(k) && withinDeadline(k)) {
           acting.add(k);
-          if (acquired) log.debug({ shard: k }, 'took shard lease');
-          o.onAcquired?.(k);
+          o.onAcquired?.(k, acquired ? 'taken' : 'resumed');
         }
       });
     const release = (k: number) =>
@@ -224,6 +230,18 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       releasing.set(k, 'draining');
       writes.push([shardName(k), renew(k, false)]);
       void drainThenRelease(k);
+    }
+    // Member Leases of replicas gone for good (crashed pods never come back under their name):
+    // deleted once unchanged for 3 lease durations, with the resourceVersion seen as precondition.
+    for (const [name, obs] of observed) {
+      const l = leases.get(name);
+      if (name === memberName || l?.metadata?.labels?.[BRIDGE_LEASE_KIND_LABEL] !== BRIDGE_LEASE_KINDS.member) continue;
+      if (listedAt - obs.observedAt < obs.durationMs + 3 * t.leaseDurationMs) continue;
+      const rv = l.metadata?.resourceVersion;
+      writes.push([name, o.coordination.deleteNamespacedLease({ name, namespace: o.namespace, body: rv ? { preconditions: { resourceVersion: rv } } : {} }).then(() => {
+        leases.delete(name);
+        observed.delete(name);
+      })]);
     }
     // Announce before acquiring: others count this replica only once they have seen its member
     // Lease, so taking shards before that would only make them hand some straight back.
