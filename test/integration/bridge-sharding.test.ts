@@ -38,8 +38,8 @@ const BRIDGE_ARGS = [
   '--leader-lease-duration', '8s',
   // 300 bases on three processes sharing two cores: polls and renewals at a pace the API server and
   // the broker carry (the fast defaults of bridge-process.ts are for fleets of a few bases).
-  '--health-poll-period', '5s',
-  '--module-list-period', '5s',
+  '--health-poll-period', '10s',
+  '--module-list-period', '10s',
   // Node Leases every 6 s: a takeover (â‰¤ 11.5 s) plus one period stays inside the test control
   // plane's 20 s node-monitor grace period.
   '--node-lease-renew', '6s',
@@ -176,7 +176,7 @@ test('three replicas share 300 bases: one owner per base, fair shares, kill -9 â
   phase('3 replicas hold every shard');
   ns = await cluster.createNamespace('sharding');
   const counts = countCommands();
-  fleet = await startFleet({ url: broker.url, env, count: BASES, name: 'shardbase', ipPrefix: '127.86', heartbeatPeriodMs: 3_000, installLatencyMs: 200, onEvent: counts.onEvent });
+  fleet = await startFleet({ url: broker.url, env, count: BASES, name: 'shardbase', ipPrefix: '127.86', heartbeatPeriodMs: 5_000, installLatencyMs: 200, onEvent: counts.onEvent });
   await waitNodesReady(120_000).catch(async (err: unknown) => {
     throw new Error(`${(err as Error).message}\n  ownership now: ${firstOf((await snapshot()).problems)}\n${firstOf(live().flatMap((b) => b.notable()).slice(-20))}`);
   });
