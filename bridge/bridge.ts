@@ -283,17 +283,21 @@ export function startBridge(deps: BridgeDeps): Bridge {
     metrics.basesOwned.set(n);
   }
   /**
-   * A shard gained: never act on another replica's view of its bases; re-read their modules first.
-   * Pending operations are forgotten too when someone else may have served the bases meanwhile; when
-   * this replica only resumes (its Lease was never taken), they are still its own commands, and
-   * forgetting them would resend installs a base is still running.
+   * A shard gained. Taken (free, expired or new): another replica may have served its bases, so never
+   * act on this replica's old view: forget their modules and pending operations and re-read the module
+   * lists before planning. Resumed (the Lease never left this replica; serving had only paused at the
+   * renew deadline): nobody else sent anything, and this replica kept hearing every base (module lists
+   * and replies are recorded whether or not it serves them), so its view is current: forgetting would
+   * only resend installs a base is still running and park pods until the next module list.
    */
   const onShardAcquired = (k: number, how: 'taken' | 'resumed') => {
     const bases = registry.list().filter((b) => shardOf(b.identity) === k);
     for (const b of bases) {
-      if (how === 'taken') registry.forgetPendingOps(b.identity);
-      registry.forgetModules(b.identity);
-      if (mqttLink.isConnected()) modules.requestModuleList(b.identity, true);
+      if (how === 'taken') {
+        registry.forgetPendingOps(b.identity);
+        registry.forgetModules(b.identity);
+        if (mqttLink.isConnected()) modules.requestModuleList(b.identity, true);
+      }
       nodeQueue.add(b.identity);
       moduleQueue.add(b.identity);
     }

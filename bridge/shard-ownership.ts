@@ -155,11 +155,9 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
 
   const attempt = async () => {
     for (const k of [...acting]) if (!withinDeadline(k)) stopActing(k, 'renewDeadline');
-    const started = now();
     const isHealthy = healthy();
     await list(t.renewDeadlineMs);
     const listedAt = now();
-    const spent = listedAt - started;
     const shardLeases = new Map<number, LeaseObservation>();
     const members: LeaseObservation[] = [];
     for (const [name, obs] of observed) {
@@ -179,17 +177,20 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       held.delete(k);
       releasing.delete(k);
     }
-    // A renewal within the deadline must land before it (client-go's RenewDeadline); anything else
-    // (a take, or a renewal past the deadline) gets a whole deadline, as a candidate's attempt does.
-    const budgetFor = (k: number) => {
-      const at = held.get(k);
-      return (at !== undefined && started - at < t.renewDeadlineMs ? at + t.renewDeadlineMs - started : t.renewDeadlineMs) - spent;
+    // The deadline counts from when the renewal was *sent*: nobody can observe the new record before
+    // that, so acting until sentAt + renewDeadline ends before anyone's sentAt + leaseDuration. A slow
+    // list therefore costs no deadline, and every write may take a whole deadline (a hung one is
+    // abandoned then; acting stops at the old deadline regardless, see owns()).
+    const writeShard = async (k: number, spec: k8s.V1LeaseSpec): Promise<number> => {
+      const sentAt = now();
+      await write(shardName(k), 'shard', spec, t.renewDeadlineMs);
+      return sentAt;
     };
     const writes: Array<[string, Promise<void>]> = [];
     const stamp = new k8s.V1MicroTime(wall());
     const renew = (k: number, acquired: boolean) =>
-      write(shardName(k), 'shard', toLeaseSpec(leases.get(shardName(k))?.spec, o.identity, stamp, durationS), budgetFor(k)).then(() => {
-        held.set(k, started);
+      writeShard(k, toLeaseSpec(leases.get(shardName(k))?.spec, o.identity, stamp, durationS)).then((sentAt) => {
+        held.set(k, sentAt);
         if (stopping || releasing.has(k) || !healthy()) return;
         if (!acting.has(k) && withinDeadline(k)) {
           acting.add(k);
@@ -197,7 +198,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
         }
       });
     const release = (k: number) =>
-      write(shardName(k), 'shard', toReleasedSpec(leases.get(shardName(k))?.spec, stamp), budgetFor(k)).then(() => {
+      writeShard(k, toReleasedSpec(leases.get(shardName(k))?.spec, stamp)).then(() => {
         held.delete(k);
         releasing.delete(k);
       });
@@ -207,15 +208,15 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
     memberSeen ||= memberLease?.spec?.holderIdentity === o.identity;
     if (stopping) {
       // Only keep what is held, so in-flight work drains under the Leases; stop() releases them.
-      if (memberLease) writes.push([memberName, write(memberName, 'member', toLeaseSpec(memberLease.spec, o.identity, stamp, durationS), t.renewDeadlineMs - spent)]);
+      if (memberLease) writes.push([memberName, write(memberName, 'member', toLeaseSpec(memberLease.spec, o.identity, stamp, durationS), t.renewDeadlineMs)]);
       for (const k of held.keys()) writes.push([shardName(k), renew(k, false)]);
       await settle(writes);
       return;
     }
     if (isHealthy) {
-      writes.push([memberName, write(memberName, 'member', toLeaseSpec(memberLease?.spec, o.identity, stamp, durationS), t.renewDeadlineMs - spent)]);
+      writes.push([memberName, write(memberName, 'member', toLeaseSpec(memberLease?.spec, o.identity, stamp, durationS), t.renewDeadlineMs)]);
     } else if (memberLease?.spec?.holderIdentity === o.identity) {
-      writes.push([memberName, write(memberName, 'member', toReleasedSpec(memberLease.spec, stamp), t.renewDeadlineMs - spent)]);
+      writes.push([memberName, write(memberName, 'member', toReleasedSpec(memberLease.spec, stamp), t.renewDeadlineMs)]);
     }
     for (const k of plan.renew) {
       if (releasing.get(k) === 'drained') writes.push([shardName(k), release(k)]);

@@ -28,6 +28,8 @@ export class LeaseStoreDouble {
   readonly calls: Array<{ at: number; by: string; verb: string }> = [];
   /** Makes the next calls of `verb` fail with this HTTP status (once per entry). */
   readonly failNext: Array<{ verb: string; code: number }> = [];
+  /** Makes the next calls of `verb` take this long (once per entry) instead of the random latency. */
+  readonly slowNext: Array<{ verb: string; ms: number }> = [];
   private readonly vt: VirtualTime;
   private readonly random: () => number;
   private readonly maxLatencyMs: number;
@@ -65,7 +67,8 @@ export class LeaseStoreDouble {
       this.calls.push({ at: this.vt.now, by: who, verb });
       const state = link();
       if (state === 'hang') return new Promise<R>(() => {});
-      const total = this.random() * this.maxLatencyMs;
+      const slow = this.slowNext.findIndex((x) => x.verb === verb);
+      const total = slow >= 0 ? this.slowNext.splice(slow, 1)[0]!.ms : this.random() * this.maxLatencyMs;
       const before = this.random() * total;
       await this.vt.sleep(before);
       if (state === 'down') throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });

@@ -316,3 +316,26 @@ test('a crashed replica\'s member Lease is deleted once it has not changed for 3
   assert.equal(a.own.ownedShards().length, S);
   await whileRunning(vt, a.own.stop());
 });
+
+test('slow API: a slow list costs no deadline; writes slower than the deadline pause serving, and the next attempt resumes it', async () => {
+  const vt = new VirtualTime();
+  const store = new LeaseStoreDouble(vt);
+  const a = startReplica(vt, store, 'a');
+  await vt.runUntil(10_000);
+  // The deadline counts from when each renewal was sent, not from the attempt's list.
+  store.slowNext.push({ verb: 'list', ms: 4_500 });
+  await vt.runFor(4 * RETRY, () => assert.equal(a.own.ownedShards().length, S, 'a 4.5 s list alone loses nothing'));
+  assert.equal(a.events.filter((e) => e.startsWith('-')).length, 0);
+  // Every write of one attempt takes 9 s (> the 7 s deadline): serving pauses at the deadline...
+  const t0 = vt.now;
+  for (let i = 0; i <= S; i++) store.slowNext.push({ verb: 'replace', ms: 9_000 });
+  await vt.runFor(DEADLINE + RETRY);
+  assert.ok(a.events.some((e) => e.includes(':renewDeadline')), 'paused at the deadline');
+  // ...and the next attempt (API fast again) renews with a whole deadline and resumes every shard.
+  await vt.runFor(2 * RETRY);
+  assert.equal(a.own.ownedShards().length, S);
+  const resumed = a.events.filter((e) => /^\+\d+r@/.test(e)).map((e) => Number(e.split('@')[1]));
+  assert.equal(resumed.length, S, 'resumed, not taken: the Lease never left a');
+  assert.ok(resumed.every((at) => at <= t0 + DEADLINE + 3 * RETRY), `resumed at ${resumed[0]}`);
+  await whileRunning(vt, a.own.stop());
+});
