@@ -22,6 +22,7 @@ import { useTestBroker } from '../support/broker.ts';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { basesByOwner, commandsOutsideOwnership, overlappingOwnership, ownershipProblems, readShardOwnership, type ReplicaLog, type ShardOwnership } from '../support/shard-observer.ts';
 import { startFleet, type Fleet } from '../../base-sim/fleet.ts';
+import { toShard } from '../../bridge/shards.ts';
 import { toNodeName, toShardLeaseName, toMemberLeaseName, VNODE_TAINT, MODULE_COMPONENT_LABEL } from '../../core/names.ts';
 import { countCommands, deleteNodes, desiredProblems, firstOf, type ModuleApp } from './faults/scenario.ts';
 
@@ -119,7 +120,7 @@ function assertFairShare(o: ShardOwnership, step: string): string {
 }
 
 /** Final state = desired (faults/scenario.ts' definition), polled every 1.5 s: 300+ pods and nodes per list. */
-async function waitDesired(apps: readonly ModuleApp[], timeoutMs: number, explain: () => string[]): Promise<void> {
+async function waitDesired(apps: readonly ModuleApp[], timeoutMs: number, explain: () => Promise<string[]>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let problems: string[] = [];
   while (Date.now() < deadline) {
@@ -127,7 +128,7 @@ async function waitDesired(apps: readonly ModuleApp[], timeoutMs: number, explai
     if (problems.length === 0) return;
     await sleep(1_500);
   }
-  assert.fail(`final state is not the desired one after ${timeoutMs} ms:\n  ${problems.slice(0, 15).join('\n  ')}\n${explain().join('\n')}`);
+  assert.fail(`final state is not the desired one after ${timeoutMs} ms:\n  ${problems.slice(0, 15).join('\n  ')}\n${(await explain()).join('\n')}`);
 }
 
 async function waitNodesReady(timeoutMs: number): Promise<void> {
@@ -186,7 +187,16 @@ test('three replicas share 300 bases: one owner per base, fair shares, kill -9 â
 
   // 1. A module on every base.
   const apps: ModuleApp[] = [await createPods('sha', identities())];
-  const explain = () => [counts.summary(), ...live().flatMap((b) => b.notable()).slice(-20)];
+  /** For a failure: the counts, and for the first bases still wrong, their owner and every replica's log lines about them. */
+  const explain = async (): Promise<string[]> => {
+    const wrong = (await desiredProblems(cluster, ns, fleet!, apps).catch(() => [])).map((p) => /^(\S+): has /.exec(p)?.[1]).filter((x): x is string => !!x).slice(0, 3);
+    const o = await readShardOwnership(cluster.coordination, LEASE_NAMESPACE, leaseName, SHARDS).catch(() => undefined);
+    const lines = wrong.flatMap((id) => [
+      `base ${id}: shard ${toShard(id, SHARDS)}, holder ${o ? o.holders[toShard(id, SHARDS)] : '?'}`,
+      ...replicas.flatMap((b) => b.log().filter((l) => JSON.stringify(l).includes(`"${id}"`) || l['shard'] === toShard(id, SHARDS)).map((l) => `  ${b.instanceId} ${String(l['time']).slice(11, 23)} ${String(l['msg'])} ${JSON.stringify({ ...l, time: undefined, msg: undefined, level: undefined, name: undefined })}`)),
+    ]);
+    return [counts.summary(), ...lines.slice(0, 60), ...live().flatMap((b) => b.notable()).slice(-10)];
+  };
   await waitDesired(apps, 120_000, explain);
   note(`300 modules installed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
