@@ -305,14 +305,15 @@ test('in the release namespace the bridge\'s identity writes its own leader, sha
   for (const name of [`${release}-bridge-shard-0`, `${release}-bridge-member-${release}-bridge-abc12`, `${release}-bridge`]) {
     const created = await bridgeRequest('POST', leases, lease(name));
     assert.ok(ok(created), `create ${name}: ${created.status} ${created.message}`);
-    const replaced = await bridgeRequest('PUT', `${leases}/${name}`, { ...lease(name), spec: { holderIdentity: 'probe-2', leaseDurationSeconds: 10 } });
+    const rv = (await cluster.coordination.readNamespacedLease({ name, namespace: ns })).metadata?.resourceVersion;
+    const replaced = await bridgeRequest('PUT', `${leases}/${name}`, { ...lease(name), metadata: { name, namespace: ns, resourceVersion: rv }, spec: { holderIdentity: 'probe-2', leaseDurationSeconds: 10 } });
     assert.ok(ok(replaced), `replace ${name}: ${replaced.status} ${replaced.message}`);
     const deleted = await bridgeRequest('DELETE', `${leases}/${name}`);
     assert.ok(ok(deleted), `delete ${name}: ${deleted.status} ${deleted.message}`);
   }
   for (const [what, method, path, body] of [
     ['create a foreign Lease', 'POST', leases, lease('someone-else')],
-    ['replace another component\'s Lease', 'PUT', `${leases}/${other}`, { ...lease(other), spec: { holderIdentity: 'bridge', leaseDurationSeconds: 10 } }],
+    ['replace another component\'s Lease', 'PUT', `${leases}/${other}`, { ...lease(other), metadata: { name: other, namespace: ns, resourceVersion: (await cluster.coordination.readNamespacedLease({ name: other, namespace: ns })).metadata?.resourceVersion }, spec: { holderIdentity: 'bridge', leaseDurationSeconds: 10 } }],
     ['delete another component\'s Lease', 'DELETE', `${leases}/${other}`, undefined],
   ] as Array<[string, 'POST' | 'PUT' | 'DELETE', string, unknown]>) {
     const r = await bridgeRequest(method, path, body);
