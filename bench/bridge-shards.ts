@@ -71,7 +71,11 @@ function rssSampler(bridges: () => BridgeProcess[]) {
 }
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-const range = (xs: number[], f: (x: number) => string = String) => (xs.length === 0 ? '–' : Math.min(...xs) === Math.max(...xs) ? f(xs[0]!) : `${f(Math.min(...xs))}–${f(Math.max(...xs))}`);
+const range = (xs: number[], f: (x: number) => string = String) => {
+  if (xs.length === 0) return '–';
+  const [lo, hi] = [f(Math.min(...xs)), f(Math.max(...xs))];
+  return lo === hi ? lo : `${lo}–${hi}`;
+};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mc-bench-shards-'));
 const cp = await startControlPlane({ dir, log: () => {} });
