@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
-import { toErrorFields, type ErrorCode } from '../core/errors.ts';
+import { ControllerError, toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
@@ -127,11 +127,9 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const ctx: BridgeContext = {
     settings: s, registry, nodes, pods, core, coordination, replicaSetRevisions, logger, metrics, now,
     // Commands go only to bases this replica serves (a shard may be lost between plan and publish).
+    // A refusal is a failed send, so the caller clears the op and re-plans instead of waiting for it.
     publish: async (id, kind, payload) => {
-      if (!owns(id)) {
-        logger.debug({ base: id, kind }, 'command not sent: this replica no longer serves the base');
-        return;
-      }
+      if (!owns(id)) throw new ControllerError('BRIDGE_NOT_OWNER', `${kind} for base ${id} not sent: this replica does not serve its shard ${shardOf(id)} now`);
       await mqttLink.publishCommand(id, kind, payload);
     },
     recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
