@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
-import { toErrorFields, type ErrorCode } from '../core/errors.ts';
+import { ControllerError, toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
@@ -35,6 +35,13 @@ import type { ServiceType } from '../core/service-annotations.ts';
 
 export interface BridgeDeps {
   readonly kc: k8s.KubeConfig;
+  /**
+   * For the leader, shard and member Leases only (default `kc`): not behind the client-side rate
+   * limit, so a burst of node and pod writes cannot starve renewals past their deadline (client-go
+   * components give leader election its own client for the same reason). Its traffic is bounded:
+   * one list and 1 + held shards writes per retry period.
+   */
+  readonly leaseKc?: k8s.KubeConfig | undefined;
   readonly settings: BridgeSettings;
   readonly mqtt: { url: string; clientIdPrefix: string; username?: string | undefined; password?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
   /** `shards`: how many shard Leases the fleet is split into (default 16); per-base work follows them. */
@@ -72,6 +79,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const registry = new BaseRegistry();
   const core = deps.kc.makeApiClient(k8s.CoreV1Api);
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
+  const leaseApi = (deps.leaseKc ?? deps.kc).makeApiClient(k8s.CoordinationV1Api);
   const apps = deps.kc.makeApiClient(k8s.AppsV1Api);
   const replicaSetRevisions = createReplicaSetRevisions({ readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }), now, logger });
   let leading = !deps.leader.enabled;
@@ -127,11 +135,9 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const ctx: BridgeContext = {
     settings: s, registry, nodes, pods, core, coordination, replicaSetRevisions, logger, metrics, now,
     // Commands go only to bases this replica serves (a shard may be lost between plan and publish).
+    // A refusal is a failed send, so the caller clears the op and re-plans instead of waiting for it.
     publish: async (id, kind, payload) => {
-      if (!owns(id)) {
-        logger.debug({ base: id, kind }, 'command not sent: this replica no longer serves the base');
-        return;
-      }
+      if (!owns(id)) throw new ControllerError('BRIDGE_NOT_OWNER', `${kind} for base ${id} not sent: this replica does not serve its shard ${shardOf(id)} now`);
       await mqttLink.publishCommand(id, kind, payload);
     },
     recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now),
@@ -319,14 +325,14 @@ export function startBridge(deps: BridgeDeps): Bridge {
   if (deps.leader.enabled) {
     // Per-base work follows the shard Leases; a replica that cannot hear the broker gives its shards up.
     ownership = startShardOwnership({
-      coordination, prefix: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, shards: shardCount,
+      coordination: leaseApi, prefix: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, shards: shardCount,
       leaseDurationMs: deps.leader.durationMs, renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
       isHealthy: () => toLeadershipHealth(mqttLink.isConnected(), hearing.deafForMs(), deps.leader.durationMs),
       drain: drainShard, logger, now: deps.now, wallClock: deps.now,
       onAcquired: onShardAcquired, onStopped: onShardStopped,
     });
     election = startLeaderElection({
-      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
+      coordination: leaseApi, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
       // Timing on the monotonic clock unless a test injects one; the wall clock only stamps renewTime.
       now: deps.now, wallClock: deps.now,
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
