@@ -17,7 +17,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
-import { BRIDGE_FLEET_LABEL, BRIDGE_LEASE_KINDS, BRIDGE_LEASE_KIND_LABEL, toMemberLeaseName, toShardLeaseName } from '../core/names.ts';
+import { BRIDGE_FLEET_LABEL, BRIDGE_LEASE_KINDS, BRIDGE_LEASE_KIND_LABEL, BRIDGE_SHARDS_ANNOTATION, toMemberLeaseName, toShardLeaseName } from '../core/names.ts';
 import { toLeaseTimings } from './lease-timings.ts';
 import { observeLease, toLeaseSpec, toReleasedSpec, type LeaseObservation } from './plan-lease.ts';
 import { planShards } from './shards.ts';
@@ -94,6 +94,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
   /** Shards handed back: 'draining' until their work is done, then 'drained' (released at the next attempt). */
   const releasing = new Map<number, 'draining' | 'drained'>();
   let memberSeen = false;
+  let shardsDisagree = false;
   let lastLive = 1;
   let stopping: Promise<void> | undefined;
   let stopped = false;
@@ -116,9 +117,10 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
   const write = async (name: string, kind: 'shard' | 'member', spec: k8s.V1LeaseSpec, budgetMs: number): Promise<void> => {
     const prev = leases.get(name);
     const labels = { [BRIDGE_FLEET_LABEL]: o.prefix, [BRIDGE_LEASE_KIND_LABEL]: BRIDGE_LEASE_KINDS[kind] };
+    const annotations: Record<string, string> = kind === 'member' ? { [BRIDGE_SHARDS_ANNOTATION]: String(o.shards) } : {};
     const call = prev
-      ? o.coordination.replaceNamespacedLease({ name, namespace: o.namespace, body: { ...prev, metadata: { ...prev.metadata, labels: { ...prev.metadata?.labels, ...labels } }, spec } })
-      : o.coordination.createNamespacedLease({ namespace: o.namespace, body: { metadata: { name, namespace: o.namespace, labels }, spec } });
+      ? o.coordination.replaceNamespacedLease({ name, namespace: o.namespace, body: { ...prev, metadata: { ...prev.metadata, labels: { ...prev.metadata?.labels, ...labels }, annotations: { ...prev.metadata?.annotations, ...annotations } }, spec } })
+      : o.coordination.createNamespacedLease({ namespace: o.namespace, body: { metadata: { name, namespace: o.namespace, labels, annotations }, spec } });
     const r = await bounded(call, Math.max(1, budgetMs));
     if (r === 'timedOut') throw new Error(`lease ${name} write took longer than ${Math.max(1, budgetMs)} ms`);
     leases.set(name, r);
@@ -160,14 +162,24 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
     const listedAt = now();
     const shardLeases = new Map<number, LeaseObservation>();
     const members: LeaseObservation[] = [];
+    const disagreeing: string[] = [];
     for (const [name, obs] of observed) {
       const kind = leases.get(name)?.metadata?.labels?.[BRIDGE_LEASE_KIND_LABEL];
-      if (kind === BRIDGE_LEASE_KINDS.member && name !== memberName) members.push(obs);
+      if (kind === BRIDGE_LEASE_KINDS.member && name !== memberName) {
+        members.push(obs);
+        const theirs = leases.get(name)?.metadata?.annotations?.[BRIDGE_SHARDS_ANNOTATION];
+        if (theirs !== undefined && theirs !== String(o.shards) && obs.holder !== '' && listedAt < obs.observedAt + obs.durationMs) disagreeing.push(`${obs.holder} (${theirs})`);
+      }
       const k = shardOf.get(name);
       if (kind === BRIDGE_LEASE_KINDS.shard && k !== undefined) shardLeases.set(k, obs);
     }
+    // A live replica with another --shards maps bases to shards differently: serving anything then
+    // could serve a base twice. Every replica yields (keeping its member Lease) until they agree again,
+    // e.g. until a rollout that changed --shards has replaced the old replicas.
+    if (disagreeing.length > 0 && !shardsDisagree) log.warn({ shards: o.shards, others: disagreeing }, 'a live bridge replica uses another --shards; serving no shard until every replica agrees');
+    shardsDisagree = disagreeing.length > 0;
     const plan = planShards({
-      identity: o.identity, shards: o.shards, now: listedAt, healthy: isHealthy, members, shardLeases,
+      identity: o.identity, shards: o.shards, now: listedAt, healthy: isHealthy && !shardsDisagree, members, shardLeases,
       acting: new Set(acting), releasing: new Set(releasing.keys()), graceMs: 2 * t.retryPeriodMs,
     });
     lastLive = plan.liveMembers;

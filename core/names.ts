@@ -95,6 +95,8 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const BRIDGE_FLEET_LABEL = 'module-controller.koupleless.io/bridge-fleet';
 export const BRIDGE_LEASE_KIND_LABEL = 'module-controller.koupleless.io/bridge-lease';
 export const BRIDGE_LEASE_KINDS = Object.freeze({ shard: 'shard', member: 'member' } as const);
+/** Member Lease annotation: the writer's --shards. Replicas that disagree on it would map bases to shards differently. */
+export const BRIDGE_SHARDS_ANNOTATION = 'module-controller.koupleless.io/bridge-shards';
 
 /** `<prefix>-shard-<k>`: the Lease of shard k (0 ≤ k < --shards); prefix is the leader Lease name. */
 export function toShardLeaseName(prefix: string, shard: number): string {

@@ -339,3 +339,22 @@ test('slow API: a slow list costs no deadline; writes slower than the deadline p
   assert.ok(resumed.every((at) => at <= t0 + DEADLINE + 3 * RETRY), `resumed at ${resumed[0]}`);
   await whileRunning(vt, a.own.stop());
 });
+
+test('replicas that disagree on --shards serve nothing while both live (they would map bases differently); agreement restores service', async () => {
+  const vt = new VirtualTime();
+  const store = new LeaseStoreDouble(vt);
+  const a = startReplica(vt, store, 'a');
+  await vt.runFor(3 * RETRY);
+  assert.equal(a.own.ownedShards().length, S);
+  const b = startReplica(vt, store, 'b', { shards: 8 });
+  await vt.runFor(3 * RETRY, () => {
+    for (let k = 0; k < 8; k++) assert.ok(!(a.own.owns(k) && b.own.owns(k)), `shard ${k} served by both`);
+  });
+  assert.deepEqual(a.own.ownedShards(), [], 'a yields once it sees b\'s member Lease');
+  assert.deepEqual(b.own.ownedShards(), [], 'b never starts');
+  assert.equal(store.current(toMemberLeaseName(FLEET, 'a'))?.spec?.holderIdentity, 'a', 'a stays a member');
+  await whileRunning(vt, b.own.stop());
+  await vt.runFor(3 * RETRY);
+  assert.equal(a.own.ownedShards().length, S, 'the rollout is over: a serves again');
+  await whileRunning(vt, a.own.stop());
+});
