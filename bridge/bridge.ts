@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
-import { toErrorFields, type ErrorCode } from '../core/errors.ts';
+import { ControllerError, toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
@@ -21,6 +21,8 @@ import { handleMessage, type MessageOutcome } from './handle-message.ts';
 import { HearingTracker, toLeadershipHealth } from './hearing.ts';
 import { LivenessMemo } from './liveness-memo.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
+import { startShardOwnership, type ShardOwnership, type ShardStopReason } from './shard-ownership.ts';
+import { toShard } from './shards.ts';
 import { createBridgeMetrics } from './metrics.ts';
 import { createModuleReconciler } from './module-reconciler.ts';
 import { connectMqtt, type MqttLink } from './mqtt-link.ts';
@@ -34,9 +36,17 @@ import type { ServiceType } from '../core/service-annotations.ts';
 
 export interface BridgeDeps {
   readonly kc: k8s.KubeConfig;
+  /**
+   * For the leader, shard and member Leases only (default `kc`): not behind the client-side rate
+   * limit, so a burst of node and pod writes cannot starve renewals past their deadline (client-go
+   * components give leader election its own client for the same reason). Its traffic is bounded:
+   * one list and 1 + held shards writes per retry period.
+   */
+  readonly leaseKc?: k8s.KubeConfig | undefined;
   readonly settings: BridgeSettings;
   readonly mqtt: { url: string; clientIdPrefix: string; username?: string | undefined; password?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
-  readonly leader: { enabled: boolean; name: string; namespace: string; durationMs: number; renewDeadlineMs?: number | undefined; retryPeriodMs?: number | undefined };
+  /** `shards`: how many shard Leases the fleet is split into (default 16); per-base work follows them. */
+  readonly leader: { enabled: boolean; name: string; namespace: string; durationMs: number; renewDeadlineMs?: number | undefined; retryPeriodMs?: number | undefined; shards?: number | undefined };
   readonly instanceId?: string | undefined;
   readonly concurrency: number;
   readonly logger: Logger;
@@ -50,7 +60,12 @@ export interface Bridge {
   readonly instanceId: string;
   /** undefined when ready, else why not. */
   readiness(): string | undefined;
+  /** Holds the single leader Lease (cluster-wide work: module Services). */
   isLeader(): boolean;
+  /** Serves this base: holds its shard (always true without leader election). */
+  owns(identity: string): boolean;
+  /** The shards this replica serves, ascending. */
+  ownedShards(): readonly number[];
   readonly bases: BaseRegistry;
   /** Graceful stop; `releaseLease: false` leaves the leader lease to expire (like a crashed replica). */
   stop(opts?: { releaseLease?: boolean }): Promise<void>;
@@ -65,10 +80,37 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const registry = new BaseRegistry();
   const core = deps.kc.makeApiClient(k8s.CoreV1Api);
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
+  const leaseApi = (deps.leaseKc ?? deps.kc).makeApiClient(k8s.CoordinationV1Api);
   const apps = deps.kc.makeApiClient(k8s.AppsV1Api);
   const replicaSetRevisions = createReplicaSetRevisions({ readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }), now, logger });
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
+  const shardCount = deps.leader.shards ?? 16;
+  const allShards = Object.freeze(Array.from({ length: shardCount }, (_, k) => k));
+  let ownership: ShardOwnership | undefined;
+  const shardOf = (id: string) => toShard(id, shardCount);
+  // Without leader election this replica serves every base, as a single bridge always did.
+  const owns = (id: string) => !deps.leader.enabled || (ownership?.owns(shardOf(id)) ?? false);
+  const ownedShards = () => (deps.leader.enabled ? (ownership?.ownedShards() ?? []) : allShards);
+  // Reconciles in flight per shard: a shard handed back drains them before its Lease is released.
+  const running = new Map<number, number>();
+  const drainWaiters = new Map<number, Array<() => void>>();
+  const tracked = (fn: (id: string) => Promise<ReconcileOutcome>) => async (id: string) => {
+    const k = shardOf(id);
+    running.set(k, (running.get(k) ?? 0) + 1);
+    try {
+      return await fn(id);
+    } finally {
+      const left = running.get(k)! - 1;
+      if (left > 0) running.set(k, left);
+      else {
+        running.delete(k);
+        for (const w of drainWaiters.get(k) ?? []) w();
+        drainWaiters.delete(k);
+      }
+    }
+  };
+  const drainShard = (k: number) => (running.has(k) ? new Promise<void>((r) => drainWaiters.set(k, [...(drainWaiters.get(k) ?? []), r])) : Promise.resolve());
   // Deaf until the first subscription is granted; see hearing.ts. Spans older than deleteAfter can go.
   const hearing = new HearingTracker(now, s.reconnectGraceMs, s.deleteAfterMs);
 
@@ -93,16 +135,20 @@ export function startBridge(deps: BridgeDeps): Bridge {
   });
   const ctx: BridgeContext = {
     settings: s, registry, nodes, pods, core, coordination, replicaSetRevisions, logger, metrics, now,
+    // Commands go only to bases this replica serves (a shard may be lost between plan and publish).
+    // A refusal is a failed send, so the caller clears the op and re-plans instead of waiting for it.
     publish: async (id, kind, payload) => {
+      if (!owns(id)) throw new ControllerError('BRIDGE_NOT_OWNER', `${kind} for base ${id} not sent: this replica does not serve its shard ${shardOf(id)} now`);
       await mqttLink.publishCommand(id, kind, payload);
     },
     recordEvent: createEventRecorder(core, 'module-controller-bridge', instanceId, logger, now, undefined, (verb) => metrics.apiWrites.inc({ resource: 'events', verb })),
     isLeader: () => leading && (election ? election.isLeader() : true),
+    owns,
     hearing: () => hearing.get(),
   };
   const modules = createModuleReconciler(ctx);
-  const nodeQueue = new WorkQueue((id) => reconcileNode(ctx, id), { concurrency: deps.concurrency, onOutcome: track('nodes') });
-  const moduleQueue = new WorkQueue((id) => modules.reconcile(id), { concurrency: deps.concurrency, onOutcome: track('modules') });
+  const nodeQueue = new WorkQueue(tracked((id) => reconcileNode(ctx, id)), { concurrency: deps.concurrency, onOutcome: track('nodes') });
+  const moduleQueue = new WorkQueue(tracked((id) => modules.reconcile(id)), { concurrency: deps.concurrency, onOutcome: track('modules') });
   const enqueueAll = () => {
     for (const b of registry.list()) {
       nodeQueue.add(b.identity);
@@ -116,7 +162,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     return b ? toLiveness(b, now(), s, hearing.get()) : undefined;
   };
   const onBaselineQuery = (id: string) => {
-    if (!ctx.isLeader()) return;
+    if (!owns(id)) return;
     const base = registry.get(id);
     const nodeName = base?.nodeName ?? toNodeName(id);
     const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModules(p.spec?.containers).modules);
@@ -145,7 +191,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
           moduleQueue.add(id);
         },
         onBaselineQuery,
-        requestModuleList: (id) => { if (ctx.isLeader()) modules.requestModuleList(id, true); },
+        requestModuleList: (id) => { if (owns(id)) modules.requestModuleList(id, true); },
       }, meta);
       metrics.messages.inc({ kind: r.kind, outcome: r.outcome });
       if (r.operation) {
@@ -172,7 +218,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
       for (const b of registry.list()) {
         registry.forgetPendingOps(b.identity);
         registry.forgetModules(b.identity);
-        if (ctx.isLeader()) modules.requestModuleList(b.identity, true);
+        if (owns(b.identity)) modules.requestModuleList(b.identity, true);
       }
       enqueueAll();
     },
@@ -200,9 +246,9 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); timers.push(t); };
-  const liveBases = () => registry.list().filter((b) => toLiveness(b, now(), s, hearing.get()).kind === 'ready');
-  // Polls need a link that hears; after a reconnect onConnected asks again.
-  const polling = () => ctx.isLeader() && mqttLink.isConnected();
+  // Polls go to the live bases this replica serves, over a link that hears; after a reconnect onConnected asks again.
+  const liveBases = () => registry.list().filter((b) => owns(b.identity) && toLiveness(b, now(), s, hearing.get()).kind === 'ready');
+  const polling = () => mqttLink.isConnected();
   every(s.healthPollMs, () => {
     if (!polling()) return;
     for (const b of liveBases()) ctx.publish(b.identity, 'health', {}).catch((err: unknown) => logger.warn({ base: b.identity, err: (err as Error).message }, 'health publish failed'));
@@ -212,8 +258,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
     for (const b of liveBases()) modules.requestModuleList(b.identity, true);
   });
   every(s.nodeLeaseRenewMs, () => {
-    if (!ctx.isLeader()) return;
     for (const b of registry.list()) {
+      if (!owns(b.identity)) continue;
       const node = nodes.get(b.nodeName);
       if (node) renewNodeLease(ctx, b.nodeName, node.metadata?.uid, b.lastHeartbeatAt).catch((err: unknown) => logger.warn({ node: b.nodeName, err: (err as Error).message }, 'node lease renewal failed'));
     }
@@ -222,6 +268,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     const counts: Record<string, number> = { ready: 0, notReady: 0, dead: 0 };
     for (const b of registry.list()) counts[toLiveness(b, now(), s, hearing.get()).kind]!++;
     for (const [state, n] of Object.entries(counts)) metrics.bases.set({ state }, n);
+    updateShardGauges();
   });
   // Bounded state: drop what deleted bases left behind, and answered commands nobody needs any more.
   const opHistoryMs = 2 * Math.max(s.retryBackoffMaxMs, s.commandTimeoutMs);
@@ -236,9 +283,57 @@ export function startBridge(deps: BridgeDeps): Bridge {
     ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency })
     : undefined;
 
+  function updateShardGauges(): void {
+    metrics.shardsOwned.set(ownedShards().length);
+    let n = 0;
+    for (const b of registry.list()) if (owns(b.identity)) n++;
+    metrics.basesOwned.set(n);
+  }
+  /**
+   * A shard gained. Taken (free, expired or new): another replica may have served its bases, so never
+   * act on this replica's old view: forget their modules and pending operations and re-read the module
+   * lists before planning. Resumed (the Lease never left this replica; serving had only paused at the
+   * renew deadline): nobody else sent anything, and this replica kept hearing every base (module lists
+   * and replies are recorded whether or not it serves them), so its view is current: forgetting would
+   * only resend installs a base is still running and park pods until the next module list.
+   */
+  const onShardAcquired = (k: number, how: 'taken' | 'resumed') => {
+    const bases = registry.list().filter((b) => shardOf(b.identity) === k);
+    for (const b of bases) {
+      if (how === 'taken') {
+        registry.forgetPendingOps(b.identity);
+        registry.forgetModules(b.identity);
+        if (mqttLink.isConnected()) modules.requestModuleList(b.identity, true);
+      }
+      nodeQueue.add(b.identity);
+      moduleQueue.add(b.identity);
+    }
+    metrics.shardTransitions.inc({ transition: 'acquired' });
+    logger.info({ shard: k, bases: bases.length, how }, 'shard acquired');
+    updateShardGauges();
+  };
+  const onShardStopped = (k: number, reason: ShardStopReason) => {
+    if (reason === 'lost' || reason === 'renewDeadline') {
+      metrics.shardTransitions.inc({ transition: 'lost' });
+      logger.warn({ shard: k, reason }, 'shard lost');
+    } else {
+      metrics.shardTransitions.inc({ transition: 'released' });
+      logger.info({ shard: k, reason }, 'shard released');
+    }
+    updateShardGauges();
+  };
+
   if (deps.leader.enabled) {
+    // Per-base work follows the shard Leases; a replica that cannot hear the broker gives its shards up.
+    ownership = startShardOwnership({
+      coordination: leaseApi, prefix: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, shards: shardCount,
+      leaseDurationMs: deps.leader.durationMs, renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
+      isHealthy: () => toLeadershipHealth(mqttLink.isConnected(), hearing.deafForMs(), deps.leader.durationMs),
+      drain: drainShard, logger, now: deps.now, wallClock: deps.now,
+      onAcquired: onShardAcquired, onStopped: onShardStopped,
+    });
     election = startLeaderElection({
-      coordination, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
+      coordination: leaseApi, name: deps.leader.name, namespace: deps.leader.namespace, identity: instanceId, leaseDurationMs: deps.leader.durationMs, logger,
       // Timing on the monotonic clock unless a test injects one; the wall clock only stamps renewTime.
       now: deps.now, wallClock: deps.now,
       renewDeadlineMs: deps.leader.renewDeadlineMs, retryPeriodMs: deps.leader.retryPeriodMs,
@@ -246,23 +341,24 @@ export function startBridge(deps: BridgeDeps): Bridge {
       drain: () => Promise.all([nodeQueue.idle(), moduleQueue.idle()]).then(() => undefined),
       // A replica that cannot hear the broker gives up leadership (see toLeadershipHealth).
       isHealthy: () => toLeadershipHealth(mqttLink.isConnected(), hearing.deafForMs(), deps.leader.durationMs),
+      // The leader Lease gates cluster-wide work only; bases follow their shards (onShardAcquired).
       onStartedLeading: () => {
         leading = true;
         metrics.leader.set(1);
-        // Never act on another replica's view: re-read every base's modules before planning.
-        for (const b of registry.list()) registry.forgetModules(b.identity);
-        enqueueAll();
       },
       onStoppedLeading: () => { leading = false; metrics.leader.set(0); },
     });
   } else {
     metrics.leader.set(1);
+    metrics.shardsOwned.set(shardCount);
   }
 
   return {
     instanceId,
     bases: registry,
     isLeader: ctx.isLeader,
+    owns,
+    ownedShards,
     readiness: () => {
       if (!mqttLink.isConnected()) return 'MQTT broker not connected or a subscription refused (not hearing bases)';
       if (!nodes.isSynced() || !pods.isSynced()) return 'Kubernetes caches not synced';
@@ -280,7 +376,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
       for (const t of timers) clearInterval(t);
       nodeQueue.stop();
       moduleQueue.stop();
-      await bounded(election?.stop(opts?.releaseLease ?? true), 3_000, 'releasing the leader lease');
+      await bounded(Promise.all([election?.stop(opts?.releaseLease ?? true), ownership?.stop(opts?.releaseLease ?? true)]), 3_000, 'releasing the leader and shard leases');
       await bounded(mqttLink.close(), 2_500, 'closing MQTT');
       stopServices.abort();
       await bounded(services?.stop(), 1_500, 'stopping module Services');

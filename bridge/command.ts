@@ -31,9 +31,11 @@ export const bridgeCommand = defineCommand({
     }
     const bridge = startBridge({
       kc,
+      // Lease traffic bypasses --kube-api-qps (bounded: one list + held shards writes per retry period).
+      leaseKc: v.leaderElect ? loadKubeConfig(v.kubeconfig) : undefined,
       settings: toBridgeSettings(v),
       mqtt: { url, clientIdPrefix: v.mqttClientIdPrefix, username: mqttUsername, password: mqttPassword, caFile: v.mqttCaFile, certFile: v.mqttCertFile, keyFile: v.mqttKeyFile },
-      leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: timings.leaseDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs },
+      leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: timings.leaseDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs, shards: v.shards },
       instanceId: v.instanceId,
       concurrency: v.concurrency,
       services: v.moduleServices ? { defaultType: v.serviceDefaultType as ServiceType, resyncMs: v.serviceResync } : undefined,

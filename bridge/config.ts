@@ -19,6 +19,7 @@ export const BRIDGE_FLAGS = {
   ...toLeaderFlags('module-controller-bridge'),
   leaderRenewDeadline: { kind: 'duration', description: 'A leader that has not renewed its lease within this stops acting; must be shorter than --leader-lease-duration (default 70% of it)', min: 1 },
   leaderRetryPeriod: { kind: 'duration', description: 'How often the leader renews and standbys retry; must be shorter than --leader-renew-deadline (default 20% of --leader-lease-duration)', min: 1 },
+  shards: { kind: 'int', description: 'How many shard Leases the fleet is split into; each base belongs to one, each live replica holds a fair share (with --leader-elect)', default: 16, min: 1, max: 1024 },
   kubeApiQps: { kind: 'int', description: 'Client-side limit on Kubernetes API requests per second, sustained (0 = no limit); raise above 1.5 × bases / --node-lease-renew seconds', default: 200, min: 0 },
   kubeApiBurst: { kind: 'int', description: 'Kubernetes API requests allowed in a burst above --kube-api-qps', default: 400, min: 1 },
   stack: { kind: 'string', description: 'Value of the base.koupleless.io/stack node label', default: DEFAULTS.stack },

@@ -25,7 +25,10 @@ export interface BridgeContext {
   readonly logger: Logger;
   readonly metrics: BridgeMetrics;
   readonly now: () => number;
+  /** Holds the single leader Lease: cluster-wide work (module Services). */
   readonly isLeader: () => boolean;
+  /** This replica serves the base (holds its shard, bridge/shard-ownership.ts): gates all per-base work. */
+  readonly owns: (baseIdentity: string) => boolean;
   /** Whether the bridge could hear its bases, and since when (liveness is frozen while it cannot). */
   readonly hearing: () => Hearing;
 }

@@ -13,8 +13,8 @@
  * - stop(): stop acting, drain in-flight work while still holding (renewing) the lease, then release
  *   it (client-go's ReleaseOnCancel).
  *
- * Sharding later: a shard would be one more Lease name per base group, and `owns(baseIdentity)` would
- * ask the shard's election instead of the single one.
+ * With sharding (bridge/shard-ownership.ts) this single Lease only gates cluster-wide work (module
+ * Services); per-base work follows the shard Leases, which apply the same rules per shard.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';

@@ -11,6 +11,9 @@ export interface BridgeMetrics {
   readonly apiWrites: Counter<'resource' | 'verb'>;
   readonly leader: Gauge;
   readonly mqttHearing: Gauge;
+  readonly shardsOwned: Gauge;
+  readonly basesOwned: Gauge;
+  readonly shardTransitions: Counter<'transition'>;
 }
 
 export function createBridgeMetrics(registry: Registry): BridgeMetrics {
@@ -24,6 +27,9 @@ export function createBridgeMetrics(registry: Registry): BridgeMetrics {
     operationSeconds: new Histogram({ name: 'module_controller_bridge_module_operation_seconds', help: 'Time from sending installBiz/uninstallBiz to the base\'s answer', labelNames: ['command'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers }),
     apiWrites: new Counter({ name: 'module_controller_bridge_api_writes_total', help: 'Kubernetes API writes by resource and verb', labelNames: ['resource', 'verb'], registers }),
     leader: new Gauge({ name: 'module_controller_bridge_is_leader', help: '1 when this replica is the active leader', registers }),
+    shardsOwned: new Gauge({ name: 'module_controller_bridge_shards_owned', help: 'Shards this replica serves (all of them without --leader-elect)', registers }),
+    basesOwned: new Gauge({ name: 'module_controller_bridge_bases_owned', help: 'Known bases whose shard this replica serves', registers }),
+    shardTransitions: new Counter({ name: 'module_controller_bridge_shard_transitions_total', help: 'Shards acquired, released (handed back) and lost (taken or not renewed in time)', labelNames: ['transition'], registers }),
     mqttHearing: new Gauge({ name: 'module_controller_bridge_mqtt_hearing', help: '1 while the MQTT link is connected and every subscription granted (liveness is frozen while 0)', registers }),
   };
 }

@@ -79,7 +79,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
   };
 
   async function reconcile(identity: string): Promise<ReconcileOutcome> {
-    if (!ctx.isLeader()) return { kind: 'done' };
+    if (!ctx.owns(identity)) return { kind: 'done' };
     if (!ctx.pods.isSynced() || !ctx.nodes.isSynced()) return { kind: 'requeueAfter', ms: 500 };
     const base = ctx.registry.get(identity);
     if (!base) {

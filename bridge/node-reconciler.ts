@@ -10,7 +10,7 @@ const STATUS_REFRESH_MS = 60_000;
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 export async function reconcileNode(ctx: BridgeContext, identity: string): Promise<ReconcileOutcome> {
-  if (!ctx.isLeader()) return { kind: 'done' };
+  if (!ctx.owns(identity)) return { kind: 'done' };
   const base = ctx.registry.get(identity);
   if (!base) return { kind: 'done' };
   const existing = ctx.nodes.get(base.nodeName);

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   MQTT_CLOCK_SKEW: 'an MQTT message\'s publishTimestamp was further in the future than --max-clock-skew',
   MQTT_RETAINED: 'a retained base message was ignored (bases never publish retained)',
   MQTT_IDENTITY_MISMATCH: 'a base message named another identity than its topic',
+  BRIDGE_NOT_OWNER: 'a command was not sent: this bridge replica does not serve the base (its shard is held elsewhere or not renewed)',
   KUBE_UNAVAILABLE: 'the Kubernetes API could not be reached',
   KUBE_CONFLICT: 'a Kubernetes write conflicted with a newer object',
   CERT_FAILED: 'a certificate could not be created or loaded',

@@ -88,6 +88,34 @@ export const BIZ_VERSION_ENV = 'BIZ_VERSION';
 /** Namespace of node Leases (Kubernetes node heartbeats). */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+/**
+ * Sharding (docs/bridge.md "Sharding"): the bridge fleet's shard and member Leases live next to its
+ * leader Lease and carry these labels, so one list by label reads them all.
+ */
+export const BRIDGE_FLEET_LABEL = 'module-controller.koupleless.io/bridge-fleet';
+export const BRIDGE_LEASE_KIND_LABEL = 'module-controller.koupleless.io/bridge-lease';
+export const BRIDGE_LEASE_KINDS = Object.freeze({ shard: 'shard', member: 'member' } as const);
+/** Member Lease annotation: the writer's --shards. Replicas that disagree on it would map bases to shards differently. */
+export const BRIDGE_SHARDS_ANNOTATION = 'module-controller.koupleless.io/bridge-shards';
+
+/** `<prefix>-shard-<k>`: the Lease of shard k (0 ≤ k < --shards); prefix is the leader Lease name. */
+export function toShardLeaseName(prefix: string, shard: number): string {
+  return `${prefix}-shard-${shard}`;
+}
+
+/**
+ * `<prefix>-member-<instance id>`: a replica's member Lease. The instance id is made a valid
+ * DNS-1123 subdomain as node names are; a lossy rewrite gets a hash suffix so two ids never share one.
+ */
+export function toMemberLeaseName(prefix: string, instanceId: string): string {
+  const head = `${prefix}-member-`;
+  const safe = instanceId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  if (safe === instanceId && safe !== '' && head.length + safe.length <= 253 && !HASH_SUFFIX_RE.test(safe)) return `${head}${safe}`;
+  const suffix = `-${createHash('sha256').update(instanceId, 'utf8').digest('hex').slice(0, HASH_LENGTH)}`;
+  const readable = `${head}${safe || 'unnamed'}`.slice(0, 253 - suffix.length).replace(/[^a-z0-9]+$/, '');
+  return `${readable}${suffix}`;
+}
+
 /** Defaults shared by several services (each is also a flag). */
 export const DEFAULTS = Object.freeze({
   stack: 'java',

@@ -86,6 +86,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     metrics: createBridgeMetrics(new Registry()),
     now: () => w.clock,
     isLeader: () => true,
+    owns: () => true,
   };
   return { w, registry, reconciler: createModuleReconciler(ctx) };
 }

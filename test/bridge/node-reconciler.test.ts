@@ -51,7 +51,7 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },
     logger: createSilentLogger(), metrics: createBridgeMetrics(new Registry()),
-    now: () => now, isLeader: () => o.leader ?? true, hearing: () => o.hearing ?? ALWAYS_HEARD,
+    now: () => now, isLeader: () => true, owns: () => o.leader ?? true, hearing: () => o.hearing ?? ALWAYS_HEARD,
   };
   return { ctx, calls, bodies, events, setNow: (t) => { now = t; } };
 }
@@ -86,7 +86,7 @@ test('a new base: an API server that drops the status on create gets it written;
   assert.deepEqual(w.calls, ['createNode', 'patchNodeStatus virtual-node-10.1.0.45', 'createLease', 'patchLease virtual-node-10.1.0.45']);
 });
 
-test('not the leader: nothing is written', async () => {
+test('not the owner of the base\'s shard: nothing is written', async () => {
   const w = world({ leader: false });
   w.ctx.registry.recordHeartbeat(BASE_ID, heartbeat, T0);
   assert.deepEqual(await reconcileNode(w.ctx, BASE_ID), { kind: 'done' });

@@ -10,6 +10,11 @@ import {
   isVirtualNodeLabels,
   toModuleLabel,
   toNodeName,
+  toShardLeaseName,
+  toMemberLeaseName,
+  BRIDGE_FLEET_LABEL,
+  BRIDGE_LEASE_KIND_LABEL,
+  BRIDGE_LEASE_KINDS,
   toServiceName,
 } from '../../core/names.ts';
 
@@ -96,4 +101,18 @@ test('per-module label and Service name', () => {
 test('defaults: the MQTT env is what real bases send', () => {
   assert.equal(DEFAULTS.mqttEnv, 'default');
   assert.ok(Object.isFrozen(DEFAULTS));
+});
+
+test('toShardLeaseName / toMemberLeaseName: the fleet\'s Lease names, valid and distinct per instance id', () => {
+  assert.equal(toShardLeaseName('module-controller-bridge', 0), 'module-controller-bridge-shard-0');
+  assert.equal(toShardLeaseName('b', 1023), 'b-shard-1023');
+  assert.equal(toMemberLeaseName('b', 'bridge-7f9c-abc12'), 'b-member-bridge-7f9c-abc12');
+  const ids = ['Bridge-A', 'bridge-a', 'bridge_a', 'bridge.a', '', 'x'.repeat(400), 'bridge-a-0123456789'];
+  const names = ids.map((id) => toMemberLeaseName('module-controller-bridge', id));
+  assert.equal(new Set(names).size, ids.length, names.join(' '));
+  const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  for (const n of names) assert.ok(DNS_SUBDOMAIN.test(n) && n.length <= 253, n);
+  assert.equal(BRIDGE_FLEET_LABEL, 'module-controller.koupleless.io/bridge-fleet');
+  assert.equal(BRIDGE_LEASE_KIND_LABEL, 'module-controller.koupleless.io/bridge-lease');
+  assert.deepEqual({ ...BRIDGE_LEASE_KINDS }, { shard: 'shard', member: 'member' });
 });

@@ -32,12 +32,12 @@ const sa = (component: string) => `system:serviceaccount:${ns}:${release}-${comp
  * One API request as the bridge's ServiceAccount (impersonated by the admin), exactly as the bridge
  * makes it: kubectl label/patch/delete would first GET, which the bridge never does (and may not).
  */
-async function bridgeRequest(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
+async function bridgeRequest(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
   return requestAs('bridge', method, path, body);
 }
 
 /** The same, as another component's ServiceAccount. */
-async function requestAs(component: string, method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
+async function requestAs(component: string, method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; message: string }> {
   const opts: https.RequestOptions = {};
   await cluster.kc.applyToHTTPSOptions(opts);
   const url = new URL(path, cluster.kc.getCurrentCluster()!.server);
@@ -162,11 +162,19 @@ const rbacTable = (): Row[] => [
   ['bridge', 'create', 'leases', 'kube-system', false],
   ['bridge', 'patch', 'leases', 'kube-system', false],
   ['bridge', 'update', 'leases', 'default', false],
+  // Its leader, shard and member Leases in the release namespace: RBAC cannot name member Leases
+  // (they carry pod names), so update/delete hold for any Lease there and the confinement policy
+  // narrows the writes to the bridge's own names (checked below with real requests).
   ['bridge', 'create', 'leases', ns, true],
+  ['bridge', 'list', 'leases', ns, true],
+  ['bridge', 'watch', 'leases', ns, true],
   ['bridge', 'get', `leases/${release}-bridge`, ns, true],
   ['bridge', 'update', `leases/${release}-bridge`, ns, true],
-  ['bridge', 'update', 'leases/someone-else', ns, false],
-  ['bridge', 'delete', `leases/${release}-bridge`, ns, false],
+  ['bridge', 'update', `leases/${release}-bridge-shard-0`, ns, true],
+  ['bridge', 'delete', `leases/${release}-bridge-member-x`, ns, true],
+  ['bridge', 'get', 'leases/someone-else', ns, false],
+  ['bridge', 'list', 'leases', 'default', false],
+  ['bridge', 'delete', 'leases', 'default', false],
   ['bridge', 'create', 'services', 'default', true],
   ['bridge', 'update', 'services', 'default', true],
   ['bridge', 'delete', 'services', 'default', true],
@@ -281,6 +289,39 @@ test('the bridge\'s identity cannot label, taint or delete an ordinary Node, nor
   const still = await cluster.core.readNode({ name: plainNode });
   assert.equal(still.metadata?.labels?.['owned'], undefined);
   assert.equal(still.metadata?.labels?.[VNODE_COMPONENT_LABEL], undefined);
+});
+
+test('in the release namespace the bridge\'s identity writes its own leader, shard and member Leases and no other Lease', async () => {
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
+  const lease = (name: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: ns }, spec: { holderIdentity: 'probe', leaseDurationSeconds: 10 } });
+  // Another component's Lease in the same namespace (made by the admin): the bridge may not touch it.
+  const other = `${release}-module-deployment`;
+  const made = await cluster.kubectl(['create', '-n', ns, '-f', '-'], JSON.stringify(lease(other)));
+  assert.equal(made.code, 0, made.stderr);
+  await eventually('the bridge policy refuses a foreign Lease', async () => {
+    const r = await bridgeRequest('DELETE', `${leases}/${other}?dryRun=All`);
+    return r.status === 403 || r.status === 422 ? true : undefined;
+  }, 30_000, 500);
+  for (const name of [`${release}-bridge-shard-0`, `${release}-bridge-member-${release}-bridge-abc12`, `${release}-bridge`]) {
+    const created = await bridgeRequest('POST', leases, lease(name));
+    assert.ok(ok(created), `create ${name}: ${created.status} ${created.message}`);
+    const rv = (await cluster.coordination.readNamespacedLease({ name, namespace: ns })).metadata?.resourceVersion;
+    const replaced = await bridgeRequest('PUT', `${leases}/${name}`, { ...lease(name), metadata: { name, namespace: ns, resourceVersion: rv }, spec: { holderIdentity: 'probe-2', leaseDurationSeconds: 10 } });
+    assert.ok(ok(replaced), `replace ${name}: ${replaced.status} ${replaced.message}`);
+    const deleted = await bridgeRequest('DELETE', `${leases}/${name}`);
+    assert.ok(ok(deleted), `delete ${name}: ${deleted.status} ${deleted.message}`);
+  }
+  for (const [what, method, path, body] of [
+    ['create a foreign Lease', 'POST', leases, lease('someone-else')],
+    ['replace another component\'s Lease', 'PUT', `${leases}/${other}`, { ...lease(other), metadata: { name: other, namespace: ns, resourceVersion: (await cluster.coordination.readNamespacedLease({ name: other, namespace: ns })).metadata?.resourceVersion }, spec: { holderIdentity: 'bridge', leaseDurationSeconds: 10 } }],
+    ['delete another component\'s Lease', 'DELETE', `${leases}/${other}`, undefined],
+  ] as Array<[string, 'POST' | 'PUT' | 'DELETE', string, unknown]>) {
+    const r = await bridgeRequest(method, path, body);
+    assert.ok(!ok(r), `${what} must be refused`);
+    assert.match(r.message, /may only write its own Leases/, what);
+  }
+  const still = await cluster.coordination.readNamespacedLease({ name: other, namespace: ns });
+  assert.equal(still.spec?.holderIdentity, 'probe');
 });
 
 test('the bridge\'s identity still does its job on virtual nodes: create, label, taint, status, Lease, delete', async () => {

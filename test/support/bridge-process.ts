@@ -72,6 +72,8 @@ export interface BridgeProcess {
   isLeader(): Promise<boolean>;
   /** /readyz answers 200. */
   isReady(): Promise<boolean>;
+  /** The value of an unlabelled metric (gauge/counter) from /metrics; undefined when absent or /metrics does not answer. */
+  metric(name: string): Promise<number | undefined>;
   /** The log so far, one parsed JSON object per line (non-JSON lines as { msg }). */
   log(): Array<Record<string, unknown>>;
   /** Log lines at warn or above, or matching `re` anywhere, as short text (for failure messages). */
@@ -156,6 +158,12 @@ export async function startBridgeProcess(o: BridgeProcessOptions): Promise<Bridg
     },
     async isReady() {
       return (await get(`http://127.0.0.1:${port}/readyz`))?.status === 200;
+    },
+    async metric(name) {
+      const r = await get(`http://127.0.0.1:${port}/metrics`);
+      if (r?.status !== 200) return undefined;
+      const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(r.body);
+      return m ? Number(m[1]) : undefined;
     },
     log,
     notable(re) {
