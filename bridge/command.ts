@@ -18,8 +18,8 @@ export const bridgeCommand = defineCommand({
   async run(v, { logger, registry, signal }) {
     // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
     const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
-    const leaderLease = `/apis/coordination.k8s.io/v1/namespaces/${v.leaderLeaseNamespace}/leases/${v.leaderLeaseName}`;
-    const kc = loadKubeConfig(v.kubeconfig, { qps: v.kubeApiQps, burst: v.kubeApiBurst, exemptPaths: v.leaderElect ? [leaderLease] : [] });
+    // Lease traffic (leader, shards, members) has its own client below, outside this limit.
+    const kc = loadKubeConfig(v.kubeconfig, { qps: v.kubeApiQps, burst: v.kubeApiBurst });
     let broker: RunningBroker | undefined;
     let url = v.mqttUrl;
     let mqttUsername = v.mqttUsername;

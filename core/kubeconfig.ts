@@ -83,26 +83,19 @@ export function keepAliveLibraryOf(kc: k8s.KubeConfig): KeepAliveHttpLibrary | u
  * per-client middleware: the generated API clients call `applySecurityAuthentication` before each
  * request and Watch (and exec/log/attach) call `applyToHTTPSOptions`, so both are wrapped here.
  *
- * API calls whose path starts with one of `exemptPaths` skip the bucket: the leader election's own
- * Lease. kube-controller-manager and kube-scheduler give leader election a client of its own (and so
- * a limiter of its own) for the same reason: a renewal queued behind a burst of status writes and
- * Events misses its renew deadline, and a leader that keeps losing its lease keeps forgetting its
- * bases' module lists.
+ * Lease traffic (leader election, shards) gets a kubeconfig of its own without this limit, as
+ * kube-controller-manager and kube-scheduler give leader election a client of its own: a renewal
+ * queued behind a burst of status writes and Events would miss its renew deadline.
  */
-export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter, exemptPaths: readonly string[] = []): k8s.KubeConfig {
+export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter): k8s.KubeConfig {
   const target = kc as unknown as {
     applySecurityAuthentication(context: { getUrl(): string }): Promise<void>;
     applyToHTTPSOptions(opts: unknown): Promise<void>;
   };
   const auth = target.applySecurityAuthentication.bind(kc);
   const https = target.applyToHTTPSOptions.bind(kc);
-  const isExempt = (url: string) => {
-    if (exemptPaths.length === 0) return false;
-    const path = new URL(url).pathname;
-    return exemptPaths.some((p) => path === p || path.startsWith(`${p}/`));
-  };
   target.applySecurityAuthentication = async (context) => {
-    if (!isExempt(context.getUrl())) await limiter.wait();
+    await limiter.wait();
     await auth(context);
   };
   target.applyToHTTPSOptions = async (opts) => {
@@ -116,8 +109,6 @@ export interface KubeApiLimits {
   /** Sustained requests per second (0 = no limit). */
   readonly qps: number;
   readonly burst: number;
-  /** API paths (and what is under them) that skip the limit: the leader election's Lease (see withRateLimit). */
-  readonly exemptPaths?: readonly string[] | undefined;
 }
 
 export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits): k8s.KubeConfig {
@@ -132,5 +123,5 @@ export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits)
     throw new ControllerError('CONFIG_INVALID', `kubeconfig ${file ?? '(in-cluster)'} has no current cluster; pass --kubeconfig <file> or run inside a cluster`);
   }
   withSharedAgents(kc);
-  return limits ? withRateLimit(kc, createRateLimiter(limits), limits.exemptPaths) : kc;
+  return limits ? withRateLimit(kc, createRateLimiter(limits)) : kc;
 }
