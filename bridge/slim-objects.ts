@@ -16,12 +16,17 @@
  * - Node metadata as for pods (labels: plan-node, adopt-nodes; annotations: the base identity);
  *   spec.taints (plan-node); status addresses, capacity, allocatable and conditions (plan-node,
  *   adopt-nodes). Not nodeInfo, daemonEndpoints, images, config.
+ * - Workloads for module Services (services/service-sync.ts caches every Deployment, StatefulSet,
+ *   DaemonSet and ReplicaSet of the cluster, and module pods): metadata as above, the pod
+ *   template's labels; for a template carrying a module label also its annotations and its
+ *   containers' name, image and BIZ_VERSION (services/module-workload.ts, plan-services.ts). A
+ *   workload without a module label keeps no containers: it can ask for no Service.
  * Low-cardinality texts (namespaces, node names, label values, condition types and reasons) are
  * interned, so thousands of cached objects share one copy of each.
  */
 import type { V1Container, V1Node, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { createInterner } from '../core/intern.ts';
-import { BIZ_VERSION_ENV } from '../core/names.ts';
+import { BIZ_VERSION_ENV, isModulePodLabels } from '../core/names.ts';
 
 /** kubectl apply's copy of the whole object: never read by the bridge, often the largest annotation. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -102,4 +107,39 @@ export function toSlimNode(node: V1Node): V1Node {
     put(out.status, 'conditions', st.conditions);
   }
   return out;
+}
+
+/** The fields of a workload (or bare pod) that services/module-workload.ts reads. */
+interface WorkloadLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  spec?: { containers?: V1Container[]; template?: { metadata?: V1ObjectMeta; spec?: { containers?: V1Container[] } } };
+}
+
+/**
+ * A workload as the module-Service caches keep it (see the list above): most workloads of a
+ * cluster are not module workloads and shrink to their metadata and template labels.
+ */
+export function toSlimWorkload<T extends object>(obj: T): T {
+  const w = obj as WorkloadLike;
+  const out: WorkloadLike = {};
+  put(out, 'apiVersion', w.apiVersion);
+  put(out, 'kind', w.kind);
+  put(out, 'metadata', toSlimMeta(w.metadata));
+  const spec = w.spec;
+  if (spec) {
+    const template = spec.template;
+    const isModule = isModulePodLabels(template ? template.metadata?.labels : w.metadata?.labels);
+    const containers = (list: V1Container[] | undefined) => (isModule ? list?.map(toSlimContainer) ?? [] : []);
+    if (template) {
+      const meta: V1ObjectMeta = {};
+      put(meta, 'labels', toSlimStrings(template.metadata?.labels));
+      if (isModule) put(meta, 'annotations', toSlimStrings(template.metadata?.annotations, LAST_APPLIED_ANNOTATION));
+      out.spec = { template: { metadata: meta, spec: { containers: containers(template.spec?.containers) } } };
+    } else {
+      out.spec = { containers: containers(spec.containers) };
+    }
+  }
+  return out as T;
 }

@@ -12,6 +12,7 @@ import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_
 import { DEFAULT_SERVICE_TYPE, MANAGED_SERVICE_SELECTOR } from '../../core/service-names.ts';
 import type { ServiceType } from '../../core/service-annotations.ts';
 import { startWatchCache, type WatchCache } from '../../core/watch-cache.ts';
+import { toSlimWorkload } from '../slim-objects.ts';
 import { WorkQueue, type ReconcileOutcome } from '../work-queue.ts';
 import { applyServiceAction, toActionEvents } from './apply-service-action.ts';
 import { toModuleWorkload, type ModuleWorkload, type WorkloadKind, type WorkloadObject, type WorkloadRef } from './module-workload.ts';
@@ -62,7 +63,8 @@ export function startServiceSync(deps: ServiceSyncDeps): ServiceSync {
 
   const workloadCaches: Array<{ kind: WorkloadKind; cache: WatchCache<k8s.KubernetesObject> }> = [];
   const watchWorkloads = <T extends k8s.KubernetesObject>(kind: WorkloadKind, path: string, list: () => Promise<k8s.KubernetesListObject<T>>, labelSelector?: string) => {
-    const cache = startWatchCache<T>({ kc, path, list, logger: log, ...(labelSelector ? { labelSelector } : {}), onChange: (obj) => enqueueForWorkload(kind, obj) });
+    // Every workload of the cluster is cached: only what the Service plan reads is kept (slim-objects.ts).
+    const cache = startWatchCache<T>({ kc, path, list, logger: log, transform: toSlimWorkload, ...(labelSelector ? { labelSelector } : {}), onChange: (obj) => enqueueForWorkload(kind, obj) });
     workloadCaches.push({ kind, cache: cache as unknown as WatchCache<k8s.KubernetesObject> });
   };
   const services = startWatchCache<k8s.V1Service>({
