@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
+import { withLeanWrites } from '../core/lean-writes.ts';
 import { ControllerError, toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
@@ -78,7 +79,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const instanceId = deps.instanceId ?? `${os.hostname()}-${Math.random().toString(36).slice(2, 8)}`;
   const metrics = createBridgeMetrics(deps.registry);
   const registry = new BaseRegistry();
-  const core = deps.kc.makeApiClient(k8s.CoreV1Api);
+  // Pod status patches and Events answer with objects the bridge does not need typed (core/lean-writes.ts).
+  const core = withLeanWrites(deps.kc.makeApiClient(k8s.CoreV1Api), deps.kc);
   const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
   const leaseApi = (deps.leaseKc ?? deps.kc).makeApiClient(k8s.CoordinationV1Api);
   const apps = deps.kc.makeApiClient(k8s.AppsV1Api);
