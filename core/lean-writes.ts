@@ -8,7 +8,8 @@
  * call shape: pod status patches and Event creates/patches are sent with the same request path,
  * headers and authentication (`kc.applySecurityAuthentication`: client certificates, tokens, the
  * client-side rate limit) through the same HTTP library, and the answer is plain parsed JSON — the
- * object as a watch delivers it (times as RFC 3339 text), which every reader of the caches takes.
+ * object as a watch delivers it (times as RFC 3339 text), which every reader of the caches takes —
+ * or, for Events (fire-and-forget; nobody reads their answer), not parsed at all.
  * Errors are the generated client's `ApiException` (code, body text), so callers' checks stay.
  * The `options` argument's middleware (e.g. `setHeaderOptions('Content-Type', ...)`) is applied.
  */
@@ -31,6 +32,8 @@ export interface LeanRequest {
   /** Default content type (the options' middleware may override it, as with the generated client). */
   readonly contentType: string;
   readonly options?: LeanOptions | undefined;
+  /** `none`: the answer is not parsed (resolves to undefined), for writes whose answer nobody reads. */
+  readonly answer?: 'json' | 'none' | undefined;
 }
 
 /** Sends one JSON request as the generated clients would and returns the answer as plain JSON. */
@@ -51,7 +54,7 @@ export function createLeanSender(kc: k8s.KubeConfig, httpApi: k8s.HttpLibrary = 
     if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
       throw new k8s.ApiException<string>(res.httpStatusCode, res.httpStatusCode === 401 ? 'Unauthorized' : 'Unknown API Status Code!', text, res.headers);
     }
-    return text === '' ? undefined : JSON.parse(text);
+    return text === '' || r.answer === 'none' ? undefined : JSON.parse(text);
   };
 }
 
@@ -66,9 +69,9 @@ export function withLeanWrites(core: k8s.CoreV1Api, kc: k8s.KubeConfig): k8s.Cor
     patchNamespacedPodStatus: (p: k8s.CoreV1ApiPatchNamespacedPodStatusRequest, options?: LeanOptions) =>
       send({ method: k8s.HttpMethod.PATCH, path: `/api/v1/namespaces/${enc(p.namespace)}/pods/${enc(p.name)}/status`, body: p.body, contentType: JSON_PATCH, options }),
     createNamespacedEvent: (p: k8s.CoreV1ApiCreateNamespacedEventRequest, options?: LeanOptions) =>
-      send({ method: k8s.HttpMethod.POST, path: `/api/v1/namespaces/${enc(p.namespace)}/events`, body: p.body, contentType: 'application/json', options }),
+      send({ method: k8s.HttpMethod.POST, path: `/api/v1/namespaces/${enc(p.namespace)}/events`, body: p.body, contentType: 'application/json', options, answer: 'none' }),
     patchNamespacedEvent: (p: k8s.CoreV1ApiPatchNamespacedEventRequest, options?: LeanOptions) =>
-      send({ method: k8s.HttpMethod.PATCH, path: `/api/v1/namespaces/${enc(p.namespace)}/events/${enc(p.name)}`, body: p.body, contentType: JSON_PATCH, options }),
+      send({ method: k8s.HttpMethod.PATCH, path: `/api/v1/namespaces/${enc(p.namespace)}/events/${enc(p.name)}`, body: p.body, contentType: JSON_PATCH, options, answer: 'none' }),
   };
   return Object.assign(lean, overrides as unknown as Partial<k8s.CoreV1Api>);
 }
