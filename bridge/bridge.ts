@@ -129,7 +129,10 @@ export function startBridge(deps: BridgeDeps): Bridge {
       if (id) nodeQueue.add(id);
     },
   });
+  // Module Services read the same pod cache (one watch and one copy of every module pod).
+  const podSubscribers: Array<(pod: k8s.V1Pod) => void> = [];
   const pods = startPodIndex(deps.kc, logger, (pod) => {
+    for (const fn of podSubscribers) fn(pod);
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) return;
     const base = registry.byNodeName(nodeName);
@@ -282,7 +285,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   const stopServices = new AbortController();
   const services = deps.services
-    ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency })
+    ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency,
+      pods: { all: () => pods.all(), isSynced: () => pods.isSynced(), synced: pods.synced, subscribe: (fn) => { podSubscribers.push(fn); } } })
     : undefined;
 
   function updateShardGauges(): void {

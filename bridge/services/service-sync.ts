@@ -31,6 +31,32 @@ export interface ServiceSyncDeps {
   readonly resyncMs?: number;
   readonly concurrency?: number;
   readonly now?: () => Date;
+  /**
+   * Module pods from a cache the caller already keeps (the bridge's pod index): given, no second pair
+   * of pod watches is opened and every pod change is parsed and held once. `subscribe` registers the
+   * callback for each changed pod.
+   */
+  readonly pods?: SharedPods | undefined;
+}
+
+export interface SharedPods {
+  all(): readonly k8s.V1Pod[];
+  isSynced(): boolean;
+  readonly synced: Promise<void>;
+  subscribe(onChange: (pod: k8s.V1Pod) => void): void;
+}
+
+/** A shared pod cache seen as one of this controller's caches (read-only; stopping it is its owner's job). */
+function toPodCache(pods: SharedPods): WatchCache<k8s.KubernetesObject> {
+  const inNamespace = (namespace?: string) => pods.all().filter((p) => namespace === undefined || p.metadata?.namespace === namespace);
+  return {
+    list: inNamespace,
+    get: (name, namespace) => inNamespace(namespace).find((p) => p.metadata?.name === name),
+    isSynced: () => pods.isSynced(),
+    isFresh: () => pods.isSynced(),
+    synced: pods.synced,
+    stop: async () => undefined,
+  };
 }
 
 export interface ServiceSync {
@@ -76,10 +102,15 @@ export function startServiceSync(deps: ServiceSyncDeps): ServiceSync {
   watchWorkloads('StatefulSet', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces());
   watchWorkloads('DaemonSet', '/apis/apps/v1/daemonsets', () => apps.listDaemonSetForAllNamespaces());
   watchWorkloads('ReplicaSet', '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces());
-  // A label selector cannot OR two keys, so the upstream alias label gets its own pod watch.
-  for (const label of [MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS]) {
-    const selector = `${label}=${MODULE_COMPONENT_VALUE}`;
-    watchWorkloads('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: selector }), selector);
+  if (deps.pods) {
+    workloadCaches.push({ kind: 'Pod', cache: toPodCache(deps.pods) });
+    deps.pods.subscribe((pod) => enqueueForWorkload('Pod', pod));
+  } else {
+    // A label selector cannot OR two keys, so the upstream alias label gets its own pod watch.
+    for (const label of [MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS]) {
+      const selector = `${label}=${MODULE_COMPONENT_VALUE}`;
+      watchWorkloads('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: selector }), selector);
+    }
   }
   const caches = [services, ...workloadCaches.map((w) => w.cache)];
   const synced = () => caches.every((c) => c.isSynced());

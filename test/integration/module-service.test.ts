@@ -11,6 +11,7 @@ import { getTestCluster, eventually } from '../support/cluster.ts';
 import { createSilentLogger } from '../../core/logger.ts';
 import { MODULE_COMPONENT_LABEL, NODE_LEASE_NAMESPACE, SERVICE_ANNOTATIONS, VNODE_TAINT, toModuleLabel } from '../../core/names.ts';
 import { startServiceSync } from '../../bridge/services/service-sync.ts';
+import { startPodIndex } from '../../bridge/pod-index.ts';
 
 const cluster = await getTestCluster();
 const { core, apps, kc } = cluster;
@@ -29,7 +30,13 @@ const noScheduler = `nobody-${suffix}`;
 let leader = false;
 const abort = new AbortController();
 const registry = new Registry();
-const sync = startServiceSync({ kc, logger: createSilentLogger(), registry, isLeader: () => leader, signal: abort.signal, resyncMs: 10_000 });
+// Module pods come from the bridge's pod index, as in the bridge (one watch shared by both).
+const podSubscribers: Array<(pod: k8s.V1Pod) => void> = [];
+const podIndex = startPodIndex(kc, createSilentLogger(), (pod) => { for (const fn of podSubscribers) fn(pod); });
+const sync = startServiceSync({
+  kc, logger: createSilentLogger(), registry, isLeader: () => leader, signal: abort.signal, resyncMs: 10_000,
+  pods: { all: () => podIndex.all(), isSynced: () => podIndex.isSynced(), synced: podIndex.synced, subscribe: (fn) => { podSubscribers.push(fn); } },
+});
 let heartbeat: NodeJS.Timeout | undefined;
 let ns = '';
 
@@ -37,6 +44,7 @@ after(async () => {
   clearInterval(heartbeat);
   abort.abort();
   await sync.stop();
+  await podIndex.stop();
   if (ns) {
     await core.deleteNamespacedPod({ name: 'module-pod', namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
@@ -229,4 +237,21 @@ test('a Service the bridge did not make is never touched, and the workload is to
   assert.equal(svc?.metadata?.ownerReferences, undefined);
   assert.equal(svc?.spec?.ports?.[0]?.port, 1234);
   assert.deepEqual(svc?.spec?.selector, { app: 'legacy' });
+});
+
+test('a bare module pod asking for a Service gets one, its pod seen through the shared pod index', async () => {
+  leader = true;
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name: 'bare-asker', labels: { app: 'bare', [MODULE_COMPONENT_LABEL]: 'module' }, annotations: ask('8081') },
+      spec: {
+        schedulerName: noScheduler,
+        containers: [{ name: 'barebiz', image: 'https://repo.example/barebiz-1.0.0-ark-biz.jar', env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] }],
+      },
+    },
+  });
+  const svc = await eventually('barebiz-service for the bare pod', () => readService('barebiz-service'));
+  assert.deepEqual(svc.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`), ['Pod/bare-asker']);
+  await core.deleteNamespacedPod({ name: 'bare-asker', namespace: ns, gracePeriodSeconds: 0 });
 });
