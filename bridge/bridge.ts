@@ -286,7 +286,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const stopServices = new AbortController();
   const services = deps.services
     ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency,
-      pods: { all: () => pods.all(), isSynced: () => pods.isSynced(), synced: pods.synced, subscribe: (fn) => { podSubscribers.push(fn); } } })
+      pods: { all: () => pods.all(), isSynced: () => pods.isSynced(), isFresh: () => pods.isFresh(), synced: pods.synced, subscribe: (fn) => { podSubscribers.push(fn); } } })
     : undefined;
 
   function updateShardGauges(): void {

@@ -42,6 +42,7 @@ export interface ServiceSyncDeps {
 export interface SharedPods {
   all(): readonly k8s.V1Pod[];
   isSynced(): boolean;
+  isFresh(): boolean;
   readonly synced: Promise<void>;
   subscribe(onChange: (pod: k8s.V1Pod) => void): void;
 }
@@ -53,7 +54,7 @@ function toPodCache(pods: SharedPods): WatchCache<k8s.KubernetesObject> {
     list: inNamespace,
     get: (name, namespace) => inNamespace(namespace).find((p) => p.metadata?.name === name),
     isSynced: () => pods.isSynced(),
-    isFresh: () => pods.isSynced(),
+    isFresh: () => pods.isFresh(),
     synced: pods.synced,
     stop: async () => undefined,
   };

@@ -35,7 +35,7 @@ const podSubscribers: Array<(pod: k8s.V1Pod) => void> = [];
 const podIndex = startPodIndex(kc, createSilentLogger(), (pod) => { for (const fn of podSubscribers) fn(pod); });
 const sync = startServiceSync({
   kc, logger: createSilentLogger(), registry, isLeader: () => leader, signal: abort.signal, resyncMs: 10_000,
-  pods: { all: () => podIndex.all(), isSynced: () => podIndex.isSynced(), synced: podIndex.synced, subscribe: (fn) => { podSubscribers.push(fn); } },
+  pods: { all: () => podIndex.all(), isSynced: () => podIndex.isSynced(), isFresh: () => podIndex.isFresh(), synced: podIndex.synced, subscribe: (fn) => { podSubscribers.push(fn); } },
 });
 let heartbeat: NodeJS.Timeout | undefined;
 let ns = '';
