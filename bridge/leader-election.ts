@@ -18,7 +18,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
-import { toLeaseTimings } from './lease-timings.ts';
+import { JITTER_FACTOR, errorCode, realSleep, toLeaseTimings } from './lease-timings.ts';
 import { observeLease, planLeaseAttempt, toLeaseSpec, toReleasedSpec, type LeaseObservation } from './plan-lease.ts';
 
 export interface LeaderElection {
@@ -65,16 +65,6 @@ export interface LeaderElectionOptions {
   readonly random?: (() => number) | undefined;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
-}
-
-const JITTER_FACTOR = 1.2;
-
-function realSleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-function errorCode(err: unknown): number | undefined {
-  return (err as { code?: number } | undefined)?.code;
 }
 
 export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {

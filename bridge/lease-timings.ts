@@ -36,3 +36,16 @@ export function toLeaseTimings(o: { leaseDurationMs: number; renewDeadlineMs?: n
   if (problems.length > 0) throw new ControllerError('CONFIG_INVALID', `invalid leader election timings: ${problems.join('; ')}`);
   return Object.freeze({ leaseDurationMs, renewDeadlineMs, retryPeriodMs });
 }
+
+/** client-go's JitterFactor: candidates wait retryPeriod × (1 + random × 1.2) between tries. */
+export const JITTER_FACTOR = 1.2;
+
+/** The default sleep of the Lease loops (leader election, shard ownership): never keeps the process alive. */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** The HTTP status of a failed Kubernetes API call, if it has one. */
+export function errorCode(err: unknown): number | undefined {
+  return (err as { code?: number } | undefined)?.code;
+}

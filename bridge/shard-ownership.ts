@@ -18,7 +18,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
 import { BRIDGE_FLEET_LABEL, BRIDGE_LEASE_KINDS, BRIDGE_LEASE_KIND_LABEL, BRIDGE_SHARDS_ANNOTATION, toMemberLeaseName, toShardLeaseName } from '../core/names.ts';
-import { toLeaseTimings } from './lease-timings.ts';
+import { JITTER_FACTOR, errorCode, realSleep, toLeaseTimings } from './lease-timings.ts';
 import { observeLease, toLeaseSpec, toReleasedSpec, type LeaseObservation } from './plan-lease.ts';
 import { planShards } from './shards.ts';
 
@@ -66,10 +66,6 @@ export interface ShardOwnership {
   liveMembers(): number;
   stop(release?: boolean): Promise<void>;
 }
-
-const JITTER_FACTOR = 1.2;
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-const errorCode = (err: unknown) => (err as { code?: number } | undefined)?.code;
 
 export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
   const t = toLeaseTimings(o);
