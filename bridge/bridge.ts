@@ -4,13 +4,14 @@
  * periodic polls and Lease renewals, leader election. Built from injected dependencies; no listening.
  */
 import os from 'node:os';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
 import { parseModules, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
-import { withLeanWrites } from '../core/lean-writes.ts';
+import { createAppsApi, createCoordinationApi, createCoreApi } from '../core/kube-apis.ts';
+import type { KubeHttp } from '../core/kube-http.ts';
 import { ControllerError, toErrorFields, type ErrorCode } from '../core/errors.ts';
 import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
@@ -36,14 +37,15 @@ import { startServiceSync } from './services/service-sync.ts';
 import type { ServiceType } from '../core/service-annotations.ts';
 
 export interface BridgeDeps {
-  readonly kc: k8s.KubeConfig;
+  /** The API server (core/kube-http.ts), behind the client-side rate limit. Not destroyed by stop(). */
+  readonly kube: KubeHttp;
   /**
-   * For the leader, shard and member Leases only (default `kc`): not behind the client-side rate
+   * For the leader, shard and member Leases only (default `kube`): not behind the client-side rate
    * limit, so a burst of node and pod writes cannot starve renewals past their deadline (client-go
    * components give leader election its own client for the same reason). Its traffic is bounded:
    * one list and 1 + held shards writes per retry period.
    */
-  readonly leaseKc?: k8s.KubeConfig | undefined;
+  readonly leaseKube?: KubeHttp | undefined;
   readonly settings: BridgeSettings;
   readonly mqtt: { url: string; clientIdPrefix: string; username?: string | undefined; password?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
   /** `shards`: how many shard Leases the fleet is split into (default 16); per-base work follows them. */
@@ -79,11 +81,11 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const instanceId = deps.instanceId ?? `${os.hostname()}-${Math.random().toString(36).slice(2, 8)}`;
   const metrics = createBridgeMetrics(deps.registry);
   const registry = new BaseRegistry();
-  // Pod status patches and Events answer with objects the bridge does not need typed (core/lean-writes.ts).
-  const core = withLeanWrites(deps.kc.makeApiClient(k8s.CoreV1Api), deps.kc);
-  const coordination = deps.kc.makeApiClient(k8s.CoordinationV1Api);
-  const leaseApi = (deps.leaseKc ?? deps.kc).makeApiClient(k8s.CoordinationV1Api);
-  const apps = deps.kc.makeApiClient(k8s.AppsV1Api);
+  const core = createCoreApi(deps.kube);
+  const coordination = createCoordinationApi(deps.kube);
+  const leaseApi = createCoordinationApi(deps.leaseKube ?? deps.kube);
+  const apps = createAppsApi(deps.kube);
+  const watch = deps.kube.watch.bind(deps.kube);
   const replicaSetRevisions = createReplicaSetRevisions({ readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }), now, logger });
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
@@ -123,7 +125,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
   };
   const vnodeSelector = `${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE},${VNODE_ENV_LABEL}=${s.env}`;
   const nodes = startWatchCache<k8s.V1Node>({
-    kc: deps.kc, path: '/api/v1/nodes', list: () => core.listNode({ labelSelector: vnodeSelector }), labelSelector: vnodeSelector, logger, transform: toSlimNode,
+    watch, path: '/api/v1/nodes', list: () => core.listNode({ labelSelector: vnodeSelector }), labelSelector: vnodeSelector, logger, transform: toSlimNode,
     onChange: (node) => {
       const id = node.metadata?.annotations?.[BASE_IDENTITY_ANNOTATION];
       if (id) nodeQueue.add(id);
@@ -131,7 +133,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
   });
   // Module Services read the same pod cache (one watch and one copy of every module pod).
   const podSubscribers: Array<(pod: k8s.V1Pod) => void> = [];
-  const pods = startPodIndex(deps.kc, logger, (pod) => {
+  const pods = startPodIndex({ core, watch }, logger, (pod) => {
     for (const fn of podSubscribers) fn(pod);
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) return;
@@ -285,7 +287,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   const stopServices = new AbortController();
   const services = deps.services
-    ? startServiceSync({ kc: deps.kc, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency,
+    ? startServiceSync({ kube: deps.kube, logger: logger.child({ part: 'services' }), registry: deps.registry, isLeader: () => ctx.isLeader(), signal: stopServices.signal, defaultType: deps.services.defaultType, resyncMs: deps.services.resyncMs, concurrency: deps.concurrency,
       pods: { all: () => pods.all(), isSynced: () => pods.isSynced(), isFresh: () => pods.isFresh(), synced: pods.synced, subscribe: (fn) => { podSubscribers.push(fn); } } })
     : undefined;
 

@@ -2,7 +2,9 @@
 import express from 'express';
 import { defineCommand, untilAborted } from '../core/command.ts';
 import { listen } from '../core/http-server.ts';
-import { loadKubeConfig } from '../core/kubeconfig.ts';
+import { loadKubeConnection } from '../core/kube-connection.ts';
+import { createKubeHttp } from '../core/kube-http.ts';
+import { createRateLimiter } from '../core/rate-limiter.ts';
 import { addOpsRoutes } from '../core/ops-routes.ts';
 import { EMBEDDED_BROKER_FLAGS, startEmbeddedBrokerForBridge } from '../broker/embedded.ts';
 import type { RunningBroker } from '../broker/mqtt-broker.ts';
@@ -19,7 +21,9 @@ export const bridgeCommand = defineCommand({
     // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
     const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
     // Lease traffic (leader, shards, members) has its own client below, outside this limit.
-    const kc = loadKubeConfig(v.kubeconfig, { qps: v.kubeApiQps, burst: v.kubeApiBurst });
+    const conn = loadKubeConnection(v.kubeconfig);
+    const kube = createKubeHttp(conn, { limiter: createRateLimiter({ qps: v.kubeApiQps, burst: v.kubeApiBurst }) });
+    const leaseKube = v.leaderElect ? createKubeHttp(conn) : undefined;
     let broker: RunningBroker | undefined;
     let url = v.mqttUrl;
     let mqttUsername = v.mqttUsername;
@@ -30,9 +34,9 @@ export const bridgeCommand = defineCommand({
       url = broker.url;
     }
     const bridge = startBridge({
-      kc,
+      kube,
       // Lease traffic bypasses --kube-api-qps (bounded: one list + held shards writes per retry period).
-      leaseKc: v.leaderElect ? loadKubeConfig(v.kubeconfig) : undefined,
+      leaseKube,
       settings: toBridgeSettings(v),
       mqtt: { url, clientIdPrefix: v.mqttClientIdPrefix, username: mqttUsername, password: mqttPassword, caFile: v.mqttCaFile, certFile: v.mqttCertFile, keyFile: v.mqttKeyFile },
       leader: { enabled: v.leaderElect, name: v.leaderLeaseName, namespace: v.leaderLeaseNamespace, durationMs: timings.leaseDurationMs, renewDeadlineMs: timings.renewDeadlineMs, retryPeriodMs: timings.retryPeriodMs, shards: v.shards },
@@ -54,6 +58,8 @@ export const bridgeCommand = defineCommand({
     await bounded(bridge.stop(), 6_000);
     await bounded(server.close(), 1_500);
     await bounded(broker?.close(), 1_000);
+    kube.destroy();
+    leaseKube?.destroy();
     logger.info('bridge stopped');
   },
 });

@@ -1,5 +1,6 @@
 /** What the bridge's reconcilers share: caches, registry, clients, settings, clock. */
 import type * as k8s from '@kubernetes/client-node';
+import type { CoordinationApi, CoreApi } from '../core/kube-apis.ts';
 import type { Logger } from '../core/logger.ts';
 import type { WatchCache } from '../core/watch-cache.ts';
 import type { CommandKind } from '../core/topics.ts';
@@ -16,8 +17,8 @@ export interface BridgeContext {
   readonly registry: BaseRegistry;
   readonly nodes: WatchCache<k8s.V1Node>;
   readonly pods: PodIndex;
-  readonly core: k8s.CoreV1Api;
-  readonly coordination: k8s.CoordinationV1Api;
+  readonly core: CoreApi;
+  readonly coordination: CoordinationApi;
   /** ReplicaSet revisions, read only while a workload rolls out on a base (module-claims.ts). */
   readonly replicaSetRevisions: ReplicaSetRevisions;
   readonly publish: (baseIdentity: string, kind: CommandKind, payload: unknown) => Promise<void>;

@@ -7,7 +7,9 @@
  * The memory of recent Events is bounded (least recently used first out) and forgets entries older
  * than the window.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { CoreApi } from '../core/kube-apis.ts';
+import { PATCH } from '../core/kube-http.ts';
 import type { Logger } from '../core/logger.ts';
 
 export interface EventTarget {
@@ -38,7 +40,7 @@ export function toEventKey(target: EventTarget, type: string, reason: string, me
 }
 
 export function createEventRecorder(
-  core: k8s.CoreV1Api,
+  core: Pick<CoreApi, 'createNamespacedEvent' | 'patchNamespacedEvent'>,
   component: string,
   instance: string,
   logger: Logger,
@@ -97,7 +99,7 @@ export function createEventRecorder(
     const patch = { count: prev.count, lastTimestamp: t.toISOString() };
     onWrite('patch');
     core
-      .patchNamespacedEvent({ name: prev.name, namespace: prev.namespace, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch))
+      .patchNamespacedEvent({ name: prev.name, namespace: prev.namespace, body: patch }, PATCH.merge)
       .catch((err: unknown) => {
         // Gone (expired by the API server's event TTL, or deleted): start a new one.
         if ((err as { code?: number }).code === 404) return create(key, target, type, reason, message, t);

@@ -16,8 +16,10 @@
  * With sharding (bridge/shard-ownership.ts) this single Lease only gates cluster-wide work (module
  * Services); per-base work follows the shard Leases, which apply the same rules per shard.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { CoordinationApi } from '../core/kube-apis.ts';
 import type { Logger } from '../core/logger.ts';
+import { MicroTime } from '../core/micro-time.ts';
 import { JITTER_FACTOR, errorCode, realSleep, toLeaseTimings } from './lease-timings.ts';
 import { observeLease, planLeaseAttempt, toLeaseSpec, toReleasedSpec, type LeaseObservation } from './plan-lease.ts';
 
@@ -33,8 +35,8 @@ export interface LeaderElection {
   stop(release?: boolean): Promise<void>;
 }
 
-/** The three calls election needs; the real CoordinationV1Api fits, and so does a unit-test double. */
-export type LeaseApi = Pick<k8s.CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+/** The three calls election needs; core/kube-apis.ts's CoordinationApi fits, client-node's CoordinationV1Api too, and so does a unit-test double. */
+export type LeaseApi = Pick<CoordinationApi, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
 
 export interface LeaderElectionOptions {
   readonly coordination: LeaseApi;
@@ -116,7 +118,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
   const release = async (why: string) => {
     if (!lease || observed?.holder !== o.identity) return;
     try {
-      await write(toReleasedSpec(lease.spec, new k8s.V1MicroTime(wall())), t.renewDeadlineMs);
+      await write(toReleasedSpec(lease.spec, new MicroTime(wall())), t.renewDeadlineMs);
       renewedAt = undefined;
       o.logger.info({ ...where, why }, 'released the leader lease');
     } catch (err) {
@@ -157,7 +159,7 @@ export function startLeaderElection(o: LeaderElectionOptions): LeaderElection {
       case 'take':
         // While stopping, only keep a lease we hold (so in-flight work finishes under it); take none.
         if (stopping && decision.kind !== 'renew') return;
-        await write(toLeaseSpec(lease?.spec, o.identity, new k8s.V1MicroTime(wall()), durationS), Math.max(1, budget - (readAt - started)));
+        await write(toLeaseSpec(lease?.spec, o.identity, new MicroTime(wall()), durationS), Math.max(1, budget - (readAt - started)));
         renewedAt = started;
         if (decision.kind === 'take') o.logger.info({ ...where, reason: decision.reason }, 'took the leader lease');
         if (stopping === undefined && healthy() && withinDeadline()) setActing(true, decision.kind);

@@ -6,7 +6,8 @@
  * Nothing is queued across passes: the plan is recomputed from the current caches each time, so a
  * command for a pod deleted meanwhile is never sent later (docs/bridge.md "Commands").
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import { PATCH } from '../core/kube-http.ts';
 import { toInstallModel, toBizModel } from '../core/module-spec.ts';
 import type { ModuleObservation } from '../core/module-status.ts';
 import type { BridgeContext } from './context.ts';
@@ -23,7 +24,6 @@ export function isUidMismatch(err: unknown): boolean {
   return e.code === 422 && typeof e.body === 'string' && e.body.includes('metadata.uid');
 }
 
-const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const MODULE_QUERY_MIN_GAP_MS = 2_000;
 /** API writes one pass has in flight at most. */
 export const WRITES_PER_PASS = 4;
@@ -144,7 +144,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
       if (isSamePodStatus(known.status, status)) continue;
       writes.push(async () => {
         try {
-          const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, strategicMergePatch);
+          const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, PATCH.strategic);
           ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
           written.record(pod, status, res);
           recordTransitions(ctx, known, status, observations);

@@ -1,5 +1,6 @@
 /** Applies `planNode` for one base (key = base identity) and keeps node Leases renewed. */
-import * as k8s from '@kubernetes/client-node';
+import { PATCH } from '../core/kube-http.ts';
+import { MicroTime } from '../core/micro-time.ts';
 import { BASE_LAST_HEARD_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_TAINT } from '../core/names.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
@@ -7,7 +8,6 @@ import { planNode, toLiveness, toNextLivenessChange } from './plan-node.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
 const STATUS_REFRESH_MS = 60_000;
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 export async function reconcileNode(ctx: BridgeContext, identity: string): Promise<ReconcileOutcome> {
   if (!ctx.owns(identity)) return { kind: 'done' };
@@ -26,7 +26,7 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
         // kube-apiserver keeps a Node's status on create (the kubelet registers its node that way;
         // only updates ignore it). An API server that dropped it gets the status written once more.
         if (!created.status?.conditions?.some((c) => c.type === 'Ready')) {
-          await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, mergePatch);
+          await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.node.status } }, PATCH.merge);
           ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
         }
         // A new node has no Lease yet: create it at once instead of a renewal that fails first.
@@ -42,13 +42,13 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
     case 'update': {
       if (plan.labels || plan.addTaint) {
         const taints = [...(existing?.spec?.taints ?? []).filter((t) => t.key !== VNODE_TAINT.key), { ...VNODE_TAINT }];
-        await ctx.core.patchNode({ name: base.nodeName, body: { metadata: plan.labels ? { labels: plan.labels } : {}, ...(plan.addTaint ? { spec: { taints } } : {}) } }, mergePatch);
+        await ctx.core.patchNode({ name: base.nodeName, body: { metadata: plan.labels ? { labels: plan.labels } : {}, ...(plan.addTaint ? { spec: { taints } } : {}) } }, PATCH.merge);
         ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patch' });
       }
       if (plan.status) {
         const prevReady = existing?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
         const nextReady = plan.status.conditions?.[0];
-        await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.status } }, mergePatch);
+        await ctx.core.patchNodeStatus({ name: base.nodeName, body: { status: plan.status } }, PATCH.merge);
         ctx.metrics.apiWrites.inc({ resource: 'nodes', verb: 'patchStatus' });
         if (prevReady !== nextReady?.status) {
           const back = nextReady?.status === 'True';
@@ -91,11 +91,11 @@ export async function reconcileNode(ctx: BridgeContext, identity: string): Promi
  * restarted bridge adopts from (adopt-nodes.ts) — no extra API write.
  */
 export async function renewNodeLease(ctx: BridgeContext, nodeName: string, nodeUid: string | undefined, lastHeardAt: number, opts: { isNew?: boolean } = {}): Promise<void> {
-  const now = new k8s.V1MicroTime(ctx.now());
+  const now = new MicroTime(ctx.now());
   const durationS = Math.max(40, Math.ceil((ctx.settings.nodeLeaseRenewMs * 4) / 1000));
   const annotations = { [BASE_LAST_HEARD_ANNOTATION]: new Date(lastHeardAt).toISOString() };
   const patch = async () => {
-    await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { metadata: { annotations }, spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, mergePatch);
+    await ctx.coordination.patchNamespacedLease({ name: nodeName, namespace: NODE_LEASE_NAMESPACE, body: { metadata: { annotations }, spec: { renewTime: now, holderIdentity: nodeName, leaseDurationSeconds: durationS } } }, PATCH.merge);
     ctx.metrics.apiWrites.inc({ resource: 'leases', verb: 'patch' });
   };
   const create = async () => {

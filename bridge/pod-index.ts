@@ -7,10 +7,11 @@
  * module reconciler asks for it on every pass and before every command; rebuilding a map of every
  * module pod for each call was O(all pods) and the largest part of the bridge's CPU at 1,000 pods.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { CoreApi } from '../core/kube-apis.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE } from '../core/names.ts';
 import type { Logger } from '../core/logger.ts';
-import { startWatchCache, type WatchCache } from '../core/watch-cache.ts';
+import { startWatchCache, type WatchCache, type WatchFn } from '../core/watch-cache.ts';
 import { toSlimPod } from './slim-objects.ts';
 
 export interface PodIndex {
@@ -77,14 +78,15 @@ export function toCurrentPod(obj: k8s.V1Pod, verb: 'add' | 'update' | 'delete', 
   return undefined;
 }
 
-export function startPodIndex(kc: k8s.KubeConfig, logger: Logger, onChange: (pod: k8s.V1Pod) => void): PodIndex {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+/** `api`: the pod list and watch to use (the bridge's KubeHttp through core/kube-apis.ts). */
+export function startPodIndex(api: { readonly core: Pick<CoreApi, 'listPodForAllNamespaces'>; readonly watch: WatchFn }, logger: Logger, onChange: (pod: k8s.V1Pod) => void): PodIndex {
+  const { core, watch } = api;
   const view = new PodsByNode();
   const caches: WatchCache<k8s.V1Pod>[] = [];
   for (const label of [MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS]) {
     const labelSelector = `${label}=${MODULE_COMPONENT_VALUE}`;
     const self: WatchCache<k8s.V1Pod> = startWatchCache<k8s.V1Pod>({
-      kc,
+      watch,
       path: '/api/v1/pods',
       list: () => core.listPodForAllNamespaces({ labelSelector }),
       labelSelector,

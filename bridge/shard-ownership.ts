@@ -15,14 +15,16 @@
  * - stop(): stop acting, drain, release every shard and delete the member Lease; stop(false) leaves
  *   them to expire, as a crash does.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { CoordinationApi } from '../core/kube-apis.ts';
 import type { Logger } from '../core/logger.ts';
+import { MicroTime } from '../core/micro-time.ts';
 import { BRIDGE_FLEET_LABEL, BRIDGE_LEASE_KINDS, BRIDGE_LEASE_KIND_LABEL, BRIDGE_SHARDS_ANNOTATION, toMemberLeaseName, toShardLeaseName } from '../core/names.ts';
 import { JITTER_FACTOR, errorCode, realSleep, toLeaseTimings } from './lease-timings.ts';
 import { observeLease, toLeaseSpec, toReleasedSpec, type LeaseObservation } from './plan-lease.ts';
 import { planShards } from './shards.ts';
 
-export type ShardLeaseApi = Pick<k8s.CoordinationV1Api, 'listNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease' | 'deleteNamespacedLease'>;
+export type ShardLeaseApi = Pick<CoordinationApi, 'listNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease' | 'deleteNamespacedLease'>;
 
 /** Why a replica stopped acting on a shard. `lost` and `renewDeadline` were not its choice. */
 export type ShardStopReason = 'aboveFairShare' | 'unhealthy' | 'stopping' | 'lost' | 'renewDeadline';
@@ -195,7 +197,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
       return sentAt;
     };
     const writes: Array<[string, Promise<void>]> = [];
-    const stamp = new k8s.V1MicroTime(wall());
+    const stamp = new MicroTime(wall());
     const renew = (k: number, acquired: boolean) =>
       writeShard(k, toLeaseSpec(leases.get(shardName(k))?.spec, o.identity, stamp, durationS)).then((sentAt) => {
         held.set(k, sentAt);
@@ -295,7 +297,7 @@ export function startShardOwnership(o: ShardOwnershipOptions): ShardOwnership {
     stopped = true;
     await inflight;
     if (!release) return;
-    const stamp = new k8s.V1MicroTime(wall());
+    const stamp = new MicroTime(wall());
     const writes: Array<[string, Promise<void>]> = [...held.keys()].map((k) => [shardName(k), write(shardName(k), 'shard', toReleasedSpec(leases.get(shardName(k))?.spec, stamp), t.renewDeadlineMs)]);
     const member = leases.get(memberName);
     if (member) {

@@ -6,6 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ControllerError } from './errors.ts';
 import { createKeepAliveHttpLibrary, type KeepAliveHttpLibrary } from './keep-alive-http.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import type { WatchFn } from './watch-cache.ts';
 
 type AgentFactory = (cluster: k8s.Cluster | null, options: https.AgentOptions) => http.Agent;
 
@@ -124,4 +125,13 @@ export function loadKubeConfig(file: string | undefined, limits?: KubeApiLimits)
   }
   withSharedAgents(kc);
   return limits ? withRateLimit(kc, createRateLimiter(limits)) : kc;
+}
+
+/**
+ * core/watch-cache.ts's watch over client-node's Watch on `kc` (its shared agents and rate limit),
+ * for the components that keep client-node (extender, module-deployment controller).
+ */
+export function watchVia(kc: k8s.KubeConfig): WatchFn {
+  const watcher = new k8s.Watch(kc);
+  return (path, query, onEvent, onDone) => watcher.watch(path, query, onEvent, onDone);
 }

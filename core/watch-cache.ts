@@ -12,8 +12,16 @@
  *   a watch is established: from a watch error until the relist after it, the cache may lag the
  *   API server by any amount, so no destructive decision may be taken on it.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { KubeHttp } from './kube-http.ts';
 import type { Logger } from './logger.ts';
+
+/**
+ * Starts one watch (`watch=true` is the implementation's to add): resolves with an abort handle once
+ * established, rejects when it could not be; `onDone` is called once when an established watch ends.
+ * core/kube-http.ts's `watch` (the bridge), or client-node's Watch through core/kubeconfig.ts's `watchVia`.
+ */
+export type WatchFn = KubeHttp['watch'];
 
 export interface WatchCache<T extends k8s.KubernetesObject> {
   list(namespace?: string): ReadonlyArray<T>;
@@ -31,7 +39,7 @@ export interface WatchCache<T extends k8s.KubernetesObject> {
 }
 
 export interface WatchCacheOptions<T extends k8s.KubernetesObject> {
-  readonly kc: k8s.KubeConfig;
+  readonly watch: WatchFn;
   /** API path, e.g. /api/v1/pods. */
   readonly path: string;
   readonly list: () => Promise<k8s.KubernetesListObject<T>>;
@@ -67,7 +75,6 @@ function isGone(err: unknown): boolean {
 }
 
 export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCacheOptions<T>): WatchCache<T> {
-  const watcher = new k8s.Watch(opts.kc);
   const objects = new Map<string, Map<string, T>>();
   let resourceVersion = '';
   let synced = false;
@@ -77,7 +84,7 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
   /** Set by a relist after an error: the next established watch makes the cache fresh again. */
   let recheckAll = false;
   let watching = false;
-  let abort: AbortController | undefined;
+  let abort: { abort(): void } | undefined;
   let wake: (() => void) | undefined;
   let resolveSynced!: () => void;
   const syncedPromise = new Promise<void>((r) => (resolveSynced = r));
@@ -144,8 +151,12 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
       let ended = false;
       let failure: Error | undefined;
       const timeoutS = Math.floor(MIN_WATCH_TIMEOUT_S * (1 + Math.random()));
-      // A half-open connection never ends on its own: give up a little after the server should have.
-      const watchdog = setTimeout(() => abort?.abort(), (timeoutS + 30) * 1000);
+      // A half-open connection never ends on its own: give up a little after the server should have
+      // (a failure, so the cache relists: whatever the watch missed is unknown).
+      const watchdog = setTimeout(() => {
+        failure ??= new Error(`watch silent past its ${timeoutS} s timeout; abandoned`);
+        abort?.abort();
+      }, (timeoutS + 30) * 1000);
       watchdog.unref();
       const query: Record<string, string | boolean | number> = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: timeoutS };
       if (opts.labelSelector !== undefined) query['labelSelector'] = opts.labelSelector;
@@ -160,7 +171,7 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
         const rv = obj?.metadata?.resourceVersion;
         if (rv) resourceVersion = rv;
       };
-      const onDone = (err: unknown) => {
+      const onDone = (err?: unknown) => {
         if (ended) return;
         ended = true;
         clearTimeout(watchdog);
@@ -170,7 +181,7 @@ export function startWatchCache<T extends k8s.KubernetesObject>(opts: WatchCache
         else if (events === 0 && Date.now() - started < 1_000) reject(new Error('very short watch: it ended within a second without an event'));
         else resolve();
       };
-      watcher.watch(opts.path, query, onEvent, onDone).then(
+      opts.watch(opts.path, query, onEvent, onDone).then(
         (controller) => {
           abort = controller;
           if (ended || stopped) controller.abort();

@@ -11,7 +11,8 @@ import {
   VNODE_COMPONENT_VALUE,
 } from '../core/names.ts';
 import type { Logger } from '../core/logger.ts';
-import { startWatchCache } from '../core/watch-cache.ts';
+import { startWatchCache, type WatchFn } from '../core/watch-cache.ts';
+import { watchVia } from '../core/kubeconfig.ts';
 import type { ChangeVerb, ClusterSnapshot } from './snapshot.ts';
 
 export const NODE_SOURCE = 'virtual nodes';
@@ -41,9 +42,9 @@ interface WatchSpec<T extends k8s.KubernetesObject> {
 }
 
 /** One reflector (core/watch-cache.ts: relists with backoff after a watch error, synced only after a real list) feeding the snapshot. */
-function startWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, spec: WatchSpec<T>, logger: Logger) {
+function startWatch<T extends k8s.KubernetesObject>(watch: WatchFn, snapshot: ClusterSnapshot, spec: WatchSpec<T>, logger: Logger) {
   const cache = startWatchCache<T>({
-    kc,
+    watch,
     path: spec.path,
     list: () => spec.list(spec.selector),
     labelSelector: spec.selector,
@@ -60,8 +61,9 @@ function startWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, snapshot
 /** Starts the informers; `snapshot` must have been built with ALL_SOURCES. */
 export function watchCluster(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, logger: Logger): ClusterWatch {
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const watch = watchVia(kc);
   const watches = [
-    startWatch<k8s.V1Node>(kc, snapshot, {
+    startWatch<k8s.V1Node>(watch, snapshot, {
       source: NODE_SOURCE,
       path: '/api/v1/nodes',
       selector: `${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE}`,
@@ -69,7 +71,7 @@ export function watchCluster(kc: k8s.KubeConfig, snapshot: ClusterSnapshot, logg
       apply: (verb, node) => snapshot.applyNode(verb, node),
     }, logger),
     ...POD_SOURCES.map((s) =>
-      startWatch<k8s.V1Pod>(kc, snapshot, {
+      startWatch<k8s.V1Pod>(watch, snapshot, {
         source: s.name,
         path: '/api/v1/pods',
         selector: s.selector,

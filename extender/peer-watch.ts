@@ -6,6 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
+import { watchVia } from '../core/kubeconfig.ts';
 import { toPeerEndpoints } from './peer-endpoints.ts';
 import type { PeerPush } from './peer-push.ts';
 
@@ -16,7 +17,7 @@ export function watchPeers(kc: k8s.KubeConfig, peers: { readonly namespace: stri
   const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
   const labelSelector = `${SERVICE_NAME_LABEL}=${peers.service}`;
   const cache = startWatchCache<k8s.V1EndpointSlice>({
-    kc,
+    watch: watchVia(kc),
     path: `/apis/discovery.k8s.io/v1/namespaces/${peers.namespace}/endpointslices`,
     list: () => discovery.listNamespacedEndpointSlice({ namespace: peers.namespace, labelSelector }),
     labelSelector,

@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import { startWatchCache, type WatchCache } from '../core/watch-cache.ts';
+import { watchVia } from '../core/kubeconfig.ts';
 import { BASE_DEPLOYMENT_LABEL, MODULE_DEPLOYMENT_LABEL, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE } from '../core/names.ts';
 import { startLeaderElection, type LeaderElection } from '../bridge/leader-election.ts';
 import { planModuleDeployment, type MdAction } from './plan-module-deployment.ts';
@@ -62,6 +63,7 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const watch = watchVia(kc);
   const metrics = createMdMetrics(d.registry);
 
   // ---- keyed queue: one key runs at most once at a time; a change during a run runs it again.
@@ -96,35 +98,35 @@ export function startModuleDeploymentController(d: ControllerDeps): ModuleDeploy
 
   for (const group of MD_GROUPS) {
     mdCaches.set(group, startWatchCache<MdObject>({
-      kc, logger, path: `/apis/${group}/${MD_VERSION}/${MD_PLURAL}`,
+      watch, logger, path: `/apis/${group}/${MD_VERSION}/${MD_PLURAL}`,
       list: () => custom.listClusterCustomObject({ group, version: MD_VERSION, plural: MD_PLURAL }) as Promise<k8s.KubernetesListObject<MdObject>>,
       onChange: (md) => { enqueue(toKey(group, md.metadata!.namespace!, md.metadata!.name!)); enqueue(LINKS_KEY); },
     }));
   }
   const rsCache = startWatchCache<k8s.V1ReplicaSet>({
-    kc, logger, path: '/apis/apps/v1/replicasets', labelSelector: MODULE_DEPLOYMENT_LABEL,
+    watch, logger, path: '/apis/apps/v1/replicasets', labelSelector: MODULE_DEPLOYMENT_LABEL,
     list: () => apps.listReplicaSetForAllNamespaces({ labelSelector: MODULE_DEPLOYMENT_LABEL }),
     onChange: enqueueByLabel,
   });
   // All pods: module pods of our ReplicaSets, and base pods (their IPs link virtual nodes).
   const podCache = startWatchCache<k8s.V1Pod>({
-    kc, logger, path: '/api/v1/pods',
+    watch, logger, path: '/api/v1/pods',
     list: () => core.listPodForAllNamespaces(),
     onChange: (p) => { if (!enqueueByLabel(p)) enqueue(LINKS_KEY); },
   });
   const vnodeSelector = `${VNODE_COMPONENT_LABEL}=${VNODE_COMPONENT_VALUE}`;
   const nodeCache = startWatchCache<k8s.V1Node>({
-    kc, logger, path: '/api/v1/nodes', labelSelector: vnodeSelector,
+    watch, logger, path: '/api/v1/nodes', labelSelector: vnodeSelector,
     list: () => core.listNode({ labelSelector: vnodeSelector }),
     onChange: () => enqueueAllMds(),
   });
   const deployCache = startWatchCache<k8s.V1Deployment>({
-    kc, logger, path: '/apis/apps/v1/deployments',
+    watch, logger, path: '/apis/apps/v1/deployments',
     list: () => apps.listDeploymentForAllNamespaces(),
     onChange: () => enqueue(LINKS_KEY),
   });
   const svcCache = startWatchCache<k8s.V1Service>({
-    kc, logger, path: '/api/v1/services', labelSelector: MODULE_DEPLOYMENT_LABEL,
+    watch, logger, path: '/api/v1/services', labelSelector: MODULE_DEPLOYMENT_LABEL,
     list: () => core.listServiceForAllNamespaces({ labelSelector: MODULE_DEPLOYMENT_LABEL }),
     onChange: enqueueByLabel,
   });

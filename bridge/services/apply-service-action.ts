@@ -3,7 +3,8 @@
  * guarded the Kubernetes way: replace carries the cached resourceVersion and delete the cached uid
  * as a precondition, so a stale cache ends in a 409 and a requeue, never in clobbering.
  */
-import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
+import type { V1Service } from '@kubernetes/client-node';
+import type { CoreApi } from '../../core/kube-apis.ts';
 import type { ServiceAction } from './plan-services.ts';
 import type { WorkloadRef } from './module-workload.ts';
 import type { WorkloadEventReason } from './workload-event.ts';
@@ -31,7 +32,7 @@ function toPortsText(s: V1Service): string {
   return `${s.spec?.type}, port ${p?.port} -> ${String(p?.targetPort)}`;
 }
 
-export async function applyServiceAction(core: CoreV1Api, action: ServiceAction, fieldManager: string): Promise<ApplyResult> {
+export async function applyServiceAction(core: Pick<CoreApi, 'createNamespacedService' | 'replaceNamespacedService' | 'deleteNamespacedService' | 'readNamespacedService'>, action: ServiceAction, fieldManager: string): Promise<ApplyResult> {
   const namespace = action.key.namespace;
   try {
     switch (action.kind) {

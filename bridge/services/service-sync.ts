@@ -4,13 +4,15 @@
  * reconcile that plans from the caches and applies through the API. Caches run on every replica so
  * a standby is warm; only the leader writes, and becoming leader re-checks every key.
  */
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.ts';
 import { toErrorFields } from '../../core/errors.ts';
 import { MODULE_COMPONENT_LABEL, MODULE_COMPONENT_LABEL_ALIAS, MODULE_COMPONENT_VALUE, toServiceName } from '../../core/names.ts';
 import { DEFAULT_SERVICE_TYPE, MANAGED_SERVICE_SELECTOR } from '../../core/service-names.ts';
 import type { ServiceType } from '../../core/service-annotations.ts';
+import { createAppsApi, createCoreApi } from '../../core/kube-apis.ts';
+import type { KubeHttp } from '../../core/kube-http.ts';
 import { startWatchCache, type WatchCache } from '../../core/watch-cache.ts';
 import { toSlimWorkload } from '../slim-objects.ts';
 import { WorkQueue, type ReconcileOutcome } from '../work-queue.ts';
@@ -21,7 +23,7 @@ import { createServiceMetrics, type ReconcileOutcomeName } from './service-metri
 import { toWorkloadEvent, type WorkloadEventReason } from './workload-event.ts';
 
 export interface ServiceSyncDeps {
-  readonly kc: k8s.KubeConfig;
+  readonly kube: KubeHttp;
   readonly logger: Logger;
   readonly registry: Registry;
   readonly isLeader: () => boolean;
@@ -78,12 +80,13 @@ function parseKey(key: string): ServiceKey {
 }
 
 export function startServiceSync(deps: ServiceSyncDeps): ServiceSync {
-  const { kc, logger, isLeader } = deps;
+  const { kube, logger, isLeader } = deps;
   const log = logger.child({ component: 'module-services' });
   const now = deps.now ?? (() => new Date());
   const config = { defaultType: deps.defaultType ?? DEFAULT_SERVICE_TYPE };
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const core = createCoreApi(kube);
+  const apps = createAppsApi(kube);
+  const watch = kube.watch.bind(kube);
   const metrics = createServiceMetrics(deps.registry, () => services.list().length);
   const count = (outcome: ReconcileOutcomeName) => metrics.reconciles.inc({ outcome });
   const queue = new WorkQueue((key) => reconcile(key), { concurrency: deps.concurrency ?? 4, backoffBaseMs: 500, backoffMaxMs: 60_000 });
@@ -91,11 +94,11 @@ export function startServiceSync(deps: ServiceSyncDeps): ServiceSync {
   const workloadCaches: Array<{ kind: WorkloadKind; cache: WatchCache<k8s.KubernetesObject> }> = [];
   const watchWorkloads = <T extends k8s.KubernetesObject>(kind: WorkloadKind, path: string, list: () => Promise<k8s.KubernetesListObject<T>>, labelSelector?: string) => {
     // Every workload of the cluster is cached: only what the Service plan reads is kept (slim-objects.ts).
-    const cache = startWatchCache<T>({ kc, path, list, logger: log, transform: toSlimWorkload, ...(labelSelector ? { labelSelector } : {}), onChange: (obj) => enqueueForWorkload(kind, obj) });
+    const cache = startWatchCache<T>({ watch, path, list, logger: log, transform: toSlimWorkload, ...(labelSelector ? { labelSelector } : {}), onChange: (obj) => enqueueForWorkload(kind, obj) });
     workloadCaches.push({ kind, cache: cache as unknown as WatchCache<k8s.KubernetesObject> });
   };
   const services = startWatchCache<k8s.V1Service>({
-    kc, path: '/api/v1/services', labelSelector: MANAGED_SERVICE_SELECTOR, logger: log,
+    watch, path: '/api/v1/services', labelSelector: MANAGED_SERVICE_SELECTOR, logger: log,
     list: () => core.listServiceForAllNamespaces({ labelSelector: MANAGED_SERVICE_SELECTOR }),
     onChange: (svc) => { const k = toServiceKey(svc); if (k) queue.add(toKey(k)); },
   });
