@@ -21,6 +21,8 @@ import { findFreePort } from '../sandbox/free-port.ts';
 import { startBridge } from '../bridge/bridge.ts';
 import { createSilentLogger } from '../core/logger.ts';
 import { withSharedAgents } from '../core/kubeconfig.ts';
+import { loadKubeConnection } from '../core/kube-connection.ts';
+import { createKubeHttp } from '../core/kube-http.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
 
 // Short --delete-after so old nodes go each round; heartbeats every 5 s; node Leases every 40 s so
@@ -53,7 +55,7 @@ try {
   withSharedAgents(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const bridge = startBridge({
-    kc, registry: new Registry(), logger: createSilentLogger(), concurrency: 16,
+    kube: createKubeHttp(loadKubeConnection(cp.kubeconfig)), registry: new Registry(), logger: createSilentLogger(), concurrency: 16,
     settings: { env: 'default', stack: 'java', notReadyAfterMs: 20_000, deleteAfterMs: 25_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 40_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 3_000 },
     mqtt: { url, clientIdPrefix: 'bench' }, leader: { enabled: false, name: 'x', namespace: 'default', durationMs: 10_000 },
   });

@@ -31,6 +31,8 @@ import { findFreePort } from '../sandbox/free-port.ts';
 import { startBridge } from '../bridge/bridge.ts';
 import { createSilentLogger } from '../core/logger.ts';
 import { withSharedAgents } from '../core/kubeconfig.ts';
+import { loadKubeConnection } from '../core/kube-connection.ts';
+import { createKubeHttp } from '../core/kube-http.ts';
 import { toNodeName, MODULE_COMPONENT_LABEL, VNODE_TAINT } from '../core/names.ts';
 import { toSimIp } from '../base-sim/base-info.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
@@ -82,9 +84,8 @@ try {
   say(`bridge: ${CHILD ? `own process, ${path.resolve(a['bridge-root'], a['bridge-cli'])}, NODE_OPTIONS="${a['node-options']}"` : 'in this process'}${a.services ? ', module Services on' : ''}`);
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}; load at start ${load()}`);
   if (!gc) say('(run with --expose-gc for heap figures after a full GC)');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(cp.kubeconfig);
-  withSharedAgents(kc);
+  // The bridge's client, as `module-controller bridge` builds it (here without a rate limit).
+  const kube = createKubeHttp(loadKubeConnection(cp.kubeconfig));
   // The benchmark's own client (pod creation, progress): separate from the bridge's.
   const benchKc = new k8s.KubeConfig();
   benchKc.loadFromFile(cp.kubeconfig);
@@ -98,7 +99,7 @@ try {
   let probe: Probe;
   if (!CHILD) {
     const bridge = startBridge({
-      kc, registry, logger: createSilentLogger(), concurrency: 16, settings: SETTINGS,
+      kube, registry, logger: createSilentLogger(), concurrency: 16, settings: SETTINGS,
       mqtt: { url, clientIdPrefix: 'bench' }, leader: { enabled: false, name: 'x', namespace: 'default', durationMs: 10_000 },
       services: a.services ? { defaultType: 'NodePort', resyncMs: 30_000 } : undefined,
     });

@@ -4,6 +4,7 @@ import { ALWAYS_HEARD } from '../../bridge/hearing.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
+import type { CoordinationApi, CoreApi } from '../../core/kube-apis.ts';
 import { Registry } from 'prom-client';
 import { createSilentLogger } from '../../core/logger.ts';
 import type { CommandKind } from '../../core/topics.ts';
@@ -64,7 +65,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
       return {};
     },
     deleteNamespacedPod: async () => ({}),
-  } as unknown as k8s.CoreV1Api;
+  } as unknown as CoreApi;
   const ctx: BridgeContext = {
     hearing: () => ALWAYS_HEARD,
     settings: SETTINGS,
@@ -72,7 +73,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     nodes: { list: () => [], get: () => undefined, isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => undefined },
     pods,
     core,
-    coordination: {} as k8s.CoordinationV1Api,
+    coordination: {} as CoordinationApi,
     replicaSetRevisions: {
       read: async (refs) => {
         const keys = refs.map((r) => `${r.namespace}/${r.name}`);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
+import type { CoordinationApi, CoreApi } from '../../core/kube-apis.ts';
 import { Registry } from 'prom-client';
 import { BASE_LAST_HEARD_ANNOTATION } from '../../core/names.ts';
 import { createSilentLogger } from '../../core/logger.ts';
@@ -45,8 +46,8 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
   const pods: PodIndex = { podsOnNode: () => [], all: () => [], isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => {} };
   const ctx: BridgeContext = {
     settings: SETTINGS, registry: new BaseRegistry(), nodes: cache, pods,
-    core: { createNode: record('createNode', created), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as k8s.CoreV1Api,
-    coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease', conflict), deleteNamespacedLease: record('deleteLease') } as unknown as k8s.CoordinationV1Api,
+    core: { createNode: record('createNode', created), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as CoreApi,
+    coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease', conflict), deleteNamespacedLease: record('deleteLease') } as unknown as CoordinationApi,
     replicaSetRevisions: { read: async () => new Map() },
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },

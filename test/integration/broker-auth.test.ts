@@ -27,6 +27,7 @@ import { startBroker, type RunningBroker } from '../../broker/mqtt-broker.ts';
 import { createCa, issueCert } from '../../core/pki.ts';
 import { createSilentLogger } from '../../core/logger.ts';
 import { toNodeName } from '../../core/names.ts';
+import { kubeHttpOf } from '../support/kube-http.ts';
 
 const cluster = await getTestCluster();
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -129,7 +130,7 @@ function scenarios(name: string, tag: string, setup: () => Promise<Setup>): void
       const prefix = e2ePrefix(tag);
       const identity = `${prefix}0`;
       const bridge = startBridge({
-        kc: cluster.kc,
+        kube: kubeHttpOf(cluster),
         settings: FAST_SETTINGS,
         mqtt: { url: s.url, clientIdPrefix: 'module-controller', ...s.bridge },
         leader: { enabled: false, name: 'unused', namespace: 'default', durationMs: 4_000 },

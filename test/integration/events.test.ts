@@ -4,13 +4,16 @@ import assert from 'node:assert/strict';
 import { getTestCluster, eventually } from '../support/cluster.ts';
 import { createEventRecorder, EVENT_MESSAGE_MAX, EVENT_WINDOW_MS } from '../../bridge/events.ts';
 import { createSilentLogger } from '../../core/logger.ts';
+import { createCoreApi } from '../../core/kube-apis.ts';
+import { kubeHttpOf } from '../support/kube-http.ts';
 
 const cluster = await getTestCluster();
+const core = createCoreApi(kubeHttpOf(cluster));
 
 test('the same reason and message on one object is one Event whose count grows; another message is another Event', async () => {
   const ns = await cluster.createNamespace('events');
   let clock = Date.parse('2026-01-01T00:00:00Z');
-  const record = createEventRecorder(cluster.core, 'module-controller-bridge', 'test', createSilentLogger(), () => clock);
+  const record = createEventRecorder(core, 'module-controller-bridge', 'test', createSilentLogger(), () => clock);
   const pod = { kind: 'Pod' as const, name: 'p1', namespace: ns, uid: 'uid-1' };
   const list = async () => (await cluster.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.name === 'p1');
   record(pod, 'Warning', 'InstallFailed', 'module orders:1.0.0: FAILED: jar not found');
@@ -38,7 +41,7 @@ test('the same reason and message on one object is one Event whose count grows; 
 
 test('the memory of recent Events stays bounded', () => {
   let clock = 0;
-  const record = createEventRecorder(cluster.core, 'c', 'i', createSilentLogger(), () => clock, 20);
+  const record = createEventRecorder(core, 'c', 'i', createSilentLogger(), () => clock, 20);
   // The namespace does not exist: creates fail (and are forgotten), which is all this needs.
   for (let i = 0; i < 60; i++) {
     clock++;

@@ -12,6 +12,8 @@ import { createSilentLogger } from '../../core/logger.ts';
 import { MODULE_COMPONENT_LABEL, NODE_LEASE_NAMESPACE, SERVICE_ANNOTATIONS, VNODE_TAINT, toModuleLabel } from '../../core/names.ts';
 import { startServiceSync } from '../../bridge/services/service-sync.ts';
 import { startPodIndex } from '../../bridge/pod-index.ts';
+import { createCoreApi } from '../../core/kube-apis.ts';
+import { kubeHttpOf } from '../support/kube-http.ts';
 
 const cluster = await getTestCluster();
 const { core, apps, kc } = cluster;
@@ -32,9 +34,10 @@ const abort = new AbortController();
 const registry = new Registry();
 // Module pods come from the bridge's pod index, as in the bridge (one watch shared by both).
 const podSubscribers: Array<(pod: k8s.V1Pod) => void> = [];
-const podIndex = startPodIndex(kc, createSilentLogger(), (pod) => { for (const fn of podSubscribers) fn(pod); });
+const kube = kubeHttpOf(cluster);
+const podIndex = startPodIndex({ core: createCoreApi(kube), watch: kube.watch.bind(kube) }, createSilentLogger(), (pod) => { for (const fn of podSubscribers) fn(pod); });
 const sync = startServiceSync({
-  kc, logger: createSilentLogger(), registry, isLeader: () => leader, signal: abort.signal, resyncMs: 10_000,
+  kube, logger: createSilentLogger(), registry, isLeader: () => leader, signal: abort.signal, resyncMs: 10_000,
   pods: { all: () => podIndex.all(), isSynced: () => podIndex.isSynced(), isFresh: () => podIndex.isFresh(), synced: podIndex.synced, subscribe: (fn) => { podSubscribers.push(fn); } },
 });
 let heartbeat: NodeJS.Timeout | undefined;

@@ -8,11 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { createSilentLogger } from '../../core/logger.ts';
 import { startWatchCache } from '../../core/watch-cache.ts';
+import { loadKubeConnection } from '../../core/kube-connection.ts';
+import { createKubeHttp, type KubeHttp } from '../../core/kube-http.ts';
 import { ClusterSnapshot } from '../../extender/snapshot.ts';
 import { PlacementMemory } from '../../extender/placement-memory.ts';
 import { ALL_SOURCES, watchCluster } from '../../extender/informers.ts';
 import { getTestCluster, eventually } from '../support/cluster.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { kubeHttpOf } from '../support/kube-http.ts';
 
 const cluster = await getTestCluster();
 const proxies: TcpProxy[] = [];
@@ -35,16 +38,27 @@ async function viaCuttableLink(): Promise<{ kc: k8s.KubeConfig; link: TcpProxy }
   return { kc, link };
 }
 
+/** The bridge's client (core/kube-http.ts) for the test cluster, its connections through a link the test can cut. */
+async function kubeViaCuttableLink(): Promise<{ kube: KubeHttp; link: TcpProxy }> {
+  const conn = loadKubeConnection(cluster.kubeconfig);
+  const real = new URL(conn.server);
+  const link = await startTcpProxy(real.hostname, Number(real.port || 443));
+  proxies.push(link);
+  const kube = createKubeHttp({ server: `${real.protocol}//127.0.0.1:${link.port}`, tls: conn.tls, source: conn.source, headers: () => conn.headers() });
+  return { kube, link };
+}
+
+const listConfigMaps = (kube: KubeHttp, ns: string) => () => kube.request<k8s.V1ConfigMapList>({ method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` });
+
 test('watch cache: stale from a broken watch until the relist after it, which sees the changes made meanwhile', async () => {
   const ns = await cluster.createNamespace('wc');
-  const { kc, link } = await viaCuttableLink();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { kube, link } = await kubeViaCuttableLink();
   const changes: string[] = [];
   let freshEvents = 0;
   const cache = startWatchCache<k8s.V1ConfigMap>({
-    kc,
+    watch: kube.watch.bind(kube),
     path: `/api/v1/namespaces/${ns}/configmaps`,
-    list: () => core.listNamespacedConfigMap({ namespace: ns }),
+    list: listConfigMaps(kube, ns),
     logger: createSilentLogger(),
     onChange: (o, verb) => changes.push(`${verb} ${o.metadata?.name}`),
     onFresh: () => freshEvents++,
@@ -89,6 +103,7 @@ test('watch cache: stale from a broken watch until the relist after it, which se
     assert.equal(cache.isFresh(), true);
   } finally {
     await cache.stop();
+    kube.destroy();
   }
 });
 
@@ -111,12 +126,12 @@ test('extender informers: freshness follows every cache through a broken link', 
 
 test('watch cache transform: listed and watched objects are stored and reported as transformed, managedFields gone', async () => {
   const ns = await cluster.createNamespace('wct');
-  const core = cluster.kc.makeApiClient(k8s.CoreV1Api);
+  const kube = kubeHttpOf(cluster);
   await cluster.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'listed', labels: { keep: 'yes' } }, data: { big: 'x'.repeat(1000) } } });
   const seen: Array<{ verb: string; name: string; keys: string[]; data: unknown }> = [];
   const slim = (o: k8s.V1ConfigMap): k8s.V1ConfigMap => ({ metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, labels: o.metadata?.labels } });
   const cache = startWatchCache<k8s.V1ConfigMap>({
-    kc: cluster.kc, path: `/api/v1/namespaces/${ns}/configmaps`, list: () => core.listNamespacedConfigMap({ namespace: ns }), logger: createSilentLogger(),
+    watch: kube.watch.bind(kube), path: `/api/v1/namespaces/${ns}/configmaps`, list: listConfigMaps(kube, ns), logger: createSilentLogger(),
     transform: slim,
     onChange: (o, verb) => seen.push({ verb, name: o.metadata?.name ?? '', keys: Object.keys(o.metadata ?? {}).sort(), data: o.data }),
   });

@@ -4,6 +4,7 @@ import { createLogger, createSilentLogger } from '../../core/logger.ts';
 import { startBridge, type Bridge } from '../../bridge/bridge.ts';
 import type { BridgeSettings } from '../../bridge/config.ts';
 import type { TestCluster } from './cluster.ts';
+import { kubeHttpOf } from './kube-http.ts';
 
 export const FAST_SETTINGS: BridgeSettings = Object.freeze({
   env: 'default',
@@ -26,7 +27,7 @@ export const FAST_SETTINGS: BridgeSettings = Object.freeze({
 
 export function startTestBridge(cluster: TestCluster, url: string, opts: { settings?: Partial<BridgeSettings>; leader?: boolean; leaseName?: string; instanceId?: string; registry?: Registry } = {}): Bridge {
   return startBridge({
-    kc: cluster.kc,
+    kube: kubeHttpOf(cluster),
     settings: { ...FAST_SETTINGS, ...opts.settings },
     mqtt: { url, clientIdPrefix: 'mc-test' },
     leader: { enabled: opts.leader ?? false, name: opts.leaseName ?? 'mc-test-bridge', namespace: 'default', durationMs: 4_000 },
