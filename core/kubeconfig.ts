@@ -84,9 +84,8 @@ export function keepAliveLibraryOf(kc: k8s.KubeConfig): KeepAliveHttpLibrary | u
  * per-client middleware: the generated API clients call `applySecurityAuthentication` before each
  * request and Watch (and exec/log/attach) call `applyToHTTPSOptions`, so both are wrapped here.
  *
- * Lease traffic (leader election, shards) gets a kubeconfig of its own without this limit, as
- * kube-controller-manager and kube-scheduler give leader election a client of its own: a renewal
- * queued behind a burst of status writes and Events would miss its renew deadline.
+ * (The bridge no longer comes through here: it limits its core/kube-http.ts client the same way and
+ * gives its Lease traffic a second client without the limit, bridge/command.ts.)
  */
 export function withRateLimit(kc: k8s.KubeConfig, limiter: RateLimiter): k8s.KubeConfig {
   const target = kc as unknown as {
