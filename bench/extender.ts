@@ -340,7 +340,10 @@ function toBenchPod(name: string, bizName: string, baseName: string, schedulerNa
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 // The load average matters on a shared machine: p99s measure the neighbours as much as the code.
 out(`machine: ${os.cpus().length} CPUs (${cpu}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-if (!args.has('--throughput-only')) {
+if (args.has('--decisions-only')) {
+  for (const n of [100, 1000, 5000]) measureDecisions(n);
+  for (const row of decisionRows) out(row);
+} else if (!args.has('--throughput-only')) {
   out('\nLatency: filter + prioritize for one pod over loopback HTTP (ms).');
   out('| virtual nodes | nodeCacheCapable | feasible | filter body | round trip p50 | round trip p99 | extender time p50 | extender time p99 | filter round trip p50 | samples |');
   out('|---|---|---|---|---|---|---|---|---|---|');
@@ -354,6 +357,6 @@ if (!args.has('--throughput-only')) {
   out('|---|---|---|---|---|');
   for (const row of decisionRows) out(row);
 }
-if (!args.has('--latency-only')) await measureThroughput();
+if (!args.has('--latency-only') && !args.has('--decisions-only')) await measureThroughput();
 out(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 process.exit(0);

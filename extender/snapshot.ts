@@ -189,9 +189,16 @@ export class ClusterSnapshot implements ExtenderView {
     const parent = part && this.#recent.find((r) => r.version === version && r.names === part.parent);
     const like = parent ? undefined : this.#recent.find((r) => r.version === version && r.names.length === names.length);
     const entries = new Array<NodeEntry>(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      entries[i] = (parent ? parent.entries[part.positions[i]!] : like && like.names[i] === name ? like.entries[i] : this.#entries.get(name)) ?? { name, facts: undefined, load: EMPTY_LOAD, pods: undefined };
+    if (parent && part) {
+      // Run by run: a feasible list is a few hundred runs of the full list (sub-list.ts).
+      const runs = part.runs;
+      let k = 0;
+      for (let r = 0; r < runs.length; r += 2) for (let j = runs[r]!; j < runs[r + 1]!; j++) entries[k++] = parent.entries[j]!;
+    } else {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        entries[i] = (like && like.names[i] === name ? like.entries[i] : this.#entries.get(name)) ?? { name, facts: undefined, load: EMPTY_LOAD, pods: undefined };
+      }
     }
     const resolved = new ResolvedList(names, entries, version);
     // One per length: the scheduler's full list and its feasible subset; a part keeps its parent
