@@ -1,17 +1,19 @@
 /**
  * The replica path alone (on demand: `node --max-semi-space-size=4 bench/extender-replicas.ts
- * [--nodes 5000] [--rounds 5] [--root <checkout>]`): a Deployment scaling up, its replicas one
+ * [--nodes 5000] [--rounds 5] [--bind-lag 0] [--root <checkout>]`): a Deployment scaling up, its replicas one
  * after another, each bound where it was ranked first before the next comes, so every prioritize
  * gets a feasible list it has not seen (the same loop as bench/extender.ts's "replicas" column).
  * Times each stage of the extender's own work in process (no HTTP): decode, decide and encode, for
- * filter and prioritize. `--root` runs another checkout's extender (say, a `git archive` of main)
+ * filter and prioritize. `--bind-lag N`: a bind shows up only after the next N replicas were
+ * placed (kube-scheduler binds asynchronously, so the next pods come while the last placements are
+ * only assumed). `--root` runs another checkout's extender (say, a `git archive` of main)
  * with this same harness, so before and after can be timed back to back at the same moment.
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import os from 'node:os';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: path.join(import.meta.dirname, '..') }, replicas: { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: path.join(import.meta.dirname, '..') }, replicas: { type: 'string', default: '300' }, 'bind-lag': { type: 'string', default: '0' } } });
 const root = path.resolve(values.root);
 const at = (p: string) => import(path.join(root, p));
 const { parseExtenderArgs } = await at('extender/extender-args.ts');
@@ -24,6 +26,7 @@ const { PlacementMemory } = await at('extender/placement-memory.ts');
 const { toNode, toPod } = await at('test/extender/fixtures.ts');
 
 const nodeCount = Number(values.nodes);
+const bindLag = Number(values['bind-lag']);
 const STAGES = ['filter decode', 'filter decide', 'filter encode', 'prioritize decode', 'prioritize decide', 'prioritize encode'] as const;
 const nameOf = (i: number) => `virtual-node-${i}`;
 const fromWire = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
@@ -49,6 +52,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const snapshot = snapshotOf(nodeCount);
   const lists = new NodeListCache();
   const config = { maxModulesPerBase: 100 };
+  const pending: unknown[] = [];
   const replicaCount = Math.min(Number(values.replicas), Math.floor(nodeCount * 0.8));
   for (let r = 0; r < replicaCount; r++) {
     const replica = toPod({ uid: `web-${round}-${r}`, name: `web-${r}`, modules: [{ bizName: 'web', bizVersion: '1.0.0' }] });
@@ -78,7 +82,8 @@ for (let round = 0; round < Number(values.rounds); round++) {
       pairs.push(d.reduce((a, b) => a + b, 0));
     }
     if (round === 0) placements.push(scored.assumed?.nodeName ?? '-');
-    if (scored.assumed) snapshot.applyPod('bench', 'add', { ...replica, spec: { ...replica.spec!, nodeName: scored.assumed.nodeName } });
+    if (scored.assumed) pending.push({ ...replica, spec: { ...replica.spec!, nodeName: scored.assumed.nodeName } });
+    while (pending.length > bindLag) snapshot.applyPod('bench', 'add', pending.shift());
   }
 }
 
@@ -89,6 +94,7 @@ for (const c of placements.join(',')) digest = (Math.imul(digest, 31) + c.charCo
 process.stdout.write(`${JSON.stringify({
   root,
   nodes: nodeCount,
+  bindLag,
   samples: pairs.length,
   load: os.loadavg().map((l) => Number(l.toFixed(2))),
   pair: { p50: +pct(pairs, 0.5).toFixed(3), p99: +pct(pairs, 0.99).toFixed(3) },

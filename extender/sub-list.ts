@@ -56,6 +56,19 @@ export function sameRuns(a: Int32Array, b: Int32Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
+/** Where position `p` of the parent is in the part the runs describe; -1 when the part leaves it out. One step per run. */
+export function toPartIndex(runs: Int32Array, p: number): number {
+  let k = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    const a = runs[r]!;
+    const b = runs[r + 1]!;
+    if (p < a) return -1;
+    if (p < b) return k + (p - a);
+    k += b - a;
+  }
+  return -1;
+}
+
 /** Consecutive positions as [start, end) runs of the parent: few for a feasible list (each rejected node splits one). */
 export function toRuns(positions: Int32Array): Int32Array {
   let runs = 0;

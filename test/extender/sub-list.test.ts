@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runLength, sameRuns, subListOf, takeRuns, takeSubList, toRuns, toRunsWhere } from '../../extender/sub-list.ts';
+import { runLength, sameRuns, subListOf, takeRuns, takeSubList, toPartIndex, toRuns, toRunsWhere } from '../../extender/sub-list.ts';
 
 test('a part of a list: its names by position, and where it came from', () => {
   const parent = ['a', 'b', 'c', 'd', 'e'];
@@ -53,5 +53,12 @@ test('runs where a predicate holds equal the runs of the positions where it hold
     const keep = Array.from({ length }, () => random() < 0.7);
     const positions = Int32Array.from(keep.flatMap((k, i) => (k ? [i] : [])));
     assert.deepEqual([...toRunsWhere(length, (i) => keep[i]!)], [...toRuns(positions)], keep.map((k) => (k ? 1 : 0)).join(''));
+  }
+});
+
+test('a parent position maps to its place in the part, or -1 when the part leaves it out', () => {
+  for (const positions of [[], [0], [3], [0, 1, 2], [1, 2, 4, 7, 8, 9], [0, 5, 6, 9]]) {
+    const runs = toRuns(Int32Array.from(positions));
+    for (let p = 0; p < 11; p++) assert.equal(toPartIndex(runs, p), positions.indexOf(p), `${positions.join(',')} @${p}`);
   }
 });
