@@ -210,7 +210,7 @@ export class Verdicts {
 
   /** Sets candidate i's verdict (once, in filterNodes). */
   set(i: number, r: Rejection | undefined): void {
-    this.#fitRuns = undefined;
+    if (this.#fitRuns !== undefined) this.#fitRuns = undefined;
     if (!r) {
       this.#fits++;
       return;
