@@ -50,6 +50,14 @@ export function hashText(text: string, seed = 0x811c9dc5): number {
  * Scores are 0..10, so they fit a byte array (no array of thousands of slots per request).
  */
 export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>, policy: SchedulingPolicy = 'scatter'): Uint8Array {
+  return rankNodes(probe, tieKey, hosts, nodes, policy).scores;
+}
+
+/**
+ * scoreNodes, and the index of the one node it gave 10 (-1 when there are no hosts): the same
+ * index pickBest finds in the scores, without another pass over thousands of them.
+ */
+export function rankNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>, policy: SchedulingPolicy = 'scatter'): { readonly scores: Uint8Array; readonly best: number } {
   const n = hosts.length;
   const replica = new Uint8Array(n);
   const count = new Uint32Array(n);
@@ -111,7 +119,7 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
     }
   }
   if (best >= 0) scores[best] = MAX_EXTENDER_PRIORITY;
-  return scores;
+  return { scores, best };
 }
 
 /** Index of the highest score (the first on a tie, which scoreNodes never produces at the top); -1 when empty. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashText, MAX_EXTENDER_PRIORITY, pickBest, scoreNodes } from '../../extender/score-nodes.ts';
+import { hashText, MAX_EXTENDER_PRIORITY, pickBest, rankNodes, scoreNodes } from '../../extender/score-nodes.ts';
 import { toLoad, toModuleProbe, type ModuleRef, type NodeLoad } from '../../extender/node-load.ts';
 
 const demo = [{ bizName: 'demo', bizVersion: '1.0.0' }];
@@ -118,6 +118,9 @@ test('scores equal their definition for random clusters, both policies', () => {
     for (const policy of ['scatter', 'stacking'] as const) {
       const got = [...scoreNodes(toModuleProbe(demo), 'demo', hosts, loadsOf.map((load) => ({ load })), policy)];
       assert.deepEqual(got, scoreByDefinition(demo, 'demo', hosts, loadsOf, policy), `${policy} #${t}`);
+      const ranked = rankNodes(toModuleProbe(demo), 'demo', hosts, loadsOf.map((load) => ({ load })), policy);
+      assert.deepEqual([...ranked.scores], got);
+      assert.equal(ranked.best, pickBest(got), 'the best node is the one pickBest finds');
     }
   }
 });
