@@ -8,7 +8,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from './extender-args.ts';
 import { filterNodes, toPodToPlace, type Candidate, type FilterConfig, type PodToPlace, type Verdicts } from './filter-nodes.ts';
-import { pickBest, scoreNodes, toSchedulingPolicy } from './score-nodes.ts';
+import { rankNodes, toSchedulingPolicy } from './score-nodes.ts';
 import { toModuleRefs, type ExtenderView, type NodeView } from './snapshot.ts';
 import { toNodeFacts } from './node-facts.ts';
 import type { ModuleRef } from './node-load.ts';
@@ -101,8 +101,7 @@ export function planPrioritize(args: ExtenderArgs, view: ExtenderView): Prioriti
   const uid = args.pod.metadata?.uid;
   const hosts = toHostNames(args);
   const views = view.readAll(hosts, uid);
-  const scores = scoreNodes(place.probe, toTieKey(args.pod, place), hosts, views, toSchedulingPolicy(args.pod.metadata?.labels));
-  const best = pickBest(scores);
+  const { scores, best } = rankNodes(place.probe, toTieKey(args.pod, place), hosts, views, toSchedulingPolicy(args.pod.metadata?.labels));
   return { hosts, scores, assumed: uid && best >= 0 ? { podUid: uid, nodeName: hosts[best]!, modules: place.probe.modules } : undefined };
 }
 

@@ -17,15 +17,14 @@ import { ListWire, toFeasibleListBytes } from './wire.ts';
 
 export function rememberFeasibleList(lists: NodeListCache, plan: FilterPlan, answer: Buffer): void {
   if (!plan.answerNames || plan.nodes || plan.rejections.fitCount === 0) return;
-  const positions = new Int32Array(plan.rejections.fitCount);
-  let k = 0;
-  for (let i = 0; i < plan.names.length; i++) if (plan.rejections.fits(i)) positions[k++] = i;
+  // The same runs the answer was written from (filter-nodes.ts Verdicts.fitRuns): no pass per node.
+  const runs = plan.rejections.fitRuns();
   // A recurring full list has its bytes encoded (wire.ts): the part is compared against them in
   // place. The first time, the answer's own bytes are copied.
   if (ListWire.known(plan.names)) {
-    lists.rememberPart(ListWire.of(plan.names).partText(positions), plan.names, positions);
+    lists.rememberPart(ListWire.of(plan.names).partText(runs), plan.names, runs);
     return;
   }
   const bytes = toFeasibleListBytes(answer);
-  if (bytes) lists.rememberPart(toBytesText(bytes), plan.names, positions);
+  if (bytes) lists.rememberPart(toBytesText(bytes), plan.names, runs);
 }

@@ -201,6 +201,7 @@ export class Verdicts {
   /** How many candidates got each of `#reasons` (same index). */
   readonly #counts: number[] = [];
   #fits = 0;
+  #fitRuns: Int32Array | undefined;
 
   constructor(length: number) {
     this.length = length;
@@ -209,6 +210,7 @@ export class Verdicts {
 
   /** Sets candidate i's verdict (once, in filterNodes). */
   set(i: number, r: Rejection | undefined): void {
+    if (this.#fitRuns !== undefined) this.#fitRuns = undefined;
     if (!r) {
       this.#fits++;
       return;
@@ -240,6 +242,33 @@ export class Verdicts {
       out.set(code, (out.get(code) ?? 0) + this.#counts[k]!);
     }
     return out;
+  }
+
+  /**
+   * The candidates that fit as `[start, end)` runs of indices (sub-list.ts), in one pass over the
+   * codes: the filter answer, the feasible list it names and the prioritize answer for that list
+   * then take one step per run instead of one per node (wire.ts, feasible-list.ts).
+   */
+  fitRuns(): Int32Array {
+    if (this.#fitRuns) return this.#fitRuns;
+    const codes = this.#codes;
+    const n = this.length;
+    let count = 0;
+    for (let i = 0; i < n; i++) if (codes[i] === 0 && (i === 0 || codes[i - 1] !== 0)) count++;
+    const out = new Int32Array(2 * count);
+    let r = 0;
+    for (let i = 0; i < n; ) {
+      if (codes[i] !== 0) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && codes[j] === 0) j++;
+      out[r++] = i;
+      out[r++] = j;
+      i = j;
+    }
+    return (this.#fitRuns = out);
   }
 
   /** How many candidates fit. */

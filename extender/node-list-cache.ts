@@ -20,7 +20,7 @@
  * extender-args.ts): they are typed readonly and nothing may write them (not frozen: V8's array
  * builtins lose their fast paths on frozen arrays, measured).
  */
-import { subListOf, takeSubList } from './sub-list.ts';
+import { sameRuns, subListOf, takeRuns } from './sub-list.ts';
 
 const KEY = Buffer.from('"NodeNames":', 'latin1');
 const [OPEN_OBJECT, COMMA, OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT] = [0x7b, 0x2c, 0x5b, 0x5d, 0x7d];
@@ -83,24 +83,24 @@ export class NodeListCache {
   }
 
   /**
-   * Remembers a list before it is ever sent: the part of `parent` at `positions` whose JSON text is
+   * Remembers a list before it is ever sent: the part of `parent` in the `[start, end)` `runs` whose JSON text is
    * `text` (the feasible names of a filter answer, which the scheduler sends to prioritize next;
    * sub-list.ts, feasible-list.ts). A list already known with this text stays as it is (the same
    * array keeps its caches).
    */
-  rememberPart(text: ListText, parent: readonly string[], positions: Int32Array): void {
+  rememberPart(text: ListText, parent: readonly string[], runs: Int32Array): void {
     for (let i = 0; i < this.#known.length; i++) {
       const k = this.#known[i]!;
       const part = subListOf(k.names);
-      // A part of the same list at the same positions is one memcmp of the positions; only a list
+      // A part of the same list at the same positions is one memcmp of the runs; only a list
       // known otherwise (parsed from a body) is compared by its text.
-      const same = part ? part.parent === parent && samePositions(part.positions, positions) : k.text.bytes !== undefined && k.text.size === text.size && text.equals(k.text.bytes);
+      const same = part ? part.parent === parent && sameRuns(part.runs, runs) : k.text.bytes !== undefined && k.text.size === text.size && text.equals(k.text.bytes);
       if (same) {
         this.#promote(i);
         return;
       }
     }
-    this.#known = [{ text, names: takeSubList(parent, positions) }, ...this.#known].slice(0, this.#keep);
+    this.#known = [{ text, names: takeRuns(parent, runs) }, ...this.#known].slice(0, this.#keep);
   }
 
   /** How many lists were recognised and how many had to be parsed. */
@@ -149,6 +149,3 @@ function parseWhole(body: Buffer): unknown {
   return JSON.parse(body.toString('utf8'));
 }
 
-function samePositions(a: Int32Array, b: Int32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}

@@ -50,29 +50,45 @@ export function hashText(text: string, seed = 0x811c9dc5): number {
  * Scores are 0..10, so they fit a byte array (no array of thousands of slots per request).
  */
 export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>, policy: SchedulingPolicy = 'scatter'): Uint8Array {
+  return rankNodes(probe, tieKey, hosts, nodes, policy).scores;
+}
+
+/**
+ * scoreNodes, and the index of the one node it gave 10 (-1 when there are no hosts): the same
+ * index pickBest finds in the scores, without another pass over thousands of them.
+ */
+export function rankNodes(probe: ModuleProbe, tieKey: string, hosts: readonly string[], nodes: ReadonlyArray<{ readonly load: NodeLoad }>, policy: SchedulingPolicy = 'scatter'): { readonly scores: Uint8Array; readonly best: number } {
   const n = hosts.length;
   const replica = new Uint8Array(n);
   const count = new Uint32Array(n);
   let maxCount = 0;
-  let bestReplica = 1;
-  let bestCount = Infinity;
+  // The fewest and most modules among the bases without a replica (band 0) and with one (band 1),
+  // gathered in the same pass: the best base is in the lowest band present, at its fewest modules
+  // (scatter) or its most (stacking).
+  let min0 = Infinity;
+  let max0 = -1;
+  let min1 = Infinity;
+  let max1 = -1;
   for (let i = 0; i < n; i++) {
     const load = nodes[i]!.load;
-    replica[i] = hasReplica(probe, load) ? 1 : 0;
-    count[i] = load.moduleCount;
-    if (count[i]! > maxCount) maxCount = count[i]!;
-  }
-  // Stacking ranks by "modules fewer than the fullest base" instead: the same dense ranking then
-  // puts the fullest bases at the top of each band.
-  if (policy === 'stacking') for (let i = 0; i < n; i++) count[i] = maxCount - count[i]!;
-  for (let i = 0; i < n; i++) {
-    const r = replica[i]!;
-    const c = count[i]!;
-    if (r < bestReplica || (r === bestReplica && c < bestCount)) {
-      bestReplica = r;
-      bestCount = c;
+    const c = load.moduleCount;
+    count[i] = c;
+    if (c > maxCount) maxCount = c;
+    if (hasReplica(probe, load)) {
+      replica[i] = 1;
+      if (c < min1) min1 = c;
+      if (c > max1) max1 = c;
+    } else {
+      if (c < min0) min0 = c;
+      if (c > max0) max0 = c;
     }
   }
+  const bestReplica = max0 >= 0 ? 0 : 1;
+  // Stacking ranks by "modules fewer than the fullest base" instead: the same dense ranking then
+  // puts the fullest bases at the top of each band.
+  const stacking = policy === 'stacking';
+  if (stacking) for (let i = 0; i < n; i++) count[i] = maxCount - count[i]!;
+  const bestCount = stacking ? maxCount - (bestReplica ? max1 : max0) : bestReplica ? min1 : min0;
   // score[band * width + count]: the band's top minus the count's dense rank among the band's counts.
   const width = maxCount + 1;
   const table = new Uint8Array(2 * width);
@@ -103,7 +119,7 @@ export function scoreNodes(probe: ModuleProbe, tieKey: string, hosts: readonly s
     }
   }
   if (best >= 0) scores[best] = MAX_EXTENDER_PRIORITY;
-  return scores;
+  return { scores, best };
 }
 
 /** Index of the highest score (the first on a tie, which scoreNodes never produces at the top); -1 when empty. */

@@ -15,7 +15,7 @@ import { toPodWorkload } from '../core/pod-workload.ts';
 import { EMPTY_LOAD, toNodeLoad, type ModuleRef, type NodeLoad } from './node-load.ts';
 import { toNodeFacts, type NodeFacts } from './node-facts.ts';
 import type { PlacementMemory } from './placement-memory.ts';
-import { subListOf } from './sub-list.ts';
+import { subListOf, toPartIndex } from './sub-list.ts';
 
 export type ChangeVerb = 'add' | 'update' | 'delete';
 
@@ -67,11 +67,14 @@ class ResolvedList {
   #index: Map<string, number[]> | undefined;
   #patched: NodeView[] | undefined;
   readonly #touched: number[] = [];
+  /** For a part of another resolved list (sub-list.ts): that list and the runs of it this one holds. */
+  readonly #part: { readonly parent: ResolvedList; readonly runs: Int32Array } | undefined;
 
-  constructor(names: readonly string[], entries: readonly NodeEntry[], version: number) {
+  constructor(names: readonly string[], entries: readonly NodeEntry[], version: number, part?: { readonly parent: ResolvedList; readonly runs: Int32Array }) {
     this.names = names;
     this.entries = entries;
     this.version = version;
+    this.#part = part;
   }
 
   /**
@@ -93,8 +96,21 @@ class ResolvedList {
     return out;
   }
 
-  /** Where a name is in the list (built on first use). */
+  /**
+   * Where a name is in the list (built on first use). A part of another list asks that one and maps
+   * the positions through its runs: a Deployment's next replica brings a new feasible list while the
+   * last replicas' placements are still assumed, and a map of thousands of names per new list had
+   * cost more than scoring it.
+   */
   indexOf(name: string): readonly number[] {
+    if (this.#part) {
+      const out: number[] = [];
+      for (const p of this.#part.parent.indexOf(name)) {
+        const k = toPartIndex(this.#part.runs, p);
+        if (k >= 0) out.push(k);
+      }
+      return out;
+    }
     if (!this.#index) {
       this.#index = new Map();
       for (let i = 0; i < this.names.length; i++) {
@@ -189,11 +205,18 @@ export class ClusterSnapshot implements ExtenderView {
     const parent = part && this.#recent.find((r) => r.version === version && r.names === part.parent);
     const like = parent ? undefined : this.#recent.find((r) => r.version === version && r.names.length === names.length);
     const entries = new Array<NodeEntry>(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      entries[i] = (parent ? parent.entries[part.positions[i]!] : like && like.names[i] === name ? like.entries[i] : this.#entries.get(name)) ?? { name, facts: undefined, load: EMPTY_LOAD, pods: undefined };
+    if (parent && part) {
+      // Run by run: a feasible list is a few hundred runs of the full list (sub-list.ts).
+      const runs = part.runs;
+      let k = 0;
+      for (let r = 0; r < runs.length; r += 2) for (let j = runs[r]!; j < runs[r + 1]!; j++) entries[k++] = parent.entries[j]!;
+    } else {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        entries[i] = (like && like.names[i] === name ? like.entries[i] : this.#entries.get(name)) ?? { name, facts: undefined, load: EMPTY_LOAD, pods: undefined };
+      }
     }
-    const resolved = new ResolvedList(names, entries, version);
+    const resolved = new ResolvedList(names, entries, version, parent && part ? { parent, runs: part.runs } : undefined);
     // One per length: the scheduler's full list and its feasible subset; a part keeps its parent
     // (the next replica's filter sends the full list again, and its feasible list has another length).
     this.#recent = parent ? [resolved, parent] : [resolved, ...this.#recent.filter((r) => r.names.length !== names.length)].slice(0, 2);

@@ -20,7 +20,7 @@
  * (test/extender/wire.test.ts).
  */
 import type { Allocate } from '../core/buffer-pool.ts';
-import { subListOf, toRuns } from './sub-list.ts';
+import { subListOf, toRunsWhere } from './sub-list.ts';
 import type { ListText } from './node-list-cache.ts';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
@@ -75,13 +75,12 @@ export class ListWire {
   }
 
   /**
-   * The JSON text of the part of this list at `positions`, `["a",…]`, compared in place against
-   * this list's bytes (a run of consecutive names is one memcmp) instead of kept as a copy: a
-   * Deployment's scale-up makes a new one per replica, and a fresh 100 kB copy each time is memory
-   * outside the heap that only a full collection gives back (core/buffer-pool.ts).
+   * The JSON text of the part of this list in the `[start, end)` runs (sub-list.ts), `["a",…]`,
+   * compared in place against this list's bytes (a run of consecutive names is one memcmp) instead
+   * of kept as a copy: a Deployment's scale-up makes a new one per replica, and a fresh 100 kB copy
+   * each time is memory outside the heap that only a full collection gives back (core/buffer-pool.ts).
    */
-  partText(positions: Int32Array): ListText {
-    const runs = toRuns(positions);
+  partText(runs: Int32Array): ListText {
     let size = 2 + Math.max(0, runs.length / 2 - 1);
     for (let r = 0; r < runs.length; r += 2) size += this.starts[runs[r + 1]!]! - this.starts[runs[r]!]! - 1;
     return {
@@ -151,7 +150,7 @@ export function encodeHostPriorities(hosts: readonly string[], scores: ArrayLike
   // part of a known list sent for the first time (a Deployment's next replica) is copied in runs.
   const wire = ok ? ListWire.ifRecurring(hosts) : undefined;
   const part = ok && !wire ? subListOf(hosts) : undefined;
-  if (part && ListWire.known(part.parent)) return encodePartPriorities(ListWire.of(part.parent), part.positions, scores, alloc);
+  if (part && ListWire.known(part.parent)) return encodePartPriorities(ListWire.of(part.parent), part.runs, scores, alloc);
   if (!wire) return Buffer.from(JSON.stringify(Array.from(hosts, (Host, i) => ({ Host, Score: scores[i]! }))), 'utf8');
   const { template, slots } = wire.priorities;
   const out = alloc(template.length);
@@ -175,11 +174,10 @@ function writeScore(out: Buffer, at: number, s: number): void {
  * The prioritize answer for a part of a known list (sub-list.ts): each run of consecutive
  * positions is one copy out of the parent's `[{"Host":…,"Score":__},…]`, then the slots are filled.
  */
-function encodePartPriorities(parent: ListWire, positions: Int32Array, scores: ArrayLike<number>, alloc: Allocate): Buffer {
+function encodePartPriorities(parent: ListWire, runs: Int32Array, scores: ArrayLike<number>, alloc: Allocate): Buffer {
   const { template, slots } = parent.priorities;
   // Entry i of the parent is template[entry(i) .. entry(i + 1) - 1) (a comma between entries).
   const entry = (i: number) => (i < slots.length ? slots[i]! - 8 - (parent.starts[i + 1]! - parent.starts[i]! - 1) - 9 : template.length);
-  const runs = toRuns(positions);
   let size = 2;
   for (let r = 0; r < runs.length; r += 2) size += entry(runs[r + 1]!) - entry(runs[r]!);
   const out = alloc(size);
@@ -211,7 +209,13 @@ export function toFeasibleListBytes(answer: Buffer): Buffer | undefined {
 export interface FilterVerdicts {
   readonly names: readonly string[];
   /** Arrays qualify, as do the filter's Verdicts. */
-  readonly rejections: { readonly length: number; at(i: number): { readonly message: string; readonly resolvable: boolean } | undefined };
+  readonly rejections: { readonly length: number; at(i: number): { readonly message: string; readonly resolvable: boolean } | undefined; fitRuns?(): Int32Array };
+}
+
+/** The feasible candidates as `[start, end)` runs: the filter's own (Verdicts.fitRuns) or found by looking at every verdict. */
+export function toFitRuns(v: FilterVerdicts): Int32Array {
+  const r = v.rejections;
+  return r.fitRuns ? r.fitRuns() : toRunsWhere(v.names.length, (i) => !r.at(i));
 }
 
 const FILTER_HEAD = latin1('{"Nodes":null,"NodeNames":[');
@@ -219,20 +223,29 @@ const FAILED_KEY = latin1('],"FailedNodes":{');
 const UNRESOLVABLE_KEY = latin1('},"FailedAndUnresolvableNodes":{');
 const FILTER_TAIL = latin1('},"Error":""}');
 
-/** `"name":"reason"` for the rejections of one class, from `at`; returns the new offset. */
-function writeReasons(out: Buffer, at: number, v: FilterVerdicts, wire: ListWire, messages: ReadonlyMap<string, Buffer>, resolvable: boolean): number {
+/**
+ * `"name":"reason"` for the rejections of one class, from `at`; returns the new offset. The
+ * rejected candidates are the gaps between the feasible runs, visited in order.
+ */
+function writeReasons(out: Buffer, at: number, v: FilterVerdicts, runs: Int32Array, wire: ListWire, messages: ReadonlyMap<string, Buffer>, resolvable: boolean): number {
   let o = at;
   let first = true;
-  for (let i = 0; i < v.names.length; i++) {
-    const r = v.rejections.at(i);
-    if (!r || r.resolvable !== resolvable) continue;
-    if (!first) out[o++] = COMMA;
-    first = false;
-    o += wire.names.copy(out, o, wire.starts[i]!, wire.starts[i + 1]! - 1);
-    out[o++] = COLON;
-    const text = messages.get(r.message)!;
-    out.set(text, o);
-    o += text.length;
+  const n = v.names.length;
+  let from = 0;
+  for (let g = 0; g <= runs.length; g += 2) {
+    const to = g < runs.length ? runs[g]! : n;
+    for (let i = from; i < to; i++) {
+      const r = v.rejections.at(i);
+      if (!r || r.resolvable !== resolvable) continue;
+      if (!first) out[o++] = COMMA;
+      first = false;
+      o += wire.names.copy(out, o, wire.starts[i]!, wire.starts[i + 1]! - 1);
+      out[o++] = COLON;
+      const text = messages.get(r.message)!;
+      out.set(text, o);
+      o += text.length;
+    }
+    if (g < runs.length) from = runs[g + 1]!;
   }
   return o;
 }
@@ -241,45 +254,43 @@ function writeReasons(out: Buffer, at: number, v: FilterVerdicts, wire: ListWire
  * An ExtenderFilterResult for a scheduler that sent names: `Nodes` null, the feasible names in
  * the order sent, and `"name":"reason"` for the others. A name sent twice is listed twice in
  * NodeNames (as sent) and keyed twice in the reasons (JSON readers keep the last one, as
- * JSON.stringify of an object would have kept it once with the same value).
+ * JSON.stringify of an object would have kept it once with the same value). Walks the feasible
+ * runs and the rejected candidates between them, not every candidate (most of thousands fit).
  */
 export function encodeFilterNames(v: FilterVerdicts, alloc: Allocate = allocate): Buffer {
   const n = v.names.length;
   const wire = ListWire.ifRecurring(v.names);
   if (!wire) return encodeFilterOnce(v);
+  const runs = toFitRuns(v);
   // Thousands of rejections usually share a handful of messages: encode each once per answer.
   const messages = new Map<string, Buffer>();
   let size = FILTER_HEAD.length + FAILED_KEY.length + UNRESOLVABLE_KEY.length + FILTER_TAIL.length + wire.names.length;
-  for (let i = 0; i < n; i++) {
-    const r = v.rejections.at(i);
-    if (!r) continue;
-    let text = messages.get(r.message);
-    if (!text) messages.set(r.message, (text = Buffer.from(JSON.stringify(r.message), 'utf8')));
-    size += text.length + 1;
+  let from = 0;
+  for (let g = 0; g <= runs.length; g += 2) {
+    const to = g < runs.length ? runs[g]! : n;
+    for (let i = from; i < to; i++) {
+      const r = v.rejections.at(i);
+      if (!r) continue;
+      let text = messages.get(r.message);
+      if (!text) messages.set(r.message, (text = Buffer.from(JSON.stringify(r.message), 'utf8')));
+      size += text.length + 1;
+    }
+    if (g < runs.length) from = runs[g + 1]!;
   }
   const out = alloc(size);
   out.set(FILTER_HEAD, 0);
   let o = FILTER_HEAD.length;
   // Feasible names in runs: each run of consecutive ones is one copy of the list's bytes.
-  let first = true;
-  for (let i = 0; i < n; ) {
-    if (v.rejections.at(i)) {
-      i++;
-      continue;
-    }
-    let j = i + 1;
-    while (j < n && !v.rejections.at(j)) j++;
-    if (!first) out[o++] = COMMA;
-    first = false;
-    o += wire.names.copy(out, o, wire.starts[i]!, wire.starts[j]! - 1);
-    i = j;
+  for (let r = 0; r < runs.length; r += 2) {
+    if (r > 0) out[o++] = COMMA;
+    o += wire.names.copy(out, o, wire.starts[runs[r]!]!, wire.starts[runs[r + 1]!]! - 1);
   }
   out.set(FAILED_KEY, o);
   o += FAILED_KEY.length;
-  o = writeReasons(out, o, v, wire, messages, true);
+  o = writeReasons(out, o, v, runs, wire, messages, true);
   out.set(UNRESOLVABLE_KEY, o);
   o += UNRESOLVABLE_KEY.length;
-  o = writeReasons(out, o, v, wire, messages, false);
+  o = writeReasons(out, o, v, runs, wire, messages, false);
   out.set(FILTER_TAIL, o);
   o += FILTER_TAIL.length;
   return out.subarray(0, o);

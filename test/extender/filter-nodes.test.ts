@@ -158,3 +158,14 @@ test('verdicts count their rejections by code', () => {
   assert.deepEqual([...v.countByCode()], [['full', 2], ['labels-mismatch', 2]]);
   assert.equal(v.fitCount, 1);
 });
+
+test('verdicts give the candidates that fit as [start, end) runs', () => {
+  const no = { code: 'full', message: 'full', resolvable: true } as const;
+  const cases: Array<[string, number[]]> = [['', []], ['.', [0, 1]], ['x', []], ['..x..', [0, 2, 3, 5]], ['x...x', [1, 4]], ['xx.x.', [2, 3, 4, 5]], ['.....', [0, 5]]];
+  for (const [pattern, runs] of cases) {
+    const v = new Verdicts(pattern.length);
+    [...pattern].forEach((c, i) => v.set(i, c === 'x' ? no : undefined));
+    assert.deepEqual([...v.fitRuns()], runs, pattern);
+    assert.equal(v.fitRuns(), v.fitRuns(), 'computed once');
+  }
+});

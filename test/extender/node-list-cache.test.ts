@@ -95,16 +95,16 @@ test('a remembered list is not changed by what a request does with its copy of t
 test('a part remembered before it is sent: the prioritize body is recognised as that part, and parses as JSON.parse does', () => {
   const cache = new NodeListCache();
   const full = (cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames;
-  const positions = Int32Array.from([1, 2, 5, 9]);
+  const runs = Int32Array.from([1, 3, 5, 6, 9, 10]);
   const feasible = [1, 2, 5, 9].map((i) => names[i]!);
-  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, runs);
   const body = goBody(feasible);
   const parsed = cache.parse(Buffer.from(body)) as { NodeNames: string[] };
   assert.deepEqual(parsed, JSON.parse(body));
   assert.equal(subListOf(parsed.NodeNames)?.parent, full);
   assert.deepEqual(cache.stats, { hits: 1, misses: 1 });
   // Remembered again (the same pod retried): the known array stays, with its caches.
-  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, positions);
+  cache.rememberPart(toBytesText(Buffer.from(JSON.stringify(feasible))), full, runs.slice());
   assert.equal((cache.parse(Buffer.from(body)) as { NodeNames: string[] }).NodeNames, parsed.NodeNames);
   assert.equal((cache.parse(Buffer.from(goBody(names))) as { NodeNames: string[] }).NodeNames, full, 'the full list is still known');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashText, MAX_EXTENDER_PRIORITY, pickBest, scoreNodes } from '../../extender/score-nodes.ts';
+import { hashText, MAX_EXTENDER_PRIORITY, pickBest, rankNodes, scoreNodes } from '../../extender/score-nodes.ts';
 import { toLoad, toModuleProbe, type ModuleRef, type NodeLoad } from '../../extender/node-load.ts';
 
 const demo = [{ bizName: 'demo', bizVersion: '1.0.0' }];
@@ -87,4 +87,40 @@ test('toSchedulingPolicy: only the label value stacking selects stacking', async
   assert.equal(toSchedulingPolicy({ 'module-controller.koupleless.io/scheduling-policy': 'scatter' }), 'scatter');
   assert.equal(toSchedulingPolicy({ 'module-controller.koupleless.io/scheduling-policy': 'other' }), 'scatter');
   assert.equal(toSchedulingPolicy(undefined), 'scatter');
+});
+
+/** The scores as the header of score-nodes.ts defines them, the slow way: sorted distinct counts per band, a hash per tied node. */
+function scoreByDefinition(mods: readonly ModuleRef[], key: string, hosts: string[], loadsOf: NodeLoad[], policy: 'scatter' | 'stacking'): number[] {
+  const band = loadsOf.map((l) => (l.modules.some((m) => mods.some((x) => x.bizName === m.bizName)) ? 1 : 0));
+  const counts = loadsOf.map((l) => l.moduleCount);
+  const order = (a: number, b: number) => (policy === 'scatter' ? a - b : b - a);
+  const ranks = [0, 1].map((b) => [...new Set(counts.filter((_c, i) => band[i] === b))].sort(order));
+  const scores = hosts.map((_h, i) => (band[i] ? 4 : 9) - Math.min(ranks[band[i]!]!.indexOf(counts[i]!), 4));
+  const bestBand = band.includes(0) ? 0 : 1;
+  const tied = hosts.map((_h, i) => i).filter((i) => band[i] === bestBand && counts[i] === ranks[bestBand]![0]);
+  const seed = hashText(`${key}/`);
+  tied.sort((a, b) => hashText(hosts[a]!, seed) - hashText(hosts[b]!, seed) || (hosts[a]! < hosts[b]! ? -1 : hosts[a]! > hosts[b]! ? 1 : 0));
+  if (tied.length > 0) scores[tied[0]!] = MAX_EXTENDER_PRIORITY;
+  return scores;
+}
+
+test('scores equal their definition for random clusters, both policies', () => {
+  let seed = 5;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let t = 0; t < 300; t++) {
+    const n = Math.floor(random() * 25);
+    const hosts = Array.from({ length: n }, (_v, i) => `virtual-node-${Math.floor(random() * 1000)}-${i}`);
+    const loadsOf = hosts.map(() => {
+      const mods: ModuleRef[] = Array.from({ length: Math.floor(random() * 8) }, (_v, j) => ({ bizName: `other-${j}`, bizVersion: '1' }));
+      if (random() < 0.4) mods.push({ bizName: 'demo', bizVersion: random() < 0.5 ? '1.0.0' : '0.9.0' });
+      return toLoad(mods);
+    });
+    for (const policy of ['scatter', 'stacking'] as const) {
+      const got = [...scoreNodes(toModuleProbe(demo), 'demo', hosts, loadsOf.map((load) => ({ load })), policy)];
+      assert.deepEqual(got, scoreByDefinition(demo, 'demo', hosts, loadsOf, policy), `${policy} #${t}`);
+      const ranked = rankNodes(toModuleProbe(demo), 'demo', hosts, loadsOf.map((load) => ({ load })), policy);
+      assert.deepEqual([...ranked.scores], got);
+      assert.equal(ranked.best, pickBest(got), 'the best node is the one pickBest finds');
+    }
+  }
 });

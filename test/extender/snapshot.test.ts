@@ -142,3 +142,18 @@ test('a part of a resolved list reads like the same names in a list of their own
   }
   assert.deepEqual(summary(s.readAll(full, undefined)), [['a', true, 0], ['b', true, 1], ['x', undefined, 0], ['c', false, 0], ['d', true, 2]]);
 });
+
+test('a part of a list with a name sent twice: the assumed node is found at each of its places in the part', () => {
+  const s = create();
+  s.markSynced('nodes', true);
+  for (const n of ['a', 'b', 'c']) s.applyNode('add', toNode(n));
+  const full = ['a', 'b', 'c', 'b', 'a'];
+  const summary = (views: ReturnType<typeof s.readAll>) => views.map((v) => [v.name, v.load.moduleCount]);
+  s.readAll(full, undefined);
+  s.assume({ podUid: 'p1', nodeName: 'b', modules: [{ bizName: 'demo', bizVersion: '1.0.0' }] });
+  for (const positions of [[1, 3], [0, 1, 2, 3, 4], [2, 3, 4], [0, 4], [0, 2]]) {
+    const part = takeSubList(full, Int32Array.from(positions));
+    assert.deepEqual(summary(s.readAll(part, undefined)), summary(s.readAll([...part], undefined)), positions.join(','));
+    s.readAll(full, undefined);
+  }
+});

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListWire, encodeFilterNames, encodeHostPriorities, toFeasibleListBytes } from '../../extender/wire.ts';
-import { takeSubList } from '../../extender/sub-list.ts';
+import { ListWire, encodeFilterNames, encodeHostPriorities, toFeasibleListBytes, toFitRuns } from '../../extender/wire.ts';
+import { takeSubList, toRuns } from '../../extender/sub-list.ts';
+import { Verdicts } from '../../extender/filter-nodes.ts';
 
 // Names a request may carry: plain, escaped, non-ASCII, and JavaScript-special keys.
 const NAMES = ['virtual-node-1', 'a"b\\c', 'ünïcode-节点', 'line\nbreak', '__proto__', 'constructor', ''];
@@ -109,7 +110,7 @@ test('the text of a part of a list is compared in place: exactly the JSON of tho
   const parent = ['virtual-node-0', 'a"b', 'ünïcode-节点', 'virtual-node-3', 'virtual-node-4', 'virtual-node-5'];
   const wire = ListWire.of(parent);
   for (const p of [[0], [5], [0, 1, 2], [1, 3, 5], [0, 1, 2, 3, 4, 5], [2, 3]]) {
-    const text = wire.partText(Int32Array.from(p));
+    const text = wire.partText(toRuns(Int32Array.from(p)));
     const json = Buffer.from(JSON.stringify(p.map((i) => parent[i])));
     assert.equal(text.size, json.length, p.join(','));
     assert.ok(text.equals(json), p.join(','));
@@ -117,6 +118,26 @@ test('the text of a part of a list is compared in place: exactly the JSON of tho
     for (const other of [JSON.stringify(p.map((i) => parent[i]).reverse()), JSON.stringify([...p.map((i) => parent[i]), 'x']), ` ${json.toString().slice(1)}`, json.toString().replace(/,/g, ' ')]) {
       if (other === json.toString()) continue;
       assert.equal(text.equals(Buffer.from(other)), false, `${p.join(',')}: ${other}`);
+    }
+  }
+});
+
+test('filter names from the filter\'s Verdicts (their own runs): the same bytes as from a plain list of verdicts', () => {
+  let seed = 11;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const reasons = [
+    { code: 'full', message: 'base is full', resolvable: true },
+    { code: 'not-ready', message: 'base is not "Ready"', resolvable: true },
+    { code: 'labels-mismatch', message: 'labels', resolvable: false },
+  ] as const;
+  for (let t = 0; t < 100; t++) {
+    const names = Array.from({ length: Math.floor(random() * 30) }, (_v, i) => (i % 7 === 3 ? `ü-${i}` : `virtual-node-${i}`));
+    const plain = names.map(() => (random() < 0.6 ? undefined : reasons[Math.floor(random() * reasons.length)]));
+    const verdicts = new Verdicts(names.length);
+    plain.forEach((r, i) => verdicts.set(i, r));
+    assert.deepEqual([...toFitRuns({ names, rejections: verdicts })], [...toFitRuns({ names, rejections: plain })]);
+    for (const round of ['first time', 'again']) {
+      assert.equal(encodeFilterNames({ names, rejections: verdicts }).toString('utf8'), viaObjects({ names, rejections: plain }), `${round}: ${plain.map((r) => r?.code ?? '.').join(',')}`);
     }
   }
 });
