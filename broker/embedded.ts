@@ -9,7 +9,10 @@ import { ControllerError } from '../core/errors.ts';
 import type { FlagSpec, FlagValues } from '../core/flags.ts';
 import type { Logger } from '../core/logger.ts';
 import { createCredentialsSource } from './credentials-source.ts';
-import { startBroker, type RunningBroker } from './mqtt-broker.ts';
+import type { RunningBroker } from './mqtt-broker.ts';
+
+/** The broker (Aedes, node-forge for its TLS) is loaded only when a bridge embeds one: a bridge on an external broker never pays for it. */
+const loadBroker = async () => (await import('./mqtt-broker.ts')).startBroker;
 
 export const EMBEDDED_BROKER_FLAGS = {
   embeddedBrokerCredentialsFile: { kind: 'string', description: 'Credentials file of the embedded broker (same format as "broker --credentials-file"); the bridge itself is admitted with --mqtt-username/--mqtt-password or a random credential' },
@@ -36,6 +39,7 @@ export async function startEmbeddedBrokerForBridge(
   if (file !== undefined && v.embeddedBrokerAllowAnonymous) throw new ControllerError('CONFIG_INVALID', '--embedded-broker-allow-anonymous cannot be combined with --embedded-broker-credentials-file; drop one');
   const host = deps.host ?? '0.0.0.0';
   if (file === undefined) {
+    const startBroker = await loadBroker();
     const broker = await startBroker({ auth: { kind: 'open' }, host, port: v.embeddedBrokerPort, logger: deps.logger, registry: deps.registry });
     deps.logger.warn('embedded MQTT broker without credentials (--embedded-broker-allow-anonymous): any client may command any base');
     return { broker, username: v.mqttUsername, password: v.mqttPassword };
@@ -44,6 +48,7 @@ export async function startEmbeddedBrokerForBridge(
   const password = v.mqttUsername !== undefined ? (v.mqttPassword ?? '') : randomBytes(24).toString('base64url');
   if (!password) throw new ControllerError('CONFIG_INVALID', '--mqtt-username needs --mqtt-password for the embedded broker');
   const source = createCredentialsSource({ file, plain: [{ username, password, role: 'bridge' }] });
+  const startBroker = await loadBroker();
   const broker = await startBroker({ auth: { kind: 'credentials', source }, host, port: v.embeddedBrokerPort, logger: deps.logger, registry: deps.registry });
   return { broker, username, password };
 }

@@ -25,4 +25,7 @@ test('importing the bridge command and the bridge loads no module of @kubernetes
   assert.ok(urls.some((u) => u.endsWith('/core/watch-cache.ts')), 'and what it imports');
   const offending = urls.filter((u) => u.includes('@kubernetes/client-node'));
   assert.deepEqual(offending, [], 'no module of @kubernetes/client-node is loaded');
+  // The embedded broker (Aedes, node-forge for its self-managed TLS) is loaded only when a bridge starts one.
+  const broker = urls.filter((u) => /node_modules\/(aedes|node-forge)\//.test(u) || u.endsWith('/broker/mqtt-broker.ts'));
+  assert.deepEqual(broker, [], 'a bridge on an external broker loads no broker code');
 });

@@ -15,6 +15,7 @@ function fakeKube(answer: unknown = { ok: true }) {
     },
     watch: async () => { throw new Error('not used'); },
     connectionsOpened: () => 0,
+    protocol: () => 'h2' as const,
     destroy: () => undefined,
   };
   return { kube, requests };
@@ -74,6 +75,7 @@ for (const c of cases) {
 
 test('an API error passes through unchanged (callers check its code and body)', async () => {
   const err = Object.assign(new Error('conflict'), { code: 409, body: '{"reason":"Conflict"}' });
-  const kube: KubeHttp = { request: async () => { throw err; }, watch: async () => { throw err; }, connectionsOpened: () => 0, destroy: () => undefined };
+  const kube: KubeHttp = { request: async () => { throw err; }, watch: async () => { throw err; }, connectionsOpened: () => 0,
+    protocol: () => 'h2' as const, destroy: () => undefined };
   await assert.rejects(createCoordinationApi(kube).replaceNamespacedLease({ name: 'l', namespace: 'ns', body }), (e) => e === err);
 });

@@ -1,6 +1,6 @@
 // The thin API client against the real kube-apiserver, through the admin kubeconfig the sandbox
 // writes (client certificates in files): reads, writes with each patch type, the API's own errors,
-// one kept connection for many requests, and a watch from a list's resourceVersion.
+// one HTTP/2 connection for many requests and a watch, and a watch from a list's resourceVersion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadKubeConnection } from '../../core/kube-connection.ts';
@@ -38,8 +38,10 @@ test('kube-http: requests, patches, errors and a watch on the real API server', 
   await assert.rejects(kube.request({ method: 'DELETE', path: `${base}/a`, body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } }), (e: unknown) => e instanceof KubeApiError && e.code === 409);
 
   const before = kube.connectionsOpened();
-  for (let i = 0; i < 30; i++) await kube.request({ method: 'GET', path: `${base}/a` });
-  assert.equal(kube.connectionsOpened(), before, '30 reads on kept connections, none new');
+  await Promise.all(Array.from({ length: 30 }, () => kube.request({ method: 'GET', path: `${base}/a` })));
+  assert.equal(kube.connectionsOpened(), before, '30 parallel reads on the kept connection, none new');
+  assert.equal(kube.protocol(), 'h2', 'the API server is spoken to over HTTP/2, as client-go does');
+  assert.equal(before, 1, 'one connection for everything, the watch included');
 
   await kube.request({ method: 'DELETE', path: `${base}/a` });
   await eventually('the watch saw every change', async () => (events.length >= 5 ? true : undefined), 10_000);
