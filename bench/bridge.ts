@@ -12,7 +12,8 @@
  * level info to /dev/null, API QPS 200), so its CPU and RSS are read from /proc alone (nothing of
  * the bench's own clients is counted); its API writes come from its /metrics. `--code-root <dir>`
  * runs the bridge of another checkout (a before/after comparison in one session);
- * `--bridge-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles it.
+ * `--bridge-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'` profiles it. The bridge runs with the
+ * chart's Node options (bridge/runtime.ts BRIDGE_NODE_OPTIONS) unless `--no-shipped-node-options`.
  *   node bench/bridge.ts [--bases 100] [--pods 1000] [--rate 50] [--clients 16] [--cpu-hog]
  *   node bench/bridge.ts --bases 1000 --pod-bases 100 --waves 1 --rate 0 --clients 8  (the 1,000-base run)
  * Loopback only; bounded in time.
@@ -30,6 +31,7 @@ import { findFreePort } from '../sandbox/free-port.ts';
 import { withSharedAgents } from '../core/kubeconfig.ts';
 import { toNodeName, MODULE_COMPONENT_LABEL, VNODE_TAINT, DEFAULTS } from '../core/names.ts';
 import { toBaseTopic, toCommandTopic } from '../core/topics.ts';
+import { BRIDGE_NODE_OPTIONS } from '../bridge/runtime.ts';
 import { toSimIp } from '../base-sim/base-info.ts';
 import { findMosquitto, startMosquitto } from '../test/support/mosquitto.ts';
 
@@ -48,6 +50,7 @@ const { values: a } = parseArgs({
     'code-root': { type: 'string' },
     'bridge-args': { type: 'string', default: '' },
     'bridge-node-args': { type: 'string', default: '' },
+    'no-shipped-node-options': { type: 'boolean', default: false },
     /** Keep the bridge's and base-sim's logs (info) in this folder. */
     logs: { type: 'string' },
   },
@@ -101,7 +104,7 @@ try {
     await sleep(1500);
   }
   const cpus = os.cpus();
-  say(`# bridge benchmark: ${BASES} bases in ${WAVES} waves, ${PODS} pods over ${POD_BASES} bases at ${RATE || 'max'}/s by ${CLIENTS} clients, install latency ${a['install-latency']}${a['cpu-hog'] ? ', one core kept busy (--cpu-hog)' : ''}; broker ${url}; bridge code ${ROOT}`);
+  say(`# bridge benchmark: ${BASES} bases in ${WAVES} waves, ${PODS} pods over ${POD_BASES} bases at ${RATE || 'max'}/s by ${CLIENTS} clients, install latency ${a['install-latency']}${a['cpu-hog'] ? ', one core kept busy (--cpu-hog)' : ''}; broker ${url}; bridge code ${ROOT}; bridge node options "${[...(a['no-shipped-node-options'] ? [] : [BRIDGE_NODE_OPTIONS]), a['bridge-node-args']].filter(Boolean).join(' ')}"`);
   say(`machine: ${cpus.length} x ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average at start ${load0.map(f2).join(' ')}`);
   if (a['cpu-hog']) {
     // Bounded: it ends on its own after 30 minutes even if this process is killed.
@@ -114,7 +117,7 @@ try {
 
   const opsPort = await findFreePort();
   const bridgeProc = spawn(process.execPath, [
-    ...a['bridge-node-args'].split(' ').filter(Boolean), path.join(ROOT, 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--ops-port', String(opsPort),
+    ...(a['no-shipped-node-options'] ? [] : BRIDGE_NODE_OPTIONS.split(' ')), ...a['bridge-node-args'].split(' ').filter(Boolean), path.join(ROOT, 'cli/main.ts'), 'bridge', '--kubeconfig', cp.kubeconfig, '--mqtt-url', url, '--ops-port', String(opsPort),
     '--mqtt-client-id-prefix', 'bench', ...a['bridge-args'].split(' ').filter(Boolean),
   ], { cwd: ROOT, stdio: ['ignore', logTo('bridge.log'), 'inherit'] });
   children.push(bridgeProc);

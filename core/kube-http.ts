@@ -30,6 +30,9 @@ export const IDLE_SOCKET_MS = 30_000;
 export const REQUEST_TIMEOUT_MS = 60_000;
 /** HTTP/2: a session in use is pinged this often, and closed when a ping is not answered by the next one (client-go: ReadIdleTimeout 30 s, PingTimeout 15 s). */
 export const PING_MS = 15_000;
+/** HTTP/2 flow-control windows the client grants the API server: per stream, and for the whole connection. */
+export const H2_STREAM_WINDOW = 4 * 2 ** 20;
+export const H2_CONNECTION_WINDOW = 64 * 2 ** 20;
 
 export const PATCH = {
   merge: 'application/merge-patch+json',
@@ -183,7 +186,11 @@ export function createKubeHttp(conn: KubeConnection, opts: KubeHttpOptions = {})
   let streams = 0;
   const h2Session = (): http2.ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
-    const s = http2.connect(conn.server, { ...tlsOptions, settings: { enablePush: false } });
+    const s = http2.connect(conn.server, { ...tlsOptions, settings: { enablePush: false, initialWindowSize: H2_STREAM_WINDOW } });
+    // HTTP/2's default windows (64 KiB per stream and for the whole connection) would make every
+    // watch and answer on this one connection wait for window updates: open them wide (Go's
+    // transport: 4 MiB per stream, 1 GiB per connection). The bridge reads everything at once.
+    s.once('connect', () => s.setLocalWindowSize(H2_CONNECTION_WINDOW));
     opened++;
     session = s;
     const forget = () => {
