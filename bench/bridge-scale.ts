@@ -81,7 +81,7 @@ try {
     await sleep(1500);
   }
   say(`# bridge-scale: ${BASES} bases, ${PODS} module pods (${(PODS / BASES).toFixed(1)} per base), created at ≤ ${RATE}/s; broker ${url}`);
-  say(`bridge: ${CHILD ? `own process, ${path.resolve(a['bridge-root'], a['bridge-cli'])}, NODE_OPTIONS="${a['node-options']}"` : 'in this process'}${a.services ? ', module Services on' : ''}`);
+  say(`bridge: ${CHILD ? `own process, ${path.resolve(a['bridge-root'], a['bridge-cli'])}, NODE_OPTIONS="${a['node-options']}", MALLOC_ARENA_MAX=${process.env['MALLOC_ARENA_MAX'] ?? 'unset'}` : 'in this process'}${a.services ? ', module Services on' : ''}`);
   say(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''} ${process.execArgv.join(' ')}; load at start ${load()}`);
   if (!gc) say('(run with --expose-gc for heap figures after a full GC)');
   // The bridge's client, as `module-controller bridge` builds it (here without a rate limit).
