@@ -17,11 +17,12 @@ export const bridgeCommand = defineCommand({
   name: 'bridge',
   summary: 'Turns every live Koupleless base (MQTT heartbeats) into a virtual node, installs module pods bound to it, and writes their status back.',
   flags: { ...BRIDGE_FLAGS, ...EMBEDDED_BROKER_FLAGS },
-  async run(v, { logger, registry, signal }) {
+  async run(v, { logger, registry, signal, env }) {
     // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
     const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
     // Lease traffic (leader, shards, members) has its own client below, outside this limit.
-    const conn = loadKubeConnection(v.kubeconfig);
+    // In a pod (no --kubeconfig): the service account and KUBERNETES_SERVICE_HOST/PORT from the environment.
+    const conn = loadKubeConnection(v.kubeconfig, { env });
     const kube = createKubeHttp(conn, { limiter: createRateLimiter({ qps: v.kubeApiQps, burst: v.kubeApiBurst }) });
     const leaseKube = v.leaderElect ? createKubeHttp(conn) : undefined;
     let broker: RunningBroker | undefined;

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { runCommand } from '../../core/command.ts';
 import { bridgeCommand } from '../../bridge/command.ts';
 
-async function run(argv: string[]) {
+async function run(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await runCommand(bridgeCommand, { argv, env: {}, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await runCommand(bridgeCommand, { argv, env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
   return { code, stdout, stderr };
 }
 
@@ -29,4 +29,14 @@ test('leader timings that allow two leaders are refused before anything starts',
   r = await run([...base, '--leader-renew-deadline', '3s', '--leader-retry-period', '3s']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--leader-retry-period \(3000 ms\) must be shorter than --leader-renew-deadline \(3000 ms\)/);
+});
+
+test('without --kubeconfig the bridge reads the in-cluster service account named by the environment it was given', async () => {
+  let r = await run(['--log-level', 'silent']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set.*--kubeconfig/);
+  // With the pod's environment it goes on to the service account's files (absent here).
+  r = await run(['--log-level', 'silent'], { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /serviceaccount\/ca\.crt.*automountServiceAccountToken/);
 });
