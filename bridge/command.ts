@@ -1,4 +1,5 @@
 /** `module-controller bridge`: the virtual kubelet of every base. */
+import v8 from 'node:v8';
 import express from 'express';
 import { defineCommand, untilAborted } from '../core/command.ts';
 import { listen } from '../core/http-server.ts';
@@ -11,6 +12,7 @@ import type { RunningBroker } from '../broker/mqtt-broker.ts';
 import { startBridge } from './bridge.ts';
 import { BRIDGE_FLAGS, toBridgeSettings } from './config.ts';
 import { toLeaseTimings } from './lease-timings.ts';
+import { applyBridgeV8Flags } from './runtime.ts';
 import type { ServiceType } from '../core/service-annotations.ts';
 
 export const bridgeCommand = defineCommand({
@@ -18,6 +20,8 @@ export const bridgeCommand = defineCommand({
   summary: 'Turns every live Koupleless base (MQTT heartbeats) into a virtual node, installs module pods bound to it, and writes their status back.',
   flags: { ...BRIDGE_FLAGS, ...EMBEDDED_BROKER_FLAGS },
   async run(v, { logger, registry, signal, env }) {
+    // Garbage-collector heuristics for a lower high-water mark (bridge/runtime.ts), before anything is allocated.
+    logger.debug({ v8Flags: applyBridgeV8Flags((f) => v8.setFlagsFromString(f)) }, 'V8 flags set');
     // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
     const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
     // Lease traffic (leader, shards, members) has its own client below, outside this limit.

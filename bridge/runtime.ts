@@ -9,10 +9,23 @@
  * more, shorter scavenges (docs/bridge.md, "Memory"). The old generation is left to V8, which sizes
  * it from the container's memory limit.
  *
- * `--optimize-for-size`: V8 grows the old generation by a smaller factor before it collects. The
+ * `--optimize-for-size` (BRIDGE_V8_FLAGS, set by the bridge command itself): V8 grows the old generation by a smaller factor before it collects. The
  * bridge's steady RSS is the high-water mark of its converge burst (the heap grew to ~90 MiB of
  * mostly garbage before a full collection, with ~40 MiB live); with the flag 100 bases × 1,000 pods
  * measured 138 MiB steady / 148 peak instead of 162 / 194, at the same converge CPU per pod
  * (6.3 against 6.4 ms, bench/bridge.ts, one session).
  */
-export const BRIDGE_NODE_OPTIONS = '--max-semi-space-size=2 --optimize-for-size';
+export const BRIDGE_NODE_OPTIONS = '--max-semi-space-size=2';
+
+/**
+ * V8 flags the bridge command sets on itself as it starts (Node refuses them in NODE_OPTIONS, so the
+ * chart could not pass them there). They only tune the garbage collector's heuristics, which V8
+ * reads as it runs, so setting them before the bridge allocates its caches takes effect.
+ */
+export const BRIDGE_V8_FLAGS: readonly string[] = ['--optimize-for-size'];
+
+/** Sets BRIDGE_V8_FLAGS through `set` (v8.setFlagsFromString in production). */
+export function applyBridgeV8Flags(set: (flag: string) => void): readonly string[] {
+  for (const f of BRIDGE_V8_FLAGS) set(f);
+  return BRIDGE_V8_FLAGS;
+}
