@@ -21,7 +21,7 @@ export const bridgeCommand = defineCommand({
   flags: { ...BRIDGE_FLAGS, ...EMBEDDED_BROKER_FLAGS },
   async run(v, { logger, registry, signal, env }) {
     // Garbage-collector heuristics for a lower high-water mark (bridge/runtime.ts), before anything is allocated.
-    logger.debug({ v8Flags: applyBridgeV8Flags((f) => v8.setFlagsFromString(f)) }, 'V8 flags set');
+    if (v.optimizeForSize) logger.debug({ v8Flags: applyBridgeV8Flags((f) => v8.setFlagsFromString(f)) }, 'V8 flags set');
     // Checked before anything starts: a bad combination is a configuration error, not a runtime one.
     const timings = toLeaseTimings({ leaseDurationMs: v.leaderLeaseDuration, renewDeadlineMs: v.leaderRenewDeadline, retryPeriodMs: v.leaderRetryPeriod });
     // Lease traffic (leader, shards, members) has its own client below, outside this limit.
