@@ -96,7 +96,8 @@ export async function startModuleStack(o: ModuleStackOptions): Promise<ModuleSta
   await Promise.race([webhookReady, sleep(30_000).then(() => { throw new ControllerError('INTERNAL', 'webhook did not start'); })]);
 
   const bridgePort = await findFreePort();
-  running.push(runInProcess(bridgeCommand, [...common, '--port', String(bridgePort), '--kubeconfig', o.kubeconfig, '--mqtt-url', o.mqttUrl, '--leader-elect=false', ...(o.bridgeArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('bridge')));
+  // The bridge shares this process with every other component: it must not set its process-wide V8 flags (bridge/runtime.ts) on them.
+  running.push(runInProcess(bridgeCommand, [...common, '--port', String(bridgePort), '--kubeconfig', o.kubeconfig, '--mqtt-url', o.mqttUrl, '--leader-elect=false', '--optimize-for-size=false', ...(o.bridgeArgs ?? [])], { signal: stop.signal, logTo: o.logTo }).catch(fail('bridge')));
   await waitHttp(`http://127.0.0.1:${bridgePort}/readyz`, 'bridge');
 
   let moduleDeploymentPort = 0;

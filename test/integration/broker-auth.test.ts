@@ -348,7 +348,7 @@ describe('the bridge command\'s embedded broker', () => {
     const [mqttPort, opsPort] = [await findFreePort(), await findFreePort()];
     const stop = new AbortController();
     const running = runInProcess(bridgeCommand, [
-      '--log-level', 'warn', '--kubeconfig', cluster.kubeconfig, '--port', String(opsPort), '--leader-elect=false', '--instance-id', `embedded-${run}`,
+      '--log-level', 'warn', '--kubeconfig', cluster.kubeconfig, '--port', String(opsPort), '--leader-elect=false', '--optimize-for-size=false', '--instance-id', `embedded-${run}`,
       '--mqtt-url', 'embedded', '--embedded-broker-port', String(mqttPort), '--embedded-broker-credentials-file', credentials,
     ], { signal: stop.signal, logTo: new (await import('node:stream')).PassThrough() });
     cleanups.push(async () => {
