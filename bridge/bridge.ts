@@ -155,7 +155,14 @@ export function startBridge(deps: BridgeDeps): Bridge {
   };
   const modules = createModuleReconciler(ctx);
   const nodeQueue = new WorkQueue(tracked((id) => reconcileNode(ctx, id)), { concurrency: deps.concurrency, onOutcome: track('nodes') });
-  const moduleQueue = new WorkQueue(tracked((id) => modules.reconcile(id)), { concurrency: deps.concurrency, onOutcome: track('modules') });
+  // The liveness a module pass plans with is recorded too: a base that went NotReady by silence
+  // between heartbeats (no message marks that) re-plans at its next heartbeat, which finds it Ready
+  // again; recorded only at heartbeats, the memo would still say Ready and the pods it parked as
+  // WaitingForBase would wait for some other trigger.
+  const moduleQueue = new WorkQueue(tracked((id) => {
+    lastLiveness.changed(id, liveness(id)?.kind);
+    return modules.reconcile(id);
+  }), { concurrency: deps.concurrency, onOutcome: track('modules') });
   const enqueueAll = () => {
     for (const b of registry.list()) {
       nodeQueue.add(b.identity);
