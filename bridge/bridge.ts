@@ -8,7 +8,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import { BASE_IDENTITY_ANNOTATION, NODE_LEASE_NAMESPACE, VNODE_COMPONENT_LABEL, VNODE_COMPONENT_VALUE, VNODE_ENV_LABEL, toNodeName } from '../core/names.ts';
-import { parseModules, toBizModel } from '../core/module-spec.ts';
+import { parseModulesOf, toBizModel } from '../core/module-spec.ts';
 import { startWatchCache } from '../core/watch-cache.ts';
 import { createAppsApi, createCoordinationApi, createCoreApi } from '../core/kube-apis.ts';
 import type { KubeHttp } from '../core/kube-http.ts';
@@ -179,7 +179,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     if (!owns(id)) return;
     const base = registry.get(id);
     const nodeName = base?.nodeName ?? toNodeName(id);
-    const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModules(p.spec?.containers).modules);
+    const wanted = pods.podsOnNode(nodeName).filter((p) => !p.metadata?.deletionTimestamp).flatMap((p) => parseModulesOf(p.spec?.containers).modules);
     ctx.publish(id, 'baseline', wanted.map(toBizModel)).catch((err: unknown) => logger.warn({ base: id, err: (err as Error).message }, 'baseline publish failed'));
   };
   // Hostile or confused senders are logged once per topic (so per base and kind; bounded), counted always.

@@ -7,7 +7,7 @@
  * never reinstalled for the old pod). Pods of different workloads never supersede each other.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseModules, toModuleKey, type ModuleSpec } from '../core/module-spec.ts';
+import { parseModulesOf, toModuleKey, type ModuleSpec } from '../core/module-spec.ts';
 import { toPodWorkload, type PodWorkload } from '../core/pod-workload.ts';
 
 export interface Claim {
@@ -73,7 +73,7 @@ export function toClaims(live: readonly V1Pod[], revisionOf?: RevisionOf): Claim
     const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
     const workload = toPodWorkload(pod.metadata);
     const replicaSet = toReplicaSet(pod);
-    for (const spec of parseModules(pod.spec?.containers).modules) all.push({ podKey: toPodKey(pod), spec, workload, createdAt: Number.isFinite(created) ? created : 0, replicaSet });
+    for (const spec of parseModulesOf(pod.spec?.containers).modules) all.push({ podKey: toPodKey(pod), spec, workload, createdAt: Number.isFinite(created) ? created : 0, replicaSet });
   }
   // The newest claim per (workload, bizName) decides that workload's version on this base.
   const newest = new Map<string, Claim>();

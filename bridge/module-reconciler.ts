@@ -48,6 +48,11 @@ async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: numb
 export function createModuleReconciler(ctx: BridgeContext) {
   /** Base identity → when its module list was last asked for; pruned when bases go. */
   const lastQuery = new Map<string, number>();
+  /**
+   * Pod status (the object in the cache or written view) → the inputs for which it was found current.
+   * Weak: a pod's next version brings a new status object, and the old one's entry goes with it.
+   */
+  const current = new WeakMap<k8s.V1PodStatus, string>();
   /** Base identity → the statuses this bridge wrote that its pod cache may not show yet. */
   const statusMemo = new Map<string, WrittenStatuses>();
   const writtenOf = (identity: string, pods: readonly k8s.V1Pod[]): WrittenStatuses => {
@@ -140,8 +145,16 @@ export function createModuleReconciler(ctx: BridgeContext) {
       // A pod released in this pass is removed below: a status written now would be overwritten by nothing.
       if (!observations || released.has(key)) continue;
       const known = written.view(pod);
-      const status = toPodStatus({ pod: known, observations, baseIP: base.localIP, baseReady: liveness.kind === 'ready', now: new Date(now) });
-      if (isSamePodStatus(known.status, status)) continue;
+      const baseReady = liveness.kind === 'ready';
+      // A status found current before, for the same inputs, still is (a base's pass looks at all its
+      // pods, most of them unchanged): skip building and comparing it again.
+      const inputs = toStatusInputsKey(observations, base.localIP, baseReady);
+      if (known.status && current.get(known.status) === inputs) continue;
+      const status = toPodStatus({ pod: known, observations, baseIP: base.localIP, baseReady, now: new Date(now) });
+      if (isSamePodStatus(known.status, status)) {
+        if (known.status) current.set(known.status, inputs);
+        continue;
+      }
       writes.push(async () => {
         try {
           const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, PATCH.strategic);
@@ -181,6 +194,11 @@ export function createModuleReconciler(ctx: BridgeContext) {
   }
 
   return { reconcile, requestModuleList, /** For tests: how many bases have a remembered query time. */ trackedBases: () => lastQuery.size };
+}
+
+/** Everything besides the pod that `toPodStatus` reads, as one comparable string. */
+export function toStatusInputsKey(observations: ReadonlyMap<string, ModuleObservation>, baseIP: string | undefined, baseReady: boolean): string {
+  return JSON.stringify([baseIP ?? null, baseReady, [...observations]]);
 }
 
 function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodStatus, observations: ReadonlyMap<string, ModuleObservation>): void {

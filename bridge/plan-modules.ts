@@ -5,7 +5,7 @@
  * The rules (hand-off, version mismatch, freshness) are stated in docs/bridge.md.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseModules, toModuleKey, type InstallStrategy, type ModuleSpec } from '../core/module-spec.ts';
+import { parseModulesOf, toModuleKey, type InstallStrategy, type ModuleSpec } from '../core/module-spec.ts';
 import { toOneLine, type ModuleObservation } from '../core/module-status.ts';
 import type { ReportedModule } from '../core/protocol.ts';
 import type { BaseRecord, OpRecord } from './base-registry.ts';
@@ -146,7 +146,7 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     if (relisting && (pod.status?.containerStatuses?.length ?? 0) > 0) continue;
     const perContainer = new Map<string, ModuleObservation>();
     const handedOff = claims.superseded.get(key);
-    for (const m of parseModules(pod.spec?.containers).modules) {
+    for (const m of parseModulesOf(pod.spec?.containers).modules) {
       const by = handedOff?.get(m.bizName);
       const present = findReported(m);
       if (by && !present) {
@@ -173,7 +173,7 @@ export function planModules(input: PlanModulesInput): ModulePlan {
   for (const pod of deleting) {
     const key = toPodKey(pod);
     const perContainer = new Map<string, ModuleObservation>();
-    const { modules } = parseModules(pod.spec?.containers);
+    const { modules } = parseModulesOf(pod.spec?.containers);
     const graceOver = now >= new Date(pod.metadata!.deletionTimestamp!).getTime();
     const stillThere: ModuleSpec[] = [];
     for (const m of modules) {

@@ -124,3 +124,17 @@ export function toInstallModel(m: ModuleSpec, installStrategy: InstallStrategy |
 export function toModuleKey(m: { bizName: string; bizVersion: string }): string {
   return `${m.bizName}:${m.bizVersion}`;
 }
+
+const parsedBy = new WeakMap<readonly ContainerLike[], ModuleParse>();
+
+/**
+ * `parseModules` remembered per containers array: for callers whose pods are never mutated (the
+ * bridge's pod cache replaces a pod as a whole on every change), so the many plans made from one
+ * version of a pod parse and check its containers once. The result must not be modified.
+ */
+export function parseModulesOf(containers: readonly ContainerLike[] | undefined): ModuleParse {
+  if (containers === undefined) return parseModules(containers);
+  let parsed = parsedBy.get(containers);
+  if (!parsed) parsedBy.set(containers, (parsed = parseModules(containers)));
+  return parsed;
+}

@@ -12,7 +12,7 @@ import { ControllerError } from '../../core/errors.ts';
 import { BaseRegistry } from '../../bridge/base-registry.ts';
 import type { BridgeContext } from '../../bridge/context.ts';
 import { createBridgeMetrics } from '../../bridge/metrics.ts';
-import { createModuleReconciler, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
+import { createModuleReconciler, toStatusInputsKey, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
 import type { PodIndex } from '../../bridge/pod-index.ts';
 import { BASE_ID, SETTINGS, T0, toJarUrl, toModulePod, toReported } from './fixtures.ts';
 
@@ -237,4 +237,17 @@ test('the status writes of one pass go out together, not one after another', asy
   await reconciler.reconcile(BASE_ID);
   assert.equal(most, WRITES_PER_PASS, 'the pass keeps WRITES_PER_PASS writes in flight at once');
   assert.equal(patches.length, pods.length);
+});
+
+test('toStatusInputsKey: differs whenever an input of the pod status differs', () => {
+  const obs = (o: Record<string, unknown>) => new Map([['biz1', { kind: 'reported', state: 'ACTIVATED', ...o } as never]]);
+  const base = toStatusInputsKey(obs({}), '10.0.0.1', true);
+  assert.equal(toStatusInputsKey(obs({}), '10.0.0.1', true), base, 'same inputs, same key');
+  assert.notEqual(toStatusInputsKey(obs({}), '10.0.0.2', true), base, 'base IP');
+  assert.notEqual(toStatusInputsKey(obs({}), undefined, true), base, 'no base IP');
+  assert.notEqual(toStatusInputsKey(obs({}), '10.0.0.1', false), base, 'base readiness');
+  assert.notEqual(toStatusInputsKey(obs({ state: 'DEACTIVATED' }), '10.0.0.1', true), base, 'module state');
+  assert.notEqual(toStatusInputsKey(obs({ message: 'x' }), '10.0.0.1', true), base, 'message');
+  assert.notEqual(toStatusInputsKey(obs({ since: 1 }), '10.0.0.1', true), base, 'since');
+  assert.notEqual(toStatusInputsKey(new Map([['biz2', { kind: 'installing' }]]), '10.0.0.1', true), base, 'container');
 });

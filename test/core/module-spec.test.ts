@@ -6,6 +6,7 @@ import {
   checkBizVersion,
   checkModuleContainer,
   parseModules,
+  parseModulesOf,
   toBizModel,
   toModuleKey,
   type ContainerLike,
@@ -106,4 +107,15 @@ test('toBizModel and toModuleKey', () => {
   const m = { bizName: 'biz1', bizVersion: '0.0.1', bizUrl: JAR };
   assert.deepEqual(toBizModel(m), { bizName: 'biz1', bizVersion: '0.0.1', bizUrl: JAR });
   assert.equal(toModuleKey(m), 'biz1:0.0.1');
+});
+
+test('parseModulesOf: the same answer as parseModules, computed once per containers array', () => {
+  const containers: ContainerLike[] = [{ name: 'biz1', image: 'http://x/biz1.jar', env: [{ name: 'BIZ_VERSION', value: '1.0.0' }] }, { name: 'bad', image: 'nginx' }];
+  const first = parseModulesOf(containers);
+  assert.deepEqual(first, parseModules(containers));
+  assert.equal(parseModulesOf(containers), first, 'remembered for the same array');
+  const copy = containers.map((c) => ({ ...c }));
+  assert.notEqual(parseModulesOf(copy), first, 'another array is parsed anew');
+  assert.deepEqual(parseModulesOf(copy), first);
+  assert.deepEqual(parseModulesOf(undefined), { modules: [], problems: [] });
 });
