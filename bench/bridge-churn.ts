@@ -56,7 +56,7 @@ try {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const bridge = startBridge({
     kube: createKubeHttp(loadKubeConnection(cp.kubeconfig)), registry: new Registry(), logger: createSilentLogger(), concurrency: 16,
-    settings: { env: 'default', stack: 'java', notReadyAfterMs: 20_000, deleteAfterMs: 25_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 40_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 3_000 },
+    settings: { env: 'default', stack: 'java', notReadyAfterMs: 20_000, deleteAfterMs: 25_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 40_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 3_000, installingStatusDelayMs: 1_000 },
     mqtt: { url, clientIdPrefix: 'bench' }, leader: { enabled: false, name: 'x', namespace: 'default', durationMs: 10_000 },
   });
   const vnodes = async () => (await core.listNode({ labelSelector: 'virtual-kubelet.koupleless.io/component=vnode' })).items;

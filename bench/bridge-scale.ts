@@ -93,7 +93,7 @@ try {
   const core = benchKc.makeApiClient(k8s.CoreV1Api);
   const registry = new Registry();
   const rssIdle = process.memoryUsage.rss();
-  const SETTINGS = { env: 'default', stack: 'java', notReadyAfterMs: 30_000, deleteAfterMs: 600_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 15_000 };
+  const SETTINGS = { env: 'default', stack: 'java', notReadyAfterMs: 30_000, deleteAfterMs: 600_000, commandTimeoutMs: 30_000, retryBackoffBaseMs: 2_000, retryBackoffMaxMs: 60_000, maxModulesPerBase: 100, nodeCpu: '100', nodeMemory: '16Gi', maxMessageAgeMs: 0, healthPollMs: 10_000, moduleListPollMs: 15_000, nodeLeaseRenewMs: 10_000, maxClockSkewMs: 3_600_000, reconnectGraceMs: 15_000, installingStatusDelayMs: 1_000 };
   /** What the benchmark reads of the bridge, in this process or in its own. */
   interface Probe { cpu(): number; rss(): number; peakRss(): number; leasesCreated(): Promise<number>; writes(): Promise<number>; heap(): Promise<string>; snapshot(file: string): Promise<void>; stop(): Promise<void> }
   let probe: Probe;

@@ -13,6 +13,11 @@ export interface OpRecord {
   readonly bizUrl: string;
   readonly sentAt: number;
   readonly attempts: number;
+  /**
+   * A first install for a newly bound pod (plan-modules `ModuleCommand.routine`): its Installing
+   * Event waits until the pod's status shows the install (module-reconciler), so a quick one has none.
+   */
+  readonly routine?: boolean | undefined;
   /** Set when the base answered. */
   readonly result?: { readonly ok: boolean; readonly code: string; readonly message: string; readonly at: number };
 }
@@ -197,6 +202,7 @@ export class BaseRegistry {
       bizUrl: prev?.bizUrl ?? '',
       sentAt: prev?.sentAt ?? now,
       attempts: prev?.attempts ?? 1,
+      ...(prev?.routine ? { routine: true } : {}),
       result: { ok: r.ok, code: r.code, message: r.message, at: now },
     };
     let modules = b.modules;

@@ -29,6 +29,7 @@ export const BRIDGE_FLAGS = {
   moduleListPeriod: { kind: 'duration', description: 'How often to poll each base\'s module list (queryAllBiz)', default: '15s', min: 500 },
   nodeLeaseRenew: { kind: 'duration', description: 'How often to renew each node\'s Lease in kube-node-lease', default: '10s', min: 500 },
   maxMessageAge: { kind: 'duration', description: 'Ignore base messages whose publishTimestamp is older than this (0 = accept any age; needs synchronized clocks)', default: '0s' },
+  installingStatusDelay: { kind: 'duration', description: "Hold a module pod's first status (and its Installing Event) this long after its install is sent: an install the base confirms sooner goes to Running in one status write (0 = report Installing at once)", default: '1s', min: 0, max: 30_000 },
   commandTimeout: { kind: 'duration', description: 'Resend an install/uninstall when the base has not answered within this time', default: '30s', min: 500 },
   retryBackoffBase: { kind: 'duration', description: 'First retry delay after a failed install (doubles each time)', default: '2s', min: 100 },
   retryBackoffMax: { kind: 'duration', description: 'Longest retry delay after failed installs', default: '2m', min: 100 },
@@ -65,6 +66,8 @@ export interface BridgeSettings {
   readonly nodeLeaseRenewMs: number;
   readonly maxClockSkewMs: number;
   readonly reconnectGraceMs: number;
+  /** See --installing-status-delay. */
+  readonly installingStatusDelayMs: number;
 }
 
 export function toBridgeSettings(v: BridgeFlagValues): BridgeSettings {
@@ -85,5 +88,6 @@ export function toBridgeSettings(v: BridgeFlagValues): BridgeSettings {
     nodeLeaseRenewMs: v.nodeLeaseRenew,
     maxClockSkewMs: v.maxClockSkew,
     reconnectGraceMs: v.reconnectGrace,
+    installingStatusDelayMs: v.installingStatusDelay,
   });
 }

@@ -141,8 +141,26 @@ function recordOperation(id: string, op: Envelope<unknown>['data'] & { command: 
     ? (ark.data.bizInfos ?? []).map((b) => ({ bizName: b.bizName, bizVersion: b.bizVersion, state: b.bizState.toUpperCase() }))
     : [];
   const message = [op.response.message, ark.success ? ark.data.message : undefined].filter(Boolean).join(': ') || outer;
+  const listed = deps.registry.get(id)?.modules;
   deps.registry.recordOpResult(id, { kind, bizName: op.bizName, bizVersion: op.bizVersion, ok, code: arkCode || outer, message, bizInfos }, deps.now());
-  deps.requestModuleList(id);
+  if (needsModuleList({ kind, ok, bizName: op.bizName, bizVersion: op.bizVersion, bizInfos }, listed)) deps.requestModuleList(id);
   deps.onBaseChanged(id, 'operation');
   return { kind: 'bizOperation', outcome: ok ? 'accepted' : 'failedCode', reason: ok ? undefined : message, operation: { command: op.command, ok, latencyMs: deps.now() - sent.sentAt } };
+}
+
+/**
+ * Pure: whether an answered command needs the base's module list read again. Only one answer does
+ * not: an install whose reply lists the module ACTIVATED and no other version of it, on a base whose
+ * last list showed no other version of that bizName either (nothing can have been taken along or
+ * switched off). Its reply then says all a list would (registry `recordOpResult` folds it in), and the
+ * list's round trip and the pass it triggers are saved; the `--module-list-period` poll still checks.
+ */
+export function needsModuleList(
+  r: { readonly kind: 'install' | 'uninstall'; readonly ok: boolean; readonly bizName: string; readonly bizVersion: string; readonly bizInfos: readonly ReportedModule[] },
+  listed: readonly ReportedModule[] | undefined,
+): boolean {
+  if (r.kind !== 'install' || !r.ok || listed === undefined) return true;
+  const same = r.bizInfos.filter((b) => b.bizName === r.bizName);
+  if (same.length !== 1 || same[0]!.bizVersion !== r.bizVersion || same[0]!.state.toUpperCase() !== 'ACTIVATED') return true;
+  return listed.some((m) => m.bizName === r.bizName && m.bizVersion !== r.bizVersion);
 }

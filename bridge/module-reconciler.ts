@@ -8,14 +8,15 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import { PATCH } from '../core/kube-http.ts';
-import { toInstallModel, toBizModel } from '../core/module-spec.ts';
+import { parseModulesOf, toInstallModel, toBizModel } from '../core/module-spec.ts';
 import type { ModuleObservation } from '../core/module-status.ts';
 import type { BridgeContext } from './context.ts';
 import { isConflict, isNotFound } from './context.ts';
 import { toRevisionReads, type RevisionOf } from './module-claims.ts';
-import { planModules, toPodKey, type ModuleCommand } from './plan-modules.ts';
+import { planModules, ROUTINE_INSTALL_WHY, toPodKey, type ModuleCommand } from './plan-modules.ts';
 import { toLiveness, toNextLivenessChange } from './plan-node.ts';
-import { isSamePodStatus, toPodStatus, toStatusPatch, WrittenStatuses } from './pod-status.ts';
+import type { OpRecord } from './base-registry.ts';
+import { isSamePodStatus, toFirstStatusHoldMs, toPodStatus, toStatusPatch, WrittenStatuses } from './pod-status.ts';
 import type { ReconcileOutcome } from './work-queue.ts';
 
 /** The status patch's UID precondition failed: the pod under this name is another pod now (see toStatusPatch). */
@@ -116,7 +117,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
         continue;
       }
       const key = `${cmd.module.bizName}:${cmd.module.bizVersion}`;
-      ctx.registry.recordOpSent(identity, { kind: cmd.kind, bizName: cmd.module.bizName, bizVersion: cmd.module.bizVersion, bizUrl: cmd.module.bizUrl, sentAt: ctx.now() });
+      ctx.registry.recordOpSent(identity, { kind: cmd.kind, bizName: cmd.module.bizName, bizVersion: cmd.module.bizVersion, bizUrl: cmd.module.bizUrl, sentAt: ctx.now(), ...(cmd.routine ? { routine: true } : {}) });
       try {
         await ctx.publish(identity, kind, cmd.kind === 'install' ? toInstallModel(cmd.module, cmd.installStrategy) : toBizModel(cmd.module));
       } catch (err) {
@@ -129,6 +130,9 @@ export function createModuleReconciler(ctx: BridgeContext) {
       }
       ctx.logger.info({ base: identity, command: kind, module: key, installStrategy: cmd.installStrategy, why: cmd.why }, 'module command sent');
       const text = `${kind} ${key} on base ${identity}: ${cmd.why}`;
+      // A routine install is announced when the pod's status first shows it (recordTransitions):
+      // one the base confirms within --installing-status-delay gets only its Installed Event.
+      if (pod && cmd.routine) continue;
       if (pod) ctx.recordEvent({ kind: 'Pod', name: pod.metadata!.name!, namespace: pod.metadata!.namespace, uid: pod.metadata!.uid }, 'Normal', cmd.kind === 'install' ? 'Installing' : 'Uninstalling', text);
       else ctx.recordEvent({ kind: 'Node', name: base.nodeName }, 'Normal', 'UninstallingUnclaimed', text);
     }
@@ -137,6 +141,9 @@ export function createModuleReconciler(ctx: BridgeContext) {
     // API round trip, not one per pod, so a base with many pods does not hold a worker for long
     // (with the default 32 workers, at most 128 writes are in flight at once).
     const written = writtenOf(identity, pods);
+    // The commands just sent are in the registry's newer record.
+    const ops = ctx.registry.get(identity)?.ops ?? base.ops;
+    const statusNow = ctx.now();
     const released = new Set(plan.release);
     const writes: Array<() => Promise<void>> = [];
     for (const pod of pods) {
@@ -150,6 +157,11 @@ export function createModuleReconciler(ctx: BridgeContext) {
       // pods, most of them unchanged): skip building and comparing it again.
       const inputs = toStatusInputsKey(observations, base.localIP, baseReady);
       if (known.status && current.get(known.status) === inputs) continue;
+      const hold = known.status?.containerStatuses?.length ? undefined : toFirstStatusHoldMs(known, observations, toInstallSentAt(known, ops), statusNow, ctx.settings.installingStatusDelayMs);
+      if (hold !== undefined) {
+        requeueMs = Math.min(requeueMs ?? hold, hold);
+        continue;
+      }
       const status = toPodStatus({ pod: known, observations, baseIP: base.localIP, baseReady, now: new Date(now) });
       if (isSamePodStatus(known.status, status)) {
         if (known.status) current.set(known.status, inputs);
@@ -160,7 +172,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
           const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, PATCH.strategic);
           ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
           written.record(pod, status, res);
-          recordTransitions(ctx, known, status, observations);
+          recordTransitions(ctx, known, status, observations, { identity, ops });
         } catch (err) {
           // Gone, or another pod under this name (its own pass writes its status): nothing to write.
           if (isNotFound(err) || isUidMismatch(err)) return;
@@ -201,11 +213,27 @@ export function toStatusInputsKey(observations: ReadonlyMap<string, ModuleObserv
   return JSON.stringify([baseIP ?? null, baseReady, [...observations]]);
 }
 
-function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodStatus, observations: ReadonlyMap<string, ModuleObservation>): void {
+/** Container name → when its module's install was sent, for installs the base has not answered yet. */
+export function toInstallSentAt(pod: k8s.V1Pod, ops: ReadonlyMap<string, OpRecord>): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  for (const m of parseModulesOf(pod.spec?.containers).modules) {
+    const op = ops.get(`${m.bizName}:${m.bizVersion}`);
+    if (op?.kind === 'install' && !op.result) out.set(m.bizName, op.sentAt);
+  }
+  return out;
+}
+
+function recordTransitions(ctx: BridgeContext, pod: k8s.V1Pod, next: k8s.V1PodStatus, observations: ReadonlyMap<string, ModuleObservation>, sent: { readonly identity: string; readonly ops: ReadonlyMap<string, OpRecord> }): void {
   const target = { kind: 'Pod' as const, name: pod.metadata!.name!, namespace: pod.metadata!.namespace, uid: pod.metadata!.uid };
   for (const cs of next.containerStatuses ?? []) {
     const prev = pod.status?.containerStatuses?.find((c) => c.name === cs.name);
     const version = pod.spec?.containers.find((c) => c.name === cs.name)?.env?.find((e) => e.name === 'BIZ_VERSION')?.value ?? '';
+    if (cs.state?.waiting?.reason === 'ModuleInstalling' && prev?.state?.waiting?.reason !== 'ModuleInstalling') {
+      // A routine install's Event, held back at send (see the command loop).
+      const key = `${cs.name}:${version}`;
+      const op = sent.ops.get(key);
+      if (op?.kind === 'install' && op.routine && !op.result) ctx.recordEvent(target, 'Normal', 'Installing', `installBiz ${key} on base ${sent.identity}: ${ROUTINE_INSTALL_WHY}`);
+    }
     if (cs.state?.running && !prev?.state?.running) {
       ctx.recordEvent(target, 'Normal', 'Installed', `module ${cs.name}:${version} is ACTIVATED on node ${pod.spec?.nodeName}`);
       ctx.metrics.operations.inc({ command: 'installBiz', result: 'activated' });

@@ -23,7 +23,12 @@ export interface ModuleCommand {
   readonly why: string;
   /** The pod that asked for it (undefined for an unclaimed module). */
   readonly podKey?: string | undefined;
+  /** A first install for a newly bound pod (no retry, hand-off or repair): nothing to announce before the base answers. */
+  readonly routine?: true | undefined;
 }
+
+/** The reason of a routine install (see `ModuleCommand.routine`). */
+export const ROUTINE_INSTALL_WHY = 'module pod bound to this base';
 
 export interface ModulePlan {
   readonly commands: readonly ModuleCommand[];
@@ -253,8 +258,10 @@ export function planModules(input: PlanModulesInput): ModulePlan {
         ? `hand-off: ${others.map((o) => toModuleKey(o)).join(', ')} on this base is claimed by no live pod; installing with uninstallThenInstall`
         : st.kind === 'failed'
           ? `retrying after ${st.message}`
-          : 'module pod bound to this base';
-    commands.push({ kind: 'install', module: spec, ...(strategy ? { installStrategy: strategy } : {}), why, podKey });
+          : ROUTINE_INSTALL_WHY;
+    // Not a resend after a timeout, a retry, a reinstall or a hand-off: those are announced at once.
+    const routine = !strategy && base.ops.get(mk)?.kind !== 'install';
+    commands.push({ kind: 'install', module: spec, ...(strategy ? { installStrategy: strategy } : {}), why, podKey, ...(routine ? { routine: true as const } : {}) });
   }
 
   // Uninstall what no live pod wants (deleted pods' modules and modules nobody claims).

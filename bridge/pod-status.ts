@@ -98,6 +98,28 @@ export function toPodStatus(input: PodStatusInput): V1PodStatus {
 }
 
 /**
+ * How long to hold back a pod's first status, in ms; undefined = write it now. A pod no one has
+ * written a status for yet waits while every one of its modules is an install sent less than
+ * `delayMs` ago and not answered: a base that confirms within that time takes the pod from no status
+ * straight to Running in one write (one API write and one watch event less per pod, and no
+ * Installing Event), while a slow install still shows Installing after `delayMs`. `installSentAt`
+ * maps a container name to when its module's install was sent (in flight only).
+ */
+export function toFirstStatusHoldMs(pod: V1Pod, observations: ReadonlyMap<string, ModuleObservation>, installSentAt: ReadonlyMap<string, number>, now: number, delayMs: number): number | undefined {
+  if (delayMs <= 0 || (pod.status?.containerStatuses?.length ?? 0) > 0) return undefined;
+  const containers = pod.spec?.containers ?? [];
+  let hold = 0;
+  for (const c of containers) {
+    const sentAt = installSentAt.get(c.name);
+    if (observations.get(c.name)?.kind !== 'installing' || sentAt === undefined) return undefined;
+    const left = sentAt + delayMs - now;
+    if (left <= 0) return undefined;
+    hold = Math.max(hold, left);
+  }
+  return containers.length > 0 ? hold : undefined;
+}
+
+/**
  * The status write as a strategic merge patch, as the kubelet writes it: `metadata.uid` is a
  * precondition (the API server refuses the patch with 422 "metadata.uid: field is immutable" when the
  * pod under this name is another one, e.g. a StatefulSet pod recreated under the same name —

@@ -27,6 +27,7 @@ test('defaults', () => {
     nodeLeaseRenewMs: 10_000,
     maxClockSkewMs: 3_600_000,
     reconnectGraceMs: 15_000,
+    installingStatusDelayMs: 1_000,
   });
 });
 

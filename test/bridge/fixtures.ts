@@ -28,6 +28,7 @@ export const SETTINGS: BridgeSettings = Object.freeze({
   nodeLeaseRenewMs: 10_000,
   maxClockSkewMs: 3_600_000,
   reconnectGraceMs: 15_000,
+  installingStatusDelayMs: 0,
 });
 
 export const BASE_ID = '10.1.0.45';

@@ -5,7 +5,7 @@ import { BASE_MESSAGE_KINDS, toBaseTopic, toCommandTopic, type BaseMessageKind }
 import type { SimBaseInfo } from '../../base-sim/base-info.ts';
 import { toBatchInstallMessage, toBizOperationMessage, toHealthMessage, toQueryBaselineMessage } from '../../base-sim/messages.ts';
 import { BaseRegistry } from '../../bridge/base-registry.ts';
-import { handleMessage, type HandledMessage, type HandlerDeps, type MessageOutcome } from '../../bridge/handle-message.ts';
+import { handleMessage, needsModuleList, type HandledMessage, type HandlerDeps, type MessageOutcome } from '../../bridge/handle-message.ts';
 import * as ex from '../core/protocol-examples.ts';
 
 // The base of the protocol examples (koupleless-protocol.md "Examples").
@@ -102,7 +102,8 @@ test('every kind is accepted with a realistic payload and recorded', () => {
       check: (h) => assert.deepEqual(h.registry.get(ID)!.modules, [{ bizName: 'biz1', bizVersion: '0.0.1', state: 'ACTIVATED', reason: 'STARTED', message: 'Biz start succeed', changeTime: 1726999990000 }]),
     },
     bizOperation: {
-      calls: [`list ${ID}`, `changed ${ID} operation`],
+      // The reply proves biz1:0.0.1 ACTIVATED and the last list had no other version: no list asked for.
+      calls: [`changed ${ID} operation`],
       check: (h) => {
         const op = h.registry.get(ID)!.ops.get('biz1:0.0.1')!;
         assert.deepEqual(op.result, { ok: true, code: 'SUCCESS', message: 'Install Biz: biz1:0.0.1 success', at: NOW });
@@ -360,8 +361,9 @@ test('operation replies: REPEAT_BIZ on install and NOT_FOUND_BIZ on uninstall ar
     assert.match(result.message, c.message, c.name);
     assert.equal(result.at, NOW, c.name);
     assert.deepEqual(h.registry.get(ID)!.modules!.map((m) => `${m.bizName}:${m.bizVersion} ${m.state}`), c.modulesAfter, c.name);
-    // Either way, ask for the truth and look at the base again.
-    assert.deepEqual(h.calls, [`list ${ID}`, `changed ${ID} operation`], c.name);
+    // Look at the base again; ask for its list unless the reply proved the install (needsModuleList).
+    const proven = c.name === 'install SUCCESS (doc example)';
+    assert.deepEqual(h.calls, [...(proven ? [] : [`list ${ID}`]), `changed ${ID} operation`], c.name);
   }
 });
 
@@ -381,4 +383,23 @@ test('a reply whose command differs from the one sent is unexpected', () => {
   const r = h.handle(topic('bizOperation'), opReply('uninstallBiz', { code: 'SUCCESS' }));
   assert.equal(r.outcome, 'unexpected');
   assert.equal(h.snapshot(), before);
+});
+
+test('needsModuleList: only an install proven ACTIVATED, with no other version listed before or after, skips the list', () => {
+  const act = (v: string, state = 'ACTIVATED') => ({ bizName: 'biz1', bizVersion: v, state });
+  const reply = (o: Partial<Parameters<typeof needsModuleList>[0]> = {}) => ({ kind: 'install' as const, ok: true, bizName: 'biz1', bizVersion: '2.0.0', bizInfos: [act('2.0.0')], ...o });
+  const cases: Array<[string, Parameters<typeof needsModuleList>[0], Parameters<typeof needsModuleList>[1], boolean]> = [
+    ['proven install, nothing else listed', reply(), [], false],
+    ['proven install, another module listed', reply(), [{ bizName: 'cart', bizVersion: '1.0.0', state: 'ACTIVATED' }], false],
+    ['lower-case state', reply({ bizInfos: [act('2.0.0', 'activated')] }), [], false],
+    ['another version was listed (it may have been taken along)', reply(), [act('1.0.0')], true],
+    ['the reply names another version too', reply({ bizInfos: [act('2.0.0'), act('1.0.0', 'DEACTIVATED')] }), [], true],
+    ['installed DEACTIVATED', reply({ bizInfos: [act('2.0.0', 'DEACTIVATED')] }), [], true],
+    ['no bizInfos (REPEAT_BIZ)', reply({ bizInfos: [] }), [], true],
+    ['bizInfos of another version only', reply({ bizInfos: [act('3.0.0')] }), [], true],
+    ['failed install', reply({ ok: false }), [], true],
+    ['uninstall', reply({ kind: 'uninstall', bizInfos: [] }), [], true],
+    ['no list yet', reply(), undefined, true],
+  ];
+  for (const [name, r, listed, want] of cases) assert.equal(needsModuleList(r, listed), want, name);
 });

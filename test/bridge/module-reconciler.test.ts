@@ -11,6 +11,7 @@ import type { CommandKind } from '../../core/topics.ts';
 import { ControllerError } from '../../core/errors.ts';
 import { BaseRegistry } from '../../bridge/base-registry.ts';
 import type { BridgeContext } from '../../bridge/context.ts';
+import type { BridgeSettings } from '../../bridge/config.ts';
 import { createBridgeMetrics } from '../../bridge/metrics.ts';
 import { createModuleReconciler, toStatusInputsKey, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
 import type { PodIndex } from '../../bridge/pod-index.ts';
@@ -32,7 +33,7 @@ interface World {
   rsRevisions: Map<string, number>;
 }
 
-function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[] } = {}) {
+function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[]; settings?: Partial<BridgeSettings> } = {}) {
   const registry = new BaseRegistry();
   registry.recordHeartbeat(BASE_ID, { metadata: { identity: BASE_ID, name: 'base', version: '1.0.0', clusterName: 'default' }, localIP: BASE_ID, hostName: 'h', state: 'activated', publishTimestamp: T0 }, T0);
   if (o.modules) registry.recordModules(BASE_ID, o.modules, T0);
@@ -68,7 +69,7 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
   } as unknown as CoreApi;
   const ctx: BridgeContext = {
     hearing: () => ALWAYS_HEARD,
-    settings: SETTINGS,
+    settings: { ...SETTINGS, ...o.settings },
     registry,
     nodes: { list: () => [], get: () => undefined, isSynced: () => true, isFresh: () => true, synced: Promise.resolve(), stop: async () => undefined },
     pods,
@@ -250,4 +251,52 @@ test('toStatusInputsKey: differs whenever an input of the pod status differs', (
   assert.notEqual(toStatusInputsKey(obs({ message: 'x' }), '10.0.0.1', true), base, 'message');
   assert.notEqual(toStatusInputsKey(obs({ since: 1 }), '10.0.0.1', true), base, 'since');
   assert.notEqual(toStatusInputsKey(new Map([['biz2', { kind: 'installing' }]]), '10.0.0.1', true), base, 'container');
+});
+
+const confirm = (registry: BaseRegistry, m: { name: string; version: string }, at: number) =>
+  registry.recordOpResult(BASE_ID, { kind: 'install', bizName: m.name, bizVersion: m.version, ok: true, code: 'SUCCESS', message: '', bizInfos: [toReported(m.name, m.version)] }, at);
+const containerStates = (body: unknown) => ((body as { status: k8s.V1PodStatus }).status.containerStatuses ?? []).map((c) => Object.keys(c.state ?? {})[0]);
+
+test('with --installing-status-delay, an install confirmed in time takes the pod to Running in one write with one Event', async () => {
+  const { w, registry, reconciler } = setup({ modules: [], pods: [toModulePod({ name: 'p1', modules: [V1] })], settings: { installingStatusDelayMs: 1_000 } });
+  const out = await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.published.map((p) => p.kind), ['installBiz']);
+  assert.equal(w.patches.length, 0, 'no Installing status yet');
+  assert.deepEqual(w.events, [], 'no Installing Event for a routine install');
+  assert.deepEqual(out, { kind: 'requeueAfter', ms: 1_000 }, 'looks again when the hold ends');
+  confirm(registry, V1, T0 + 200);
+  w.clock = T0 + 200;
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 1);
+  assert.deepEqual(containerStates(w.patches[0]!.body), ['running']);
+  assert.equal(w.events.length, 1);
+  assert.match(w.events[0]!, /^Pod\/p1 Normal Installed: /);
+});
+
+test('with --installing-status-delay, a slow install shows Installing once the hold ends, with the Installing Event then', async () => {
+  const { w, registry, reconciler } = setup({ modules: [], pods: [toModulePod({ name: 'p1', modules: [V1] })], settings: { installingStatusDelayMs: 1_000 } });
+  await reconciler.reconcile(BASE_ID);
+  w.clock = T0 + 400;
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 0, 'still held');
+  w.clock = T0 + 1_000;
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 1);
+  assert.deepEqual(containerStates(w.patches[0]!.body), ['waiting']);
+  assert.deepEqual(w.events, ['Pod/p1 Normal Installing: installBiz orders:1.0.0 on base 10.1.0.45: module pod bound to this base']);
+  confirm(registry, V1, T0 + 3_000);
+  w.clock = T0 + 3_000;
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.events.map((e) => e.split(':')[0]), ['Pod/p1 Normal Installing', 'Pod/p1 Normal Installed']);
+  assert.equal(w.patches.length, 2);
+});
+
+test('with --installing-status-delay, a non-routine install (hand-off) is announced when it is sent', async () => {
+  const V2 = { name: 'orders', version: '2.0.0' };
+  const { w, reconciler } = setup({ modules: [toReported('orders', '1.0.0')], pods: [toModulePod({ name: 'p2', modules: [V2] })], settings: { installingStatusDelayMs: 1_000 } });
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(String(w.published[0]!.payload['installStrategy']), 'uninstallThenInstall');
+  assert.equal(w.events.length, 1);
+  assert.match(w.events[0]!, /^Pod\/p2 Normal Installing: installBiz orders:2\.0\.0 on base 10\.1\.0\.45: hand-off: /);
+  assert.equal(w.patches.length, 0, 'its first status is held like any other');
 });

@@ -489,3 +489,15 @@ test('while a Ready base\'s module list is read again, a pod that already shows 
   const notReady = plan(gone, [shown], late, toLiveness(gone, late, S));
   assert.equal(notReady.observations.has('shop/p1'), true);
 });
+
+test('only a first install for a bound pod is routine; a resend, a retry and a hand-off are not', () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  const routineOf = (p: ModulePlan) => p.commands.map((c) => c.routine === true);
+  assert.deepEqual(routineOf(plan(toBase({ modules: [] }), [pod])), [true], 'first install');
+  const timedOut = toBase({ modules: [], ops: [toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', sentAt: T0 })], lastHeartbeatAt: T0 + S.commandTimeoutMs });
+  assert.deepEqual(routineOf(plan(timedOut, [pod], T0 + S.commandTimeoutMs)), [false], 'resent after the command timeout');
+  const failed = toBase({ modules: [], ops: [toOp({ kind: 'install', bizName: 'orders', bizVersion: '1.0.0', result: { ok: false, code: 'FAILED', message: 'x', at: T0 } })], lastHeartbeatAt: T0 + 5_000 });
+  assert.deepEqual(routineOf(plan(failed, [pod], T0 + 5_000)), [false], 'retry');
+  const handOff = toBase({ modules: [{ bizName: 'orders', bizVersion: '0.9.0', state: 'ACTIVATED' }] });
+  assert.deepEqual(routineOf(plan(handOff, [pod])), [false], 'hand-off (uninstallThenInstall)');
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import type { ModuleObservation } from '../../core/module-status.ts';
-import { isSamePodStatus, toPodStatus, toStatusPatch, WrittenStatuses } from '../../bridge/pod-status.ts';
+import { isSamePodStatus, toFirstStatusHoldMs, toPodStatus, toStatusPatch, WrittenStatuses } from '../../bridge/pod-status.ts';
 import { BASE_IP, T0, toJarUrl, toModulePod } from './fixtures.ts';
 
 const V1 = { name: 'orders', version: '1.0.0' };
@@ -277,4 +277,21 @@ test('WrittenStatuses: our last write stands in for the cache until the cache sh
   assert.equal(w.size, 0);
   w.record({ metadata: { uid: 'u2' } }, { phase: 'Running' });
   assert.equal(w.size, 0);
+});
+
+test('toFirstStatusHoldMs: a pod without status waits while all its installs are young and unanswered', () => {
+  const pod = toModulePod({ name: 'p', modules: [{ name: 'a', version: '1' }, { name: 'b', version: '1' }] });
+  const installing = new Map<string, ModuleObservation>([['a', { kind: 'installing' }], ['b', { kind: 'installing' }]]);
+  const sent = new Map([['a', T0], ['b', T0 + 300]]);
+  const cases: Array<[string, V1Pod, ReadonlyMap<string, ModuleObservation>, ReadonlyMap<string, number>, number, number, number | undefined]> = [
+    ['both young: until the later one is 1 s old', pod, installing, sent, T0 + 100, 1_000, 1_200],
+    ['the earlier is 1 s old: write now', pod, installing, sent, T0 + 1_000, 1_000, undefined],
+    ['delay 0 turns it off', pod, installing, sent, T0, 0, undefined],
+    ['one module has no install in flight (waiting, not sent)', pod, installing, new Map([['a', T0]]), T0, 1_000, undefined],
+    ['one module already reported', pod, new Map<string, ModuleObservation>([['a', { kind: 'installing' }], ['b', { kind: 'reported', state: 'ACTIVATED' }]]), sent, T0, 1_000, undefined],
+    ['one install failed', pod, new Map<string, ModuleObservation>([['a', { kind: 'installing' }], ['b', { kind: 'installFailed', message: 'x' }]]), sent, T0, 1_000, undefined],
+    ['a status was written before (e.g. by an earlier bridge)', toModulePod({ name: 'p', modules: [{ name: 'a', version: '1' }, { name: 'b', version: '1' }], status: { phase: 'Pending', containerStatuses: [{ name: 'a', image: 'x', imageID: 'x', ready: false, restartCount: 0 }] } }), installing, sent, T0, 1_000, undefined],
+    ['no containers', { ...pod, spec: { containers: [] } }, new Map(), new Map(), T0, 1_000, undefined],
+  ];
+  for (const [name, p, o, s2, now, delay, want] of cases) assert.equal(toFirstStatusHoldMs(p, o, s2, now, delay), want, name);
 });

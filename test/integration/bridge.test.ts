@@ -114,7 +114,10 @@ test('a bare module pod is installed on its base, reports Running with the base 
     const list = await cluster.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=biz1-pod' });
     return list.items.some((e) => e.reason === 'Installed') ? list.items : undefined;
   });
-  assert.ok(events.some((e) => e.reason === 'Installing'));
+  // An install the base confirms within --installing-status-delay has no Installing Event (the
+  // harness runs the shipped 1 s); a slower one (a loaded machine) has one naming why it was sent.
+  assert.match(events.find((e) => e.reason === 'Installed')?.message ?? '', /^module biz1:0\.0\.1 is ACTIVATED on node /);
+  for (const e of events.filter((x) => x.reason === 'Installing')) assert.match(e.message ?? '', /^installBiz biz1:0\.0\.1 on base .*: module pod bound to this base$/);
 
   await cluster.core.deleteNamespacedPod({ name: 'biz1-pod', namespace: ns });
   await eventually('pod gone', async () => ((await cluster.core.readNamespacedPod({ name: 'biz1-pod', namespace: ns }).catch(() => undefined)) ? undefined : true), 20_000);

@@ -23,6 +23,7 @@ export const FAST_SETTINGS: BridgeSettings = Object.freeze({
   nodeLeaseRenewMs: 2_000,
   maxClockSkewMs: 3_600_000,
   reconnectGraceMs: 1_500,
+  installingStatusDelayMs: 1_000,
 });
 
 export function startTestBridge(cluster: TestCluster, url: string, opts: { settings?: Partial<BridgeSettings>; leader?: boolean; leaseName?: string; instanceId?: string; registry?: Registry } = {}): Bridge {
