@@ -17,7 +17,7 @@ import { planAdoption } from './adopt-nodes.ts';
 import { BaseRegistry } from './base-registry.ts';
 import type { BridgeSettings } from './config.ts';
 import type { BridgeContext } from './context.ts';
-import { createReplicaSetRevisions } from './replicaset-revisions.ts';
+import { createWorkloadRevisions } from './workload-revisions.ts';
 import { createEventRecorder } from './events.ts';
 import { handleMessage, type MessageOutcome } from './handle-message.ts';
 import { HearingTracker, toLeadershipHealth } from './hearing.ts';
@@ -86,7 +86,11 @@ export function startBridge(deps: BridgeDeps): Bridge {
   const leaseApi = createCoordinationApi(deps.leaseKube ?? deps.kube);
   const apps = createAppsApi(deps.kube);
   const watch = deps.kube.watch.bind(deps.kube);
-  const replicaSetRevisions = createReplicaSetRevisions({ readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }), now, logger });
+  const workloadRevisions = createWorkloadRevisions({
+    readReplicaSet: (namespace, name) => apps.readNamespacedReplicaSet({ name, namespace }),
+    readControllerRevision: (namespace, name) => apps.readNamespacedControllerRevision({ name, namespace }),
+    now, logger,
+  });
   let leading = !deps.leader.enabled;
   let election: LeaderElection | undefined;
   const shardCount = deps.leader.shards ?? 16;
@@ -141,7 +145,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     if (base) moduleQueue.add(base.identity);
   });
   const ctx: BridgeContext = {
-    settings: s, registry, nodes, pods, core, coordination, replicaSetRevisions, logger, metrics, now,
+    settings: s, registry, nodes, pods, core, coordination, workloadRevisions, logger, metrics, now,
     // Commands go only to bases this replica serves (a shard may be lost between plan and publish).
     // A refusal is a failed send, so the caller clears the op and re-plans instead of waiting for it.
     publish: async (id, kind, payload) => {

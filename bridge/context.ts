@@ -10,7 +10,7 @@ import type { RecordEvent } from './events.ts';
 import type { Hearing } from './hearing.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { PodIndex } from './pod-index.ts';
-import type { ReplicaSetRevisions } from './replicaset-revisions.ts';
+import type { WorkloadRevisions } from './workload-revisions.ts';
 
 export interface BridgeContext {
   readonly settings: BridgeSettings;
@@ -19,8 +19,8 @@ export interface BridgeContext {
   readonly pods: PodIndex;
   readonly core: CoreApi;
   readonly coordination: CoordinationApi;
-  /** ReplicaSet revisions, read only while a workload rolls out on a base (module-claims.ts). */
-  readonly replicaSetRevisions: ReplicaSetRevisions;
+  /** ReplicaSet and ControllerRevision revisions, read only while a workload rolls out on a base (module-claims.ts). */
+  readonly workloadRevisions: WorkloadRevisions;
   readonly publish: (baseIdentity: string, kind: CommandKind, payload: unknown) => Promise<void>;
   readonly recordEvent: RecordEvent;
   readonly logger: Logger;

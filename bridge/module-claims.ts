@@ -1,36 +1,46 @@
 /**
  * Pure: which module each live pod on one base claims, after the rollout hand-off rule
  * (docs/bridge.md "Rollouts"). Within one workload the newest pod decides the version of a bizName
- * on a base: the pod whose owner ReplicaSet has the higher revision number (when the caller knows
- * both, see `RevisionOf`), else the later creationTimestamp, then the name; a pod of an older revision that wants another version
- * is *superseded*: its module is handed to the newer pod (installed with `uninstallThenInstall`,
- * never reinstalled for the old pod). Pods of different workloads never supersede each other.
+ * on a base: the pod whose pod template has the higher revision number (when the caller knows
+ * both, see `RevisionOf` and `toRevisionRef`), else the later creationTimestamp, then the name; a
+ * pod of an older revision that wants another version is *superseded*: its module is handed to the
+ * newer pod (installed with `uninstallThenInstall`, never reinstalled for the old pod). Pods of
+ * different workloads never supersede each other.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseModulesOf, toModuleKey, type ModuleSpec } from '../core/module-spec.ts';
-import { toPodWorkload, type PodWorkload } from '../core/pod-workload.ts';
+import { CONTROLLER_REVISION_HASH_LABEL, toPodWorkload, type PodWorkload } from '../core/pod-workload.ts';
 
 export interface Claim {
   readonly podKey: string;
   readonly spec: ModuleSpec;
   readonly workload: PodWorkload | undefined;
   readonly createdAt: number;
-  /** `namespace/name` of the pod's controller ReplicaSet (its revision orders the pods); undefined otherwise. */
-  readonly replicaSet: string | undefined;
+  /** `toRevisionKey` of the object holding the pod's revision number (see toRevisionRef); undefined when none. */
+  readonly revisionKey: string | undefined;
 }
 
 /**
  * The revision number of a claim's pod template (its ReplicaSet's `deployment.kubernetes.io/revision`
- * or `module-controller.koupleless.io/revision`), undefined when unknown. creationTimestamp has a
- * 1-second resolution: a surge pod and an old replica created in the same second tie on it, and
- * `kubectl rollout undo` gives a reused old ReplicaSet a new, higher revision.
+ * or `module-controller.koupleless.io/revision`; its ControllerRevision's `revision` for a
+ * StatefulSet or DaemonSet), undefined when unknown. creationTimestamp cannot stand in for it: it has
+ * a 1-second resolution (a surge pod and an old replica created in the same second tie on it),
+ * `kubectl rollout undo` gives a reused old ReplicaSet or ControllerRevision a new, higher revision,
+ * and a StatefulSet with `rollingUpdate.partition` recreates a pod below the partition at the old
+ * revision (newer by creationTimestamp, older by revision).
  */
 export type RevisionOf = (claim: Claim) => number | undefined;
 
-/** A ReplicaSet whose revision the caller should look up (see toRevisionReads). */
-export interface ReplicaSetRef {
+/** The object whose revision number orders a pod among its workload's pods (see toRevisionReads). */
+export interface RevisionRef {
+  readonly kind: 'ReplicaSet' | 'ControllerRevision';
   readonly namespace: string;
   readonly name: string;
+}
+
+/** `namespace/Kind/name`: one map key per revision object (a ReplicaSet and a ControllerRevision may share a name). */
+export function toRevisionKey(ref: RevisionRef): string {
+  return `${ref.namespace}/${ref.kind}/${ref.name}`;
 }
 
 export interface Claims {
@@ -44,11 +54,16 @@ export function toPodKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }
 
-/** > 0 when `a` is newer: revisions first when both are known and differ, then creationTimestamp. */
+/**
+ * > 0 when `a` is newer: revisions first when both are known and differ (only within one workload:
+ * two workloads' revision numbers do not compare), then creationTimestamp.
+ */
 function compareAge(a: Claim, b: Claim, revisionOf: RevisionOf | undefined): number {
-  const ra = revisionOf?.(a);
-  const rb = revisionOf?.(b);
-  if (ra !== undefined && rb !== undefined && ra !== rb) return ra - rb;
+  if (revisionOf && a.workload && a.workload.workload === b.workload?.workload) {
+    const ra = revisionOf(a);
+    const rb = revisionOf(b);
+    if (ra !== undefined && rb !== undefined && ra !== rb) return ra - rb;
+  }
   return a.createdAt - b.createdAt;
 }
 
@@ -57,23 +72,39 @@ function isNewer(a: Claim, b: Claim, revisionOf: RevisionOf | undefined): boolea
   return c !== 0 ? c > 0 : a.podKey > b.podKey;
 }
 
-function toReplicaSet(pod: V1Pod): string | undefined {
+/**
+ * Where a pod's revision number is, from its controller owner reference:
+ * - ReplicaSet (a Deployment's or a ModuleDeployment's): the ReplicaSet's revision annotation.
+ * - StatefulSet: the ControllerRevision named by the pod's `controller-revision-hash` label (the
+ *   StatefulSet controller sets it to the revision's full name, `<statefulset>-<hash>`).
+ * - DaemonSet: the ControllerRevision `<daemonset>-<hash>`, where the label holds only the hash (the
+ *   DaemonSet controller names its revisions so and labels pods with the bare hash).
+ * Undefined for other owners, a bare pod, or a missing label.
+ */
+export function toRevisionRef(pod: V1Pod): RevisionRef | undefined {
   const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
-  return owner?.kind === 'ReplicaSet' ? `${pod.metadata?.namespace ?? ''}/${owner.name}` : undefined;
+  const namespace = pod.metadata?.namespace ?? '';
+  if (owner?.kind === 'ReplicaSet') return { kind: 'ReplicaSet', namespace, name: owner.name };
+  const hash = pod.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+  if (!hash) return undefined;
+  if (owner?.kind === 'StatefulSet') return { kind: 'ControllerRevision', namespace, name: hash };
+  if (owner?.kind === 'DaemonSet') return { kind: 'ControllerRevision', namespace, name: `${owner.name}-${hash}` };
+  return undefined;
 }
 
 /**
  * Claims of live pods (not deleting, not finished) bound to one base. `revisionOf` orders pods of
- * one workload by their ReplicaSets' revisions; without it (or when a revision is unknown) the
- * order is creationTimestamp, then name.
+ * one workload by their revision numbers; without it (or when a revision is unknown) the order is
+ * creationTimestamp, then name.
  */
 export function toClaims(live: readonly V1Pod[], revisionOf?: RevisionOf): Claims {
   const all: Claim[] = [];
   for (const pod of live) {
     const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
     const workload = toPodWorkload(pod.metadata);
-    const replicaSet = toReplicaSet(pod);
-    for (const spec of parseModulesOf(pod.spec?.containers).modules) all.push({ podKey: toPodKey(pod), spec, workload, createdAt: Number.isFinite(created) ? created : 0, replicaSet });
+    const ref = workload ? toRevisionRef(pod) : undefined;
+    const revisionKey = ref ? toRevisionKey(ref) : undefined;
+    for (const spec of parseModulesOf(pod.spec?.containers).modules) all.push({ podKey: toPodKey(pod), spec, workload, createdAt: Number.isFinite(created) ? created : 0, revisionKey });
   }
   // The newest claim per (workload, bizName) decides that workload's version on this base.
   const newest = new Map<string, Claim>();
@@ -103,29 +134,23 @@ export function toClaims(live: readonly V1Pod[], revisionOf?: RevisionOf): Claim
 }
 
 /**
- * The ReplicaSets whose revisions `toClaims` needs: those of live pods of one workload that runs
- * pods of two or more ReplicaSets on this base (a rollout in progress). Empty in steady state, so
- * the caller reads nothing then.
+ * The revision objects (ReplicaSets, ControllerRevisions) whose revisions `toClaims` needs: those of
+ * live pods of one workload that runs pods of two or more revisions on this base (a rollout in
+ * progress). Empty in steady state, so the caller reads nothing then.
  */
-export function toRevisionReads(pods: readonly V1Pod[]): ReplicaSetRef[] {
-  const byWorkload = new Map<string, Set<string>>();
+export function toRevisionReads(pods: readonly V1Pod[]): RevisionRef[] {
+  const byWorkload = new Map<string, Map<string, RevisionRef>>();
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
     const workload = toPodWorkload(pod.metadata);
-    const rs = toReplicaSet(pod);
-    if (!workload || !rs) continue;
-    let set = byWorkload.get(workload.workload);
-    if (!set) byWorkload.set(workload.workload, (set = new Set()));
-    set.add(rs);
+    const ref = workload ? toRevisionRef(pod) : undefined;
+    if (!workload || !ref) continue;
+    let refs = byWorkload.get(workload.workload);
+    if (!refs) byWorkload.set(workload.workload, (refs = new Map()));
+    refs.set(toRevisionKey(ref), ref);
   }
-  const reads: ReplicaSetRef[] = [];
-  for (const set of byWorkload.values()) {
-    if (set.size < 2) continue;
-    for (const key of set) {
-      const i = key.indexOf('/');
-      reads.push({ namespace: key.slice(0, i), name: key.slice(i + 1) });
-    }
-  }
+  const reads: RevisionRef[] = [];
+  for (const refs of byWorkload.values()) if (refs.size >= 2) reads.push(...refs.values());
   return reads;
 }
 

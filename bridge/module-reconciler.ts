@@ -96,13 +96,14 @@ export function createModuleReconciler(ctx: BridgeContext) {
     const now = ctx.now();
     const liveness = toLiveness(base, now, ctx.settings, ctx.hearing());
     const pods = ctx.pods.podsOnNode(base.nodeName);
-    // Only while a workload runs pods of two ReplicaSets on this base (a rollout): their revisions
-    // decide which pod is newer (creationTimestamp ties within a second). Nothing is read otherwise.
+    // Only while a workload runs pods of two revisions on this base (a rollout): their ReplicaSets'
+    // or ControllerRevisions' revision numbers decide which pod is newer (creationTimestamp ties
+    // within a second and misorders rollout undo and StatefulSet partitions). Nothing is read otherwise.
     const reads = toRevisionReads(pods);
     let revisionOf: RevisionOf | undefined;
     if (reads.length > 0) {
-      const revisions = await ctx.replicaSetRevisions.read(reads);
-      revisionOf = (c) => (c.replicaSet ? revisions.get(c.replicaSet) : undefined);
+      const revisions = await ctx.workloadRevisions.read(reads);
+      revisionOf = (c) => (c.revisionKey ? revisions.get(c.revisionKey) : undefined);
     }
     const plan = planModules({ base, liveness, pods, podsFresh: ctx.pods.isFresh(), settings: ctx.settings, now, revisionOf });
     if (plan.queryModules) requestModuleList(identity);

@@ -50,6 +50,7 @@ export interface CoordinationApi {
 
 export interface AppsApi {
   readNamespacedReplicaSet(p: Named & Namespaced): Promise<k8s.V1ReplicaSet>;
+  readNamespacedControllerRevision(p: Named & Namespaced): Promise<k8s.V1ControllerRevision>;
   listDeploymentForAllNamespaces(p?: Selected): Promise<k8s.V1DeploymentList>;
   listStatefulSetForAllNamespaces(p?: Selected): Promise<k8s.V1StatefulSetList>;
   listDaemonSetForAllNamespaces(p?: Selected): Promise<k8s.V1DaemonSetList>;
@@ -110,6 +111,7 @@ export function createAppsApi(kube: KubeHttp): AppsApi {
   const v = verbs(kube);
   return {
     readNamespacedReplicaSet: (p) => v.get(`/apis/apps/v1/namespaces/${enc(p.namespace)}/replicasets/${enc(p.name)}`),
+    readNamespacedControllerRevision: (p) => v.get(`/apis/apps/v1/namespaces/${enc(p.namespace)}/controllerrevisions/${enc(p.name)}`),
     listDeploymentForAllNamespaces: (p) => v.get('/apis/apps/v1/deployments', selected(p)),
     listStatefulSetForAllNamespaces: (p) => v.get('/apis/apps/v1/statefulsets', selected(p)),
     listDaemonSetForAllNamespaces: (p) => v.get('/apis/apps/v1/daemonsets', selected(p)),

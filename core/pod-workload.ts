@@ -10,7 +10,9 @@
  *   `<moduledeployment>-<revision hash>` with no `pod-template-hash`; they carry the ModuleDeployment
  *   name label and the revision label, so the workload is the ModuleDeployment and the revision its
  *   hash (two revisions of one ModuleDeployment hand modules off like two of one Deployment).
- * - StatefulSet and DaemonSet pods are owned by their controller and carry `controller-revision-hash`.
+ * - StatefulSet and DaemonSet pods are owned by their controller and carry `controller-revision-hash`
+ *   (the StatefulSet controller sets it to the ControllerRevision's full name, the DaemonSet
+ *   controller to the bare hash; bridge/module-claims.ts `toRevisionRef` maps both to the revision).
  * - Anything else (a bare pod, a Job) has no workload: it never hands its module to another pod.
  */
 

@@ -87,6 +87,8 @@ export function toModulePod(o: {
   containers?: V1Container[];
   /** A Deployment pod: owned by ReplicaSet `<deployment>-<revision>`, label pod-template-hash. */
   deployment?: { name: string; revision: string };
+  /** A StatefulSet or DaemonSet pod: owned by it, label `controller-revision-hash` = `revisionLabel`. */
+  controller?: { kind: 'StatefulSet' | 'DaemonSet'; name: string; revisionLabel: string };
   /** creationTimestamp (ms). */
   created?: number;
   uid?: string;
@@ -98,8 +100,9 @@ export function toModulePod(o: {
       name: o.name,
       namespace: o.namespace ?? 'shop',
       uid: o.uid ?? `uid-${o.name}`,
-      labels: { [MODULE_COMPONENT_LABEL]: 'module', ...(o.deployment ? { 'pod-template-hash': o.deployment.revision } : {}) },
+      labels: { [MODULE_COMPONENT_LABEL]: 'module', ...(o.deployment ? { 'pod-template-hash': o.deployment.revision } : {}), ...(o.controller ? { 'controller-revision-hash': o.controller.revisionLabel } : {}) },
       ...(o.deployment ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.deployment.name}-${o.deployment.revision}`, uid: `rs-${o.deployment.revision}`, controller: true }] } : {}),
+      ...(o.controller ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: o.controller.kind, name: o.controller.name, uid: `owner-${o.controller.name}`, controller: true }] } : {}),
       ...(o.created !== undefined ? { creationTimestamp: new Date(o.created) } : {}),
       ...(o.deleting !== undefined ? { deletionTimestamp: new Date(o.deleting), deletionGracePeriodSeconds: 30 } : {}),
     },

@@ -13,6 +13,7 @@ import { BaseRegistry } from '../../bridge/base-registry.ts';
 import type { BridgeContext } from '../../bridge/context.ts';
 import type { BridgeSettings } from '../../bridge/config.ts';
 import { createBridgeMetrics } from '../../bridge/metrics.ts';
+import { toRevisionKey } from '../../bridge/module-claims.ts';
 import { createModuleReconciler, toStatusInputsKey, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
 import type { PodIndex } from '../../bridge/pod-index.ts';
 import { BASE_ID, SETTINGS, T0, toJarUrl, toModulePod, toReported } from './fixtures.ts';
@@ -28,7 +29,7 @@ interface World {
   beforePatch?: () => Promise<void>;
   events: string[];
   clock: number;
-  /** Each ReplicaSet revision read the reconciler asked for (`ns/name` lists), and the answers. */
+  /** Each revision read the reconciler asked for (lists of `ns/Kind/name` keys), and the answers. */
   revisionReads: string[][];
   rsRevisions: Map<string, number>;
 }
@@ -75,9 +76,9 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     pods,
     core,
     coordination: {} as CoordinationApi,
-    replicaSetRevisions: {
+    workloadRevisions: {
       read: async (refs) => {
-        const keys = refs.map((r) => `${r.namespace}/${r.name}`);
+        const keys = refs.map(toRevisionKey);
         w.revisionReads.push(keys);
         return new Map(keys.map((k) => [k, w.rsRevisions.get(k)]));
       },
@@ -190,10 +191,21 @@ test('ReplicaSet revisions are read only while a workload has pods of two Replic
 
   // The rollout's surge pod sorts first by name: without revisions the old pod would win.
   w.pods = [old, toModulePod({ name: 'orders-5bc9-new', modules: [V2], deployment: { name: 'orders', revision: '5bc9' }, created })];
-  w.rsRevisions = new Map([['shop/orders-7f9d', 1], ['shop/orders-5bc9', 2]]);
+  w.rsRevisions = new Map([['shop/ReplicaSet/orders-7f9d', 1], ['shop/ReplicaSet/orders-5bc9', 2]]);
   await reconciler.reconcile(BASE_ID);
-  assert.deepEqual(w.revisionReads, [['shop/orders-7f9d', 'shop/orders-5bc9']]);
+  assert.deepEqual(w.revisionReads, [['shop/ReplicaSet/orders-7f9d', 'shop/ReplicaSet/orders-5bc9']]);
   assert.deepEqual(w.published.map((p) => `${p.kind} ${String(p.payload['bizName'])}:${String(p.payload['bizVersion'])} ${String(p.payload['installStrategy'] ?? '')}`), ['installBiz orders:2.0.0 uninstallThenInstall']);
+});
+
+test('StatefulSet pods of two revisions: their ControllerRevisions are read and the higher revision wins over a later recreated pod', async () => {
+  const V2 = { name: 'orders', version: '2.0.0' };
+  const sts = (name: string, revision: string, module: typeof V1, created: number) => toModulePod({ name, modules: [module], phase: 'Running', controller: { kind: 'StatefulSet', name: 'orders', revisionLabel: revision }, created });
+  // rollingUpdate.partition: 1 — orders-1 runs the update revision; orders-0 was recreated later at the old one.
+  const { w, reconciler } = setup({ modules: [toReported('orders', '2.0.0')], pods: [sts('orders-1', 'orders-6c8f5d', V2, T0 - 60_000), sts('orders-0', 'orders-5d4b7c', V1, T0 - 1_000)] });
+  w.rsRevisions = new Map([['shop/ControllerRevision/orders-5d4b7c', 1], ['shop/ControllerRevision/orders-6c8f5d', 2]]);
+  await reconciler.reconcile(BASE_ID);
+  assert.deepEqual(w.revisionReads, [['shop/ControllerRevision/orders-6c8f5d', 'shop/ControllerRevision/orders-5d4b7c']]);
+  assert.deepEqual(w.published, [], 'v2 stays: the old-revision pod is handed off, v1 is not reinstalled');
 });
 
 test('a pass while the pod cache still shows the version before our write neither writes that status again nor repeats its Events', async () => {

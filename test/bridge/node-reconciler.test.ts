@@ -48,7 +48,7 @@ function world(o: { nodes?: k8s.V1Node[]; fresh?: boolean; hearing?: Hearing; le
     settings: SETTINGS, registry: new BaseRegistry(), nodes: cache, pods,
     core: { createNode: record('createNode', created), patchNodeStatus: record('patchNodeStatus'), patchNode: record('patchNode'), deleteNode: record('deleteNode') } as unknown as CoreApi,
     coordination: { patchNamespacedLease: record('patchLease'), createNamespacedLease: record('createLease', conflict), deleteNamespacedLease: record('deleteLease') } as unknown as CoordinationApi,
-    replicaSetRevisions: { read: async () => new Map() },
+    workloadRevisions: { read: async () => new Map() },
     publish: async () => {},
     recordEvent: (_t, type, reason) => { events.push(`${type} ${reason}`); },
     logger: createSilentLogger(), metrics: createBridgeMetrics(new Registry()),

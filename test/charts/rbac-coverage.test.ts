@@ -14,7 +14,7 @@ type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const VERBS: Record<string, string> = { create: 'create', patch: 'patch', replace: 'update', delete: 'delete', read: 'get', list: 'list' };
 const PLURALS: Record<string, string> = {
   Node: 'nodes', Pod: 'pods', Lease: 'leases', Service: 'services', Event: 'events', Secret: 'secrets', ConfigMap: 'configmaps',
-  Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', ReplicaSet: 'replicasets', Job: 'jobs', CronJob: 'cronjobs',
+  Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', ReplicaSet: 'replicasets', ControllerRevision: 'controllerrevisions', Job: 'jobs', CronJob: 'cronjobs',
   MutatingWebhookConfiguration: 'mutatingwebhookconfigurations', ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
   Namespace: 'namespaces', EndpointSlice: 'endpointslices',
   // CustomObjectsApi: the only custom resource any component calls is the ModuleDeployment.

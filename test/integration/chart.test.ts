@@ -147,6 +147,8 @@ const rbacTable = (): Row[] => [
   ['bridge', 'patch', 'pods/status', 'default', true],
   ['bridge', 'get', 'replicasets.apps', 'default', true],
   ['bridge', 'update', 'replicasets.apps', 'default', false],
+  ['bridge', 'get', 'controllerrevisions.apps', 'default', true],
+  ['bridge', 'list', 'controllerrevisions.apps', 'default', false],
   ['bridge', 'create', 'pods', 'default', false],
   ['bridge', 'patch', 'pods', 'default', false],
   ['bridge', 'create', 'pods/exec', 'default', false],
