@@ -142,7 +142,8 @@ export function startBridge(deps: BridgeDeps): Bridge {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) return;
     const base = registry.byNodeName(nodeName);
-    if (base) moduleQueue.add(base.identity);
+    // The echo of our own status write brings nothing new to plan with (module-reconciler.ts).
+    if (base && !modules.isOwnStatusEcho(base.identity, pod)) moduleQueue.add(base.identity);
   });
   const ctx: BridgeContext = {
     settings: s, registry, nodes, pods, core, coordination, workloadRevisions, logger, metrics, now,

@@ -170,7 +170,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
       }
       writes.push(async () => {
         try {
-          const res = await ctx.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, PATCH.strategic);
+          const res = await ctx.core.patchNamespacedPodStatusMetadata({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: toStatusPatch(pod, status) }, PATCH.strategic);
           ctx.metrics.apiWrites.inc({ resource: 'pods', verb: 'patchStatus' });
           written.record(pod, status, res);
           recordTransitions(ctx, known, status, observations, { identity, ops });
@@ -206,7 +206,14 @@ export function createModuleReconciler(ctx: BridgeContext) {
     return next.length ? { kind: 'requeueAfter', ms: Math.min(...next) } : { kind: 'done' };
   }
 
-  return { reconcile, requestModuleList, /** For tests: how many bases have a remembered query time. */ trackedBases: () => lastQuery.size };
+  /**
+   * A watch event that only echoes this bridge's own status write (the pod at the version the write
+   * returned) needs no pass: the pass that wrote it planned from everything else already, and any
+   * other change (a reply, another writer's version, a timer) queues the base itself.
+   */
+  const isOwnStatusEcho = (identity: string, pod: k8s.V1Pod): boolean => statusMemo.get(identity)?.isLastWrite(pod) ?? false;
+
+  return { reconcile, requestModuleList, isOwnStatusEcho, /** For tests: how many bases have a remembered query time. */ trackedBases: () => lastQuery.size };
 }
 
 /** Everything besides the pod that `toPodStatus` reads, as one comparable string. */

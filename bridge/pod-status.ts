@@ -190,8 +190,11 @@ export class WrittenStatuses {
     return { ...pod, status: seen.status };
   }
 
-  /** `status` was written over `pod` (the copy the write was computed from); `written` is the API server's answer. */
-  record(pod: V1Pod, status: V1PodStatus, written?: V1Pod): void {
+  /**
+   * `status` was written over `pod` (the copy the write was computed from); `written` is the API
+   * server's answer: the pod, or only its metadata (then the status written stands for it).
+   */
+  record(pod: V1Pod, status: V1PodStatus, written?: { readonly metadata?: { readonly resourceVersion?: string | undefined } | undefined; readonly status?: V1PodStatus | undefined }): void {
     const uid = pod.metadata?.uid;
     const before = pod.metadata?.resourceVersion;
     if (uid === undefined || before === undefined) return;
@@ -201,6 +204,17 @@ export class WrittenStatuses {
     const last = written?.metadata?.resourceVersion;
     if (last !== undefined) versions.add(last);
     this.byUid.set(uid, { versions, last, status: written?.status ?? status });
+  }
+
+  /**
+   * The pod is exactly what this bridge's last status write over it produced (its resourceVersion is
+   * that write's answer): the cache now shows what the pass that wrote it already planned with.
+   */
+  isLastWrite(pod: V1Pod): boolean {
+    const uid = pod.metadata?.uid;
+    const rv = pod.metadata?.resourceVersion;
+    if (uid === undefined || rv === undefined) return false;
+    return this.byUid.get(uid)?.last === rv;
   }
 
   /** Forgets pods no longer on the base. */

@@ -7,11 +7,12 @@
  *
  * Differences from client-node, on purpose:
  * - a patch names its patch type as the second argument (client-node: `setHeaderOptions('Content-Type', ...)`);
+ * - `patchNamespacedPodStatusMetadata` (the bridge's status writes) asks for the answer's metadata only;
  * - only the parameters the bridge passes exist; a call needing another adds it here, with a test.
  * Errors are core/kube-http.ts's KubeApiError (`code` = HTTP status, `body` = answer text).
  */
 import type * as k8s from '@kubernetes/client-node';
-import type { KubeHttp, PatchType } from './kube-http.ts';
+import { PARTIAL_METADATA_ACCEPT, type KubeHttp, type PatchType } from './kube-http.ts';
 
 const enc = encodeURIComponent;
 
@@ -29,6 +30,8 @@ export interface CoreApi {
   deleteNode(p: Named & Delete): Promise<k8s.V1Status>;
   listPodForAllNamespaces(p?: Selected): Promise<k8s.V1PodList>;
   patchNamespacedPodStatus(p: Named & Namespaced & WithBody<object>, type: PatchType): Promise<k8s.V1Pod>;
+  /** The same patch, answered with the pod's metadata only (PartialObjectMetadata; the full pod from a server that cannot). Not in client-node. */
+  patchNamespacedPodStatusMetadata(p: Named & Namespaced & WithBody<object>, type: PatchType): Promise<{ readonly kind?: string; readonly metadata?: k8s.V1ObjectMeta; readonly status?: k8s.V1PodStatus }>;
   deleteNamespacedPod(p: Named & Namespaced & Delete): Promise<k8s.V1Pod>;
   createNamespacedEvent(p: Namespaced & WithBody<k8s.CoreV1Event>): Promise<k8s.CoreV1Event>;
   patchNamespacedEvent(p: Named & Namespaced & WithBody<object>, type: PatchType): Promise<k8s.CoreV1Event>;
@@ -63,7 +66,7 @@ function verbs(kube: KubeHttp) {
     get: <T>(path: string, query?: Record<string, string | number | undefined>) => kube.request<T>({ method: 'GET', path, ...(query ? { query } : {}) }),
     post: <T>(path: string, body: unknown, query?: Record<string, string | undefined>) => kube.request<T>({ method: 'POST', path, body, ...(query ? { query } : {}) }),
     put: <T>(path: string, body: unknown, query?: Record<string, string | undefined>) => kube.request<T>({ method: 'PUT', path, body, ...(query ? { query } : {}) }),
-    patch: <T>(path: string, body: unknown, contentType: PatchType) => kube.request<T>({ method: 'PATCH', path, body, contentType }),
+    patch: <T>(path: string, body: unknown, contentType: PatchType, accept?: string) => kube.request<T>({ method: 'PATCH', path, body, contentType, ...(accept ? { accept } : {}) }),
     del: <T>(path: string, p: Delete) => kube.request<T>({ method: 'DELETE', path, ...(p.gracePeriodSeconds !== undefined ? { query: { gracePeriodSeconds: p.gracePeriodSeconds } } : {}), ...(p.body !== undefined ? { body: p.body } : {}) }),
   };
 }
@@ -83,6 +86,7 @@ export function createCoreApi(kube: KubeHttp): CoreApi {
     deleteNode: (p) => v.del(node(p.name), p),
     listPodForAllNamespaces: (p) => v.get('/api/v1/pods', selected(p)),
     patchNamespacedPodStatus: (p, type) => v.patch(`${inNs(p.namespace, 'pods', p.name)}/status`, p.body, type),
+    patchNamespacedPodStatusMetadata: (p, type) => v.patch(`${inNs(p.namespace, 'pods', p.name)}/status`, p.body, type, PARTIAL_METADATA_ACCEPT),
     deleteNamespacedPod: (p) => v.del(inNs(p.namespace, 'pods', p.name), p),
     createNamespacedEvent: (p) => v.post(inNs(p.namespace, 'events'), p.body),
     patchNamespacedEvent: (p, type) => v.patch(inNs(p.namespace, 'events', p.name), p.body, type),

@@ -67,7 +67,16 @@ export interface KubeRequest {
   readonly body?: unknown;
   /** Default application/json; patches name their patch type. */
   readonly contentType?: string;
+  /** Default application/json; e.g. PARTIAL_METADATA_ACCEPT for an answer of metadata only. */
+  readonly accept?: string;
 }
+
+/**
+ * Asks for the answer as a meta.k8s.io/v1 PartialObjectMetadata (the object's metadata only, as
+ * client-go's metadata client does), or as the full object where the server cannot: a status patch
+ * then brings back a few hundred bytes to parse instead of the whole pod.
+ */
+export const PARTIAL_METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- watch objects are whatever kind the path lists
 export type WatchEventHandler = (type: string, object: any) => void;
@@ -219,9 +228,9 @@ export function createKubeHttp(conn: KubeConnection, opts: KubeHttpOptions = {})
     return s;
   };
 
-  const prepare = async (contentType: string | undefined, bodyText: string | undefined): Promise<Record<string, string | number>> => {
+  const prepare = async (contentType: string | undefined, bodyText: string | undefined, accept = 'application/json'): Promise<Record<string, string | number>> => {
     await opts.limiter?.wait();
-    const headers: Record<string, string | number> = { ...(await conn.headers()), accept: 'application/json', 'user-agent': userAgent };
+    const headers: Record<string, string | number> = { ...(await conn.headers()), accept, 'user-agent': userAgent };
     if (bodyText !== undefined) {
       headers['content-type'] = contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(bodyText);
@@ -312,7 +321,7 @@ export function createKubeHttp(conn: KubeConnection, opts: KubeHttpOptions = {})
   return {
     async request<T>(r: KubeRequest): Promise<T> {
       const bodyText = r.body === undefined ? undefined : JSON.stringify(r.body);
-      const headers = await prepare(r.contentType, bodyText);
+      const headers = await prepare(r.contentType, bodyText, r.accept);
       const o = await open(r.method, r.path + toQueryString(r.query), headers, bodyText, true);
       const text = await readAll(o);
       if (o.status < 200 || o.status >= 300) throw new KubeApiError(o.status, text, toApiErrorMessage(r.method, r.path, o.status, text));

@@ -60,11 +60,11 @@ function setup(o: { modules?: ReturnType<typeof toReported>[]; pods?: k8s.V1Pod[
     stop: async () => undefined,
   };
   const core = {
-    patchNamespacedPodStatus: async (req: { name: string; body: unknown }) => {
+    patchNamespacedPodStatusMetadata: async (req: { name: string; body: unknown }) => {
       if (w.patchError) throw w.patchError;
       await w.beforePatch?.();
       w.patches.push({ name: req.name, body: req.body });
-      return {};
+      return { metadata: { resourceVersion: `written-${w.patches.length}` } };
     },
     deleteNamespacedPod: async () => ({}),
   } as unknown as CoreApi;
@@ -106,6 +106,19 @@ test('a bound pod gets its install, the pod status is patched with its UID, and 
   assert.equal((w.patches[0]!.body as { metadata: { uid: string } }).metadata.uid, 'uid-p1');
   assert.match(w.events[0]!, /^Pod\/p1 Normal Installing: installBiz orders:1\.0\.0 on base 10\.1\.0\.45: module pod bound to this base$/);
   assert.equal(out.kind, 'requeueAfter');
+});
+
+test('the watch echo of our own status write (the version the patch answered) is recognised; other versions are not', async () => {
+  const pod = toModulePod({ name: 'p1', modules: [V1] });
+  pod.metadata!.resourceVersion = '7';
+  const { w, reconciler } = setup({ modules: [], pods: [pod] });
+  await reconciler.reconcile(BASE_ID);
+  assert.equal(w.patches.length, 1);
+  const at = (rv: string): k8s.V1Pod => ({ ...pod, metadata: { ...pod.metadata, resourceVersion: rv } });
+  assert.equal(reconciler.isOwnStatusEcho(BASE_ID, at('written-1')), true);
+  assert.equal(reconciler.isOwnStatusEcho(BASE_ID, at('7')), false, 'the version the write went over');
+  assert.equal(reconciler.isOwnStatusEcho(BASE_ID, at('8')), false, 'someone else\'s version');
+  assert.equal(reconciler.isOwnStatusEcho('10.9.9.9', at('written-1')), false, 'another base');
 });
 
 test('a rejected publish is not recorded as in flight: the pass fails (queue backoff), stops sending, and the next pass re-plans', async () => {

@@ -267,6 +267,13 @@ test('WrittenStatuses: our last write stands in for the cache until the cache sh
   assert.equal(w.size, 1);
   assert.equal(w.view(at('12', 'Running')).status?.phase, 'Running', 'caught up: the cache');
   assert.equal(w.size, 0, 'forgotten once caught up');
+  // An answer of metadata only (PartialObjectMetadata): the status written stands in, up to its version.
+  w.record(at('13'), { phase: 'Running' }, { metadata: { resourceVersion: '14' } });
+  assert.equal(w.isLastWrite(at('14')), true, 'the echo of the last write');
+  assert.equal(w.isLastWrite(at('13')), false, 'the version the write went over');
+  assert.equal(w.isLastWrite(at('15')), false, 'a later version');
+  assert.equal(w.view(at('13', 'Pending')).status?.phase, 'Running', 'cache behind: the status written');
+  assert.equal(w.view(at('14', 'Succeeded')).status?.phase, 'Succeeded', 'caught up: the cache');
   // Someone else's version ends it too.
   w.record(at('20'), { phase: 'Running' }, at('21', 'Running'));
   assert.equal(w.view(at('25', 'Failed')).status?.phase, 'Failed');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAppsApi, createCoordinationApi, createCoreApi } from '../../core/kube-apis.ts';
-import { PATCH, type KubeHttp, type KubeRequest } from '../../core/kube-http.ts';
+import { PARTIAL_METADATA_ACCEPT, PATCH, type KubeHttp, type KubeRequest } from '../../core/kube-http.ts';
 
 function fakeKube(answer: unknown = { ok: true }) {
   const requests: KubeRequest[] = [];
@@ -21,7 +21,7 @@ function fakeKube(answer: unknown = { ok: true }) {
   return { kube, requests };
 }
 
-type Sent = Pick<KubeRequest, 'method' | 'path'> & Partial<Pick<KubeRequest, 'query' | 'contentType' | 'body'>>;
+type Sent = Pick<KubeRequest, 'method' | 'path'> & Partial<Pick<KubeRequest, 'query' | 'contentType' | 'body' | 'accept'>>;
 const body = { metadata: { name: 'x' } };
 const patch = { metadata: { labels: { a: 'b' } } };
 
@@ -36,6 +36,10 @@ const cases: Array<{ name: string; call: (k: KubeHttp) => Promise<unknown>; sent
   {
     name: 'patchNamespacedPodStatus', call: (k) => createCoreApi(k).patchNamespacedPodStatus({ name: 'p 1', namespace: 'ns', body: patch }, PATCH.strategic),
     sent: { method: 'PATCH', path: '/api/v1/namespaces/ns/pods/p%201/status', body: patch, contentType: 'application/strategic-merge-patch+json' },
+  },
+  {
+    name: 'patchNamespacedPodStatusMetadata', call: (k) => createCoreApi(k).patchNamespacedPodStatusMetadata({ name: 'p 1', namespace: 'ns', body: patch }, PATCH.strategic),
+    sent: { method: 'PATCH', path: '/api/v1/namespaces/ns/pods/p%201/status', body: patch, contentType: 'application/strategic-merge-patch+json', accept: PARTIAL_METADATA_ACCEPT },
   },
   {
     name: 'deleteNamespacedPod', call: (k) => createCoreApi(k).deleteNamespacedPod({ name: 'p1', namespace: 'ns', gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: 'u' } } }),
@@ -70,7 +74,7 @@ for (const c of cases) {
     assert.equal(await c.call(kube), answer);
     assert.equal(requests.length, 1);
     const r = requests[0]!;
-    assert.deepEqual({ method: r.method, path: r.path, query: r.query, contentType: r.contentType, body: r.body }, { query: undefined, contentType: undefined, body: undefined, ...c.sent });
+    assert.deepEqual({ method: r.method, path: r.path, query: r.query, contentType: r.contentType, body: r.body, accept: r.accept }, { query: undefined, contentType: undefined, body: undefined, accept: undefined, ...c.sent });
   });
 }
 

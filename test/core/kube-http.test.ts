@@ -10,14 +10,14 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createCa, issueCert } from '../../core/pki.ts';
 import type { KubeConnection } from '../../core/kube-connection.ts';
-import { createKubeHttp, createLineSplitter, KubeApiError, PATCH, toApiErrorMessage, toQueryString } from '../../core/kube-http.ts';
+import { createKubeHttp, createLineSplitter, KubeApiError, PARTIAL_METADATA_ACCEPT, PATCH, toApiErrorMessage, toQueryString } from '../../core/kube-http.ts';
 
 const now = new Date();
 const ca = createCa('test-ca', 3_600_000, now);
 const serverCert = issueCert(ca, { commonName: '127.0.0.1', ips: ['127.0.0.1'], validForMs: 3_600_000, usage: 'server', now });
 const clientCert = issueCert(ca, { commonName: 'bridge', validForMs: 3_600_000, usage: 'client', now });
 
-interface Seen { sockets: number; requests: Array<{ method: string; url: string; auth: string; cn: string; type: string; body: string }> }
+interface Seen { sockets: number; requests: Array<{ method: string; url: string; auth: string; cn: string; type: string; accept: string; body: string }> }
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
 type Protocol = 'h2' | 'http/1.1';
@@ -29,7 +29,7 @@ async function startServer(protocol: Protocol, handler: Handler) {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      seen.requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', cn: String((req.socket as TLSSocket).getPeerCertificate()?.subject?.CN ?? ''), type: req.headers['content-type'] ?? '', body });
+      seen.requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', cn: String((req.socket as TLSSocket).getPeerCertificate()?.subject?.CN ?? ''), type: req.headers['content-type'] ?? '', accept: req.headers.accept ?? '', body });
       handler(req, res, body);
     });
   };
@@ -99,6 +99,9 @@ for (const protocol of ['http/1.1', 'h2'] as const) {
     assert.equal(srv.seen.requests[0]!.url, '/api/v1/nodes?labelSelector=a%3Db');
     assert.ok(srv.seen.requests.every((r) => r.auth === 'Bearer t0k' && r.cn === 'bridge'));
     assert.equal(srv.seen.requests.at(-1)!.type, 'application/merge-patch+json');
+    assert.equal(srv.seen.requests.at(-1)!.accept, 'application/json');
+    await kube.request({ method: 'PATCH', path: '/api/v1/namespaces/d/pods/p/status', body: {}, contentType: PATCH.strategic, accept: PARTIAL_METADATA_ACCEPT });
+    assert.equal(srv.seen.requests.at(-1)!.accept, PARTIAL_METADATA_ACCEPT);
   });
 
   test(`${protocol}: API errors reject with code and body; an empty answer is undefined`, async (t) => {

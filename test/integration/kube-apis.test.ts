@@ -38,6 +38,14 @@ test('pod status patch: strategic merge, the answer as plain JSON with the new r
   assert.equal(res.status?.podIP, '192.0.2.10');
   const read = await cluster.core.readNamespacedPodStatus({ name: 'p1', namespace: ns });
   assert.equal(read.status?.containerStatuses?.[0]?.name, 'orders');
+  // The bridge's status writes ask for metadata only: the API server answers a PartialObjectMetadata.
+  const running = toPodStatus({ pod: read, observations: new Map([['orders', { kind: 'reported', state: 'ACTIVATED' }]]), baseIP: '192.0.2.10', baseReady: true, now: new Date() });
+  const meta = await core.patchNamespacedPodStatusMetadata({ name: 'p1', namespace: ns, body: toStatusPatch(read, running) }, PATCH.strategic);
+  assert.equal(meta.kind, 'PartialObjectMetadata');
+  assert.equal(meta.status, undefined, 'no status in the answer');
+  const after = await cluster.core.readNamespacedPodStatus({ name: 'p1', namespace: ns });
+  assert.equal(meta.metadata?.resourceVersion, after.metadata?.resourceVersion, 'the answer names the version written');
+  assert.equal(after.status?.phase, running.phase);
 
   await assert.rejects(core.patchNamespacedPodStatus({ name: 'nope', namespace: ns, body: toStatusPatch(created, status) }, PATCH.strategic), (err) => isNotFound(err));
   const other = { ...created, metadata: { ...created.metadata, uid: '00000000-0000-0000-0000-000000000000' } };
