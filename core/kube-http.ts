@@ -74,7 +74,7 @@ export interface KubeRequest {
 /**
  * Asks for the answer as a meta.k8s.io/v1 PartialObjectMetadata (the object's metadata only, as
  * client-go's metadata client does), or as the full object where the server cannot: a status patch
- * then brings back a few hundred bytes to parse instead of the whole pod.
+ * then brings back the pod's metadata (managedFields included) to parse, without its spec and status.
  */
 export const PARTIAL_METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
