@@ -5,6 +5,10 @@
  *
  * "Hearing" = connected AND every subscription granted: a SUBACK return code 0x80 (128) is the
  * broker refusing it (MQTT 3.1.1 §3.9.3), retried every few seconds while the link stays up.
+ * The bridge subscribes at QoS 0: with a clean session nothing it missed would be redelivered anyway
+ * (a reconnect re-reads every base's module list instead), so a QoS 1 grant would buy only a PUBACK
+ * per base message — a write of the bridge's for every heartbeat and reply — and the broker's window
+ * of 20 unacknowledged messages (Mosquitto's max_inflight_messages) in front of a busy bridge.
  * Commands are never queued for later: a publish while not connected rejects at once with
  * MQTT_UNAVAILABLE, one not acknowledged within the timeout rejects too, and whatever mqtt.js holds
  * unacknowledged when the connection drops is removed from its store — so nothing is replayed after a
@@ -46,6 +50,8 @@ export interface MqttLink {
 }
 
 const REFUSED = 0x80;
+/** The QoS the bridge asks for on base topics (see above). */
+export const SUBSCRIBE_QOS = 0;
 
 export function connectMqtt(opts: MqttLinkOptions): MqttLink {
   const read = (f: string | undefined) => {
@@ -85,7 +91,7 @@ export function connectMqtt(opts: MqttLinkOptions): MqttLink {
   const subscribe = () => {
     retry = undefined;
     if (closing || !client.connected) return;
-    client.subscribe(toControllerSubscriptions(opts.env), { qos: 1 }, (err, granted) => {
+    client.subscribe(toControllerSubscriptions(opts.env), { qos: SUBSCRIBE_QOS }, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === REFUSED).map((g) => g.topic);
       if (err || refused.length > 0) {
         opts.logger.error({ code: 'MQTT_UNAVAILABLE', err: err?.message, refused }, 'MQTT subscription refused by the broker; not hearing bases, retrying');

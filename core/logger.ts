@@ -60,9 +60,17 @@ export function createLogger(level: string, name = 'module-controller', destinat
       formatters: { level: (label) => ({ level: label }), log: toLogFields },
       serializers: { err: (e: unknown) => toLogError(e), error: (e: unknown) => toLogError(e) },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? pino.destination({ ...BUFFERED_STDOUT }),
   );
 }
+
+/**
+ * stdout in batches: lines gather until 4 KiB or 200 ms, then go out in one write (a busy bridge
+ * logs a line per module command; one write per line cost it about 0.2 ms of CPU per pod). pino
+ * flushes what is left synchronously when the process exits, and `logger.flush()` on demand; only
+ * a SIGKILL loses the last 200 ms of lines.
+ */
+export const BUFFERED_STDOUT = Object.freeze({ dest: 1, sync: false, minLength: 4096, periodicFlush: 200 });
 
 /** A logger that writes nothing, for tests. */
 export function createSilentLogger(): Logger {

@@ -10,10 +10,10 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { connectMqtt, type MqttLink } from '../../bridge/mqtt-link.ts';
+import { connectMqtt, SUBSCRIBE_QOS, type MqttLink } from '../../bridge/mqtt-link.ts';
 import { ControllerError } from '../../core/errors.ts';
 import { createSilentLogger } from '../../core/logger.ts';
-import { toBaseSubscriptions } from '../../core/topics.ts';
+import { toBaseSubscriptions, toControllerSubscriptions } from '../../core/topics.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -31,6 +31,14 @@ interface Setup {
   /** While true, the bridge's command publishes are held by the broker: never forwarded, never acknowledged. */
   hold: { on: boolean; held: number };
   connects: () => number;
+  /** What the bridge's client asked the broker for, topic → QoS. */
+  bridgeSubscriptions: Map<string, number>;
+  /** Base messages the link handed on. */
+  messages: string[];
+  /** PUBACKs the broker received from the bridge's client. */
+  bridgeAcks: () => number;
+  /** The base-side client, to publish as a base. */
+  base: mqtt.MqttClient;
 }
 
 async function setup(publishTimeoutMs: number): Promise<Setup> {
@@ -43,6 +51,14 @@ async function setup(publishTimeoutMs: number): Promise<Setup> {
       }
       done(null);
     },
+  });
+  const bridgeSubscriptions = new Map<string, number>();
+  broker.on('subscribe', (subs, client) => {
+    if (client?.id === BRIDGE_ID) for (const sub of subs) bridgeSubscriptions.set(sub.topic, sub.qos);
+  });
+  let bridgeAcks = 0;
+  broker.on('ack', (_packet, client) => {
+    if (client?.id === BRIDGE_ID) bridgeAcks++;
   });
   const server = net.createServer(broker.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -59,13 +75,14 @@ async function setup(publishTimeoutMs: number): Promise<Setup> {
   base.on('message', (_topic, payload) => received.push(payload.toString()));
 
   let connects = 0;
+  const messages: string[] = [];
   const link = connectMqtt({
     url: `mqtt://127.0.0.1:${proxy.port}`, env: 'default', clientId: BRIDGE_ID, logger: createSilentLogger(), publishTimeoutMs,
-    onMessage: () => undefined, onConnected: () => { connects++; },
+    onMessage: (_topic, payload) => messages.push(payload.toString()), onConnected: () => { connects++; },
   });
   cleanups.push(() => link.close());
   await waitFor('the link hearing', () => link.isConnected(), 10_000);
-  return { link, proxy, received, hold, connects: () => connects };
+  return { link, proxy, received, hold, connects: () => connects, bridgeSubscriptions, messages, bridgeAcks: () => bridgeAcks, base };
 }
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
@@ -122,4 +139,17 @@ test('a command in flight when the connection drops rejects at once and is not r
   assert.ok(err instanceof Error, `rejected, got ${String(err)}`);
   assert.ok(err instanceof ControllerError && err.code === 'MQTT_UNAVAILABLE', `MQTT_UNAVAILABLE, got ${String(err)}`);
   await assertOnlyControlArrives(s);
+});
+
+test('the bridge subscribes to base topics at QoS 0: a QoS 1 heartbeat reaches it and it sends no PUBACK', async () => {
+  const s = await setup(5_000);
+  assert.equal(SUBSCRIBE_QOS, 0);
+  assert.deepEqual(s.bridgeSubscriptions.size, toControllerSubscriptions('default').length);
+  assert.deepEqual([...s.bridgeSubscriptions.keys()].sort(), toControllerSubscriptions('default').sort());
+  for (let i = 0; i < 5; i++) await s.base.publishAsync(`koupleless_default/${BASE}/base/heart`, JSON.stringify({ n: i }), { qos: 1 });
+  await waitFor('five heartbeats at the link', () => s.messages.length === 5, 5_000);
+  assert.deepEqual(s.messages, [0, 1, 2, 3, 4].map((n) => JSON.stringify({ n })), 'each once, in order');
+  // The bridge's own QoS 1 command is acknowledged by the broker, not by the bridge: no ack from it at all.
+  assert.equal(s.bridgeAcks(), 0, 'the broker got no PUBACK from the bridge for base messages');
+  assert.deepEqual([...s.bridgeSubscriptions.values()], toControllerSubscriptions('default').map(() => 0));
 });

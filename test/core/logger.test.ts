@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, toLogError } from '../../core/logger.ts';
+import { spawn } from 'node:child_process';
+import { BUFFERED_STDOUT, createLogger, toLogError } from '../../core/logger.ts';
 import { ControllerError, toErrorFields } from '../../core/errors.ts';
 
 function capture(level = 'debug') {
@@ -68,4 +69,36 @@ test('a field named like one pino writes is renamed, never duplicated', async ()
   const raw = rawLines[0]!;
   assert.deepEqual({ ...lines[0], time: undefined }, { level: 'info', time: undefined, name: 'module-controller-test', objectName: 'biz1', levelValue: 3, msgValue: 'x', timeValue: 1, other: true, msg: 'fields' });
   for (const key of ['name', 'level', 'time', 'msg']) assert.equal(raw.match(new RegExp(`"${key}":`, 'g'))?.length, 1, `${key} once in ${raw}`);
+});
+
+/** Runs a child Node process that logs through createLogger('info') to its stdout; resolves with what it wrote and when. */
+function runLoggingChild(script: string): Promise<{ lines: Array<{ at: number; text: string }>; exitedAt: number }> {
+  const here = new URL('../../core/logger.ts', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(here)};\n${script}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const t0 = Date.now();
+  const lines: Array<{ at: number; text: string }> = [];
+  let rest = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const text of parts) lines.push({ at: Date.now() - t0, text });
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', () => resolve({ lines, exitedAt: Date.now() - t0 }));
+  });
+}
+
+test('stdout is batched, yet a lone line goes out within the periodic flush, and lines logged just before exit are kept', async () => {
+  assert.ok(BUFFERED_STDOUT.minLength > 0 && BUFFERED_STDOUT.periodicFlush > 0 && BUFFERED_STDOUT.periodicFlush <= 1_000);
+  // One line, then 3 s alive: it must not wait for the buffer to fill or for the exit.
+  const lone = await runLoggingChild(`const l = createLogger('info', 'lone'); l.info('first'); setTimeout(() => { l.info('second'); }, 3000);`);
+  const first = lone.lines.find((l) => l.text.includes('"msg":"first"'));
+  assert.ok(first, `the first line was written: ${JSON.stringify(lone.lines)}`);
+  assert.ok(first.at < lone.exitedAt - 1_500, `written at ${first.at} ms, long before the exit at ${lone.exitedAt} ms`);
+  assert.ok(lone.lines.some((l) => l.text.includes('"msg":"second"')), 'the line logged as the process ended was written');
+  // Many lines and an immediate process.exit: every line is flushed synchronously on exit.
+  const burst = await runLoggingChild(`const l = createLogger('info', 'burst'); for (let i = 0; i < 500; i++) l.info({ i }, 'line'); process.exit(0);`);
+  assert.deepEqual(burst.lines.map((l) => (JSON.parse(l.text) as { i: number }).i), Array.from({ length: 500 }, (_, i) => i));
 });
