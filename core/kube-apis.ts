@@ -7,7 +7,7 @@
  *
  * Differences from client-node, on purpose:
  * - a patch names its patch type as the second argument (client-node: `setHeaderOptions('Content-Type', ...)`);
- * - `patchNamespacedPodStatusMetadata` (the bridge's status writes) asks for the answer's metadata only;
+ * - pod status patches are `patchNamespacedPodStatusMetadata` (the bridge's status writes): the answer is the pod's metadata only;
  * - only the parameters the bridge passes exist; a call needing another adds it here, with a test.
  * Errors are core/kube-http.ts's KubeApiError (`code` = HTTP status, `body` = answer text).
  */
@@ -29,8 +29,7 @@ export interface CoreApi {
   patchNodeStatus(p: Named & WithBody<object>, type: PatchType): Promise<k8s.V1Node>;
   deleteNode(p: Named & Delete): Promise<k8s.V1Status>;
   listPodForAllNamespaces(p?: Selected): Promise<k8s.V1PodList>;
-  patchNamespacedPodStatus(p: Named & Namespaced & WithBody<object>, type: PatchType): Promise<k8s.V1Pod>;
-  /** The same patch, answered with the pod's metadata only (PartialObjectMetadata; the full pod from a server that cannot). Not in client-node. */
+  /** A pod status patch, answered with the pod's metadata only (PartialObjectMetadata; the full pod from a server that cannot). Not in client-node. */
   patchNamespacedPodStatusMetadata(p: Named & Namespaced & WithBody<object>, type: PatchType): Promise<{ readonly kind?: string; readonly metadata?: k8s.V1ObjectMeta; readonly status?: k8s.V1PodStatus }>;
   deleteNamespacedPod(p: Named & Namespaced & Delete): Promise<k8s.V1Pod>;
   createNamespacedEvent(p: Namespaced & WithBody<k8s.CoreV1Event>): Promise<k8s.CoreV1Event>;
@@ -85,7 +84,6 @@ export function createCoreApi(kube: KubeHttp): CoreApi {
     patchNodeStatus: (p, type) => v.patch(`${node(p.name)}/status`, p.body, type),
     deleteNode: (p) => v.del(node(p.name), p),
     listPodForAllNamespaces: (p) => v.get('/api/v1/pods', selected(p)),
-    patchNamespacedPodStatus: (p, type) => v.patch(`${inNs(p.namespace, 'pods', p.name)}/status`, p.body, type),
     patchNamespacedPodStatusMetadata: (p, type) => v.patch(`${inNs(p.namespace, 'pods', p.name)}/status`, p.body, type, PARTIAL_METADATA_ACCEPT),
     deleteNamespacedPod: (p) => v.del(inNs(p.namespace, 'pods', p.name), p),
     createNamespacedEvent: (p) => v.post(inNs(p.namespace, 'events'), p.body),

@@ -34,10 +34,6 @@ const cases: Array<{ name: string; call: (k: KubeHttp) => Promise<unknown>; sent
   { name: 'deleteNode', call: (k) => createCoreApi(k).deleteNode({ name: 'n1' }), sent: { method: 'DELETE', path: '/api/v1/nodes/n1' } },
   { name: 'listPodForAllNamespaces', call: (k) => createCoreApi(k).listPodForAllNamespaces({ labelSelector: 'm=1' }), sent: { method: 'GET', path: '/api/v1/pods', query: { labelSelector: 'm=1' } } },
   {
-    name: 'patchNamespacedPodStatus', call: (k) => createCoreApi(k).patchNamespacedPodStatus({ name: 'p 1', namespace: 'ns', body: patch }, PATCH.strategic),
-    sent: { method: 'PATCH', path: '/api/v1/namespaces/ns/pods/p%201/status', body: patch, contentType: 'application/strategic-merge-patch+json' },
-  },
-  {
     name: 'patchNamespacedPodStatusMetadata', call: (k) => createCoreApi(k).patchNamespacedPodStatusMetadata({ name: 'p 1', namespace: 'ns', body: patch }, PATCH.strategic),
     sent: { method: 'PATCH', path: '/api/v1/namespaces/ns/pods/p%201/status', body: patch, contentType: 'application/strategic-merge-patch+json', accept: PARTIAL_METADATA_ACCEPT },
   },

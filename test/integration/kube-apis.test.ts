@@ -21,7 +21,7 @@ before(async () => {
   ns = await cluster.createNamespace('kubeapis');
 });
 
-test('pod status patch: strategic merge, the answer as plain JSON with the new resourceVersion, 404 and UID-mismatch errors', async () => {
+test('pod status patch: strategic merge, the answer as plain JSON metadata with the new resourceVersion, 404 and UID-mismatch errors', async () => {
   const created = await cluster.core.createNamespacedPod({
     namespace: ns,
     body: {
@@ -32,24 +32,25 @@ test('pod status patch: strategic merge, the answer as plain JSON with the new r
   const listed = await core.listPodForAllNamespaces({ labelSelector: 'module-controller.koupleless.io/component=module' });
   assert.ok(listed.items.some((p) => p.metadata?.uid === created.metadata?.uid), 'listed by label');
   const status = toPodStatus({ pod: created, observations: new Map([['orders', { kind: 'installing' }]]), baseIP: '192.0.2.10', baseReady: true, now: new Date() });
-  const res = await core.patchNamespacedPodStatus({ name: 'p1', namespace: ns, body: toStatusPatch(created, status) }, PATCH.strategic);
+  const res = await core.patchNamespacedPodStatusMetadata({ name: 'p1', namespace: ns, body: toStatusPatch(created, status) }, PATCH.strategic);
   assert.notEqual(res.metadata?.resourceVersion, created.metadata?.resourceVersion);
   assert.equal(typeof res.metadata?.creationTimestamp, 'string', 'plain JSON, not the typed mapping');
-  assert.equal(res.status?.podIP, '192.0.2.10');
-  const read = await cluster.core.readNamespacedPodStatus({ name: 'p1', namespace: ns });
-  assert.equal(read.status?.containerStatuses?.[0]?.name, 'orders');
   // The bridge's status writes ask for metadata only: the API server answers a PartialObjectMetadata.
+  assert.equal(res.kind, 'PartialObjectMetadata');
+  assert.equal(res.status, undefined, 'no status in the answer');
+  const read = await cluster.core.readNamespacedPodStatus({ name: 'p1', namespace: ns });
+  assert.equal(res.metadata?.resourceVersion, read.metadata?.resourceVersion, 'the answer names the version written');
+  assert.equal(read.status?.podIP, '192.0.2.10');
+  assert.equal(read.status?.containerStatuses?.[0]?.name, 'orders');
   const running = toPodStatus({ pod: read, observations: new Map([['orders', { kind: 'reported', state: 'ACTIVATED' }]]), baseIP: '192.0.2.10', baseReady: true, now: new Date() });
   const meta = await core.patchNamespacedPodStatusMetadata({ name: 'p1', namespace: ns, body: toStatusPatch(read, running) }, PATCH.strategic);
-  assert.equal(meta.kind, 'PartialObjectMetadata');
-  assert.equal(meta.status, undefined, 'no status in the answer');
   const after = await cluster.core.readNamespacedPodStatus({ name: 'p1', namespace: ns });
-  assert.equal(meta.metadata?.resourceVersion, after.metadata?.resourceVersion, 'the answer names the version written');
+  assert.equal(meta.metadata?.resourceVersion, after.metadata?.resourceVersion);
   assert.equal(after.status?.phase, running.phase);
 
-  await assert.rejects(core.patchNamespacedPodStatus({ name: 'nope', namespace: ns, body: toStatusPatch(created, status) }, PATCH.strategic), (err) => isNotFound(err));
+  await assert.rejects(core.patchNamespacedPodStatusMetadata({ name: 'nope', namespace: ns, body: toStatusPatch(created, status) }, PATCH.strategic), (err) => isNotFound(err));
   const other = { ...created, metadata: { ...created.metadata, uid: '00000000-0000-0000-0000-000000000000' } };
-  await assert.rejects(core.patchNamespacedPodStatus({ name: 'p1', namespace: ns, body: toStatusPatch(other, status) }, PATCH.strategic), (err) => isUidMismatch(err));
+  await assert.rejects(core.patchNamespacedPodStatusMetadata({ name: 'p1', namespace: ns, body: toStatusPatch(other, status) }, PATCH.strategic), (err) => isUidMismatch(err));
   // The kubelet's last step, preconditioned on the uid: another uid conflicts, the right one deletes.
   await assert.rejects(core.deleteNamespacedPod({ name: 'p1', namespace: ns, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } }), (err) => isConflict(err));
   await core.deleteNamespacedPod({ name: 'p1', namespace: ns, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: created.metadata!.uid! } } });
