@@ -144,12 +144,12 @@ test('a command in flight when the connection drops rejects at once and is not r
 test('the bridge subscribes to base topics at QoS 0: a QoS 1 heartbeat reaches it and it sends no PUBACK', async () => {
   const s = await setup(5_000);
   assert.equal(SUBSCRIBE_QOS, 0);
-  assert.deepEqual(s.bridgeSubscriptions.size, toControllerSubscriptions('default').length);
+  assert.equal(s.bridgeSubscriptions.size, toControllerSubscriptions('default').length);
   assert.deepEqual([...s.bridgeSubscriptions.keys()].sort(), toControllerSubscriptions('default').sort());
   for (let i = 0; i < 5; i++) await s.base.publishAsync(`koupleless_default/${BASE}/base/heart`, JSON.stringify({ n: i }), { qos: 1 });
   await waitFor('five heartbeats at the link', () => s.messages.length === 5, 5_000);
   assert.deepEqual(s.messages, [0, 1, 2, 3, 4].map((n) => JSON.stringify({ n })), 'each once, in order');
-  // The bridge's own QoS 1 command is acknowledged by the broker, not by the bridge: no ack from it at all.
+  // At QoS 1 the broker would have counted five PUBACKs from the bridge here, one per heartbeat.
   assert.equal(s.bridgeAcks(), 0, 'the broker got no PUBACK from the bridge for base messages');
   assert.deepEqual([...s.bridgeSubscriptions.values()], toControllerSubscriptions('default').map(() => 0));
 });

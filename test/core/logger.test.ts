@@ -90,7 +90,7 @@ function runLoggingChild(script: string): Promise<{ lines: Array<{ at: number; t
   });
 }
 
-test('stdout is batched, yet a lone line goes out within the periodic flush, and lines logged just before exit are kept', async () => {
+test('stdout is batched, yet a lone line goes out long before the process ends, and lines logged just before exit are kept', async () => {
   assert.ok(BUFFERED_STDOUT.minLength > 0 && BUFFERED_STDOUT.periodicFlush > 0 && BUFFERED_STDOUT.periodicFlush <= 1_000);
   // One line, then 3 s alive: it must not wait for the buffer to fill or for the exit.
   const lone = await runLoggingChild(`const l = createLogger('info', 'lone'); l.info('first'); setTimeout(() => { l.info('second'); }, 3000);`);
