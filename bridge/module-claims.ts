@@ -50,8 +50,32 @@ export interface Claims {
   readonly superseded: ReadonlyMap<string, ReadonlyMap<string, Claim>>;
 }
 
+/**
+ * Per pod object, what its claims are made of. Like `parseModulesOf`, for callers whose pods are
+ * never mutated (the bridge's pod cache replaces a pod as a whole on every change): every pass over a
+ * base looks at all its pods, most of them the same objects as in the pass before.
+ */
+interface PodFacts {
+  readonly podKey: string;
+  readonly createdAt: number;
+  readonly workload: PodWorkload | undefined;
+  readonly revisionKey: string | undefined;
+}
+const factsOf = new WeakMap<V1Pod, PodFacts>();
+
+function toPodFacts(pod: V1Pod): PodFacts {
+  let f = factsOf.get(pod);
+  if (f) return f;
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
+  const workload = toPodWorkload(pod.metadata);
+  const ref = workload ? toRevisionRef(pod) : undefined;
+  f = { podKey: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, createdAt: Number.isFinite(created) ? created : 0, workload, revisionKey: ref ? toRevisionKey(ref) : undefined };
+  factsOf.set(pod, f);
+  return f;
+}
+
 export function toPodKey(pod: V1Pod): string {
-  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+  return toPodFacts(pod).podKey;
 }
 
 /**
@@ -100,11 +124,8 @@ export function toRevisionRef(pod: V1Pod): RevisionRef | undefined {
 export function toClaims(live: readonly V1Pod[], revisionOf?: RevisionOf): Claims {
   const all: Claim[] = [];
   for (const pod of live) {
-    const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : 0;
-    const workload = toPodWorkload(pod.metadata);
-    const ref = workload ? toRevisionRef(pod) : undefined;
-    const revisionKey = ref ? toRevisionKey(ref) : undefined;
-    for (const spec of parseModulesOf(pod.spec?.containers).modules) all.push({ podKey: toPodKey(pod), spec, workload, createdAt: Number.isFinite(created) ? created : 0, revisionKey });
+    const { podKey, workload, createdAt, revisionKey } = toPodFacts(pod);
+    for (const spec of parseModulesOf(pod.spec?.containers).modules) all.push({ podKey, spec, workload, createdAt, revisionKey });
   }
   // The newest claim per (workload, bizName) decides that workload's version on this base.
   const newest = new Map<string, Claim>();
@@ -142,12 +163,11 @@ export function toRevisionReads(pods: readonly V1Pod[]): RevisionRef[] {
   const byWorkload = new Map<string, Map<string, RevisionRef>>();
   for (const pod of pods) {
     if (pod.metadata?.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-    const workload = toPodWorkload(pod.metadata);
-    const ref = workload ? toRevisionRef(pod) : undefined;
-    if (!workload || !ref) continue;
+    const { workload, revisionKey } = toPodFacts(pod);
+    if (!workload || !revisionKey) continue;
     let refs = byWorkload.get(workload.workload);
     if (!refs) byWorkload.set(workload.workload, (refs = new Map()));
-    refs.set(toRevisionKey(ref), ref);
+    if (!refs.has(revisionKey)) refs.set(revisionKey, toRevisionRef(pod)!);
   }
   const reads: RevisionRef[] = [];
   for (const refs of byWorkload.values()) if (refs.size >= 2) reads.push(...refs.values());
@@ -156,7 +176,7 @@ export function toRevisionReads(pods: readonly V1Pod[]): RevisionRef[] {
 
 /** An active claim of `bizName` at another version than `bizVersion` (a rival on this base). */
 export function findRival(claims: Claims, bizName: string, bizVersion: string): Claim | undefined {
-  for (const [, list] of claims.active) {
+  for (const list of claims.active.values()) {
     const c = list[0]!;
     if (c.spec.bizName === bizName && c.spec.bizVersion !== bizVersion) return c;
   }

@@ -53,7 +53,7 @@ export function createModuleReconciler(ctx: BridgeContext) {
    * Pod status (the object in the cache or written view) → the inputs for which it was found current.
    * Weak: a pod's next version brings a new status object, and the old one's entry goes with it.
    */
-  const current = new WeakMap<k8s.V1PodStatus, string>();
+  const current = new WeakMap<k8s.V1PodStatus, StatusInputs>();
   /** Base identity → the statuses this bridge wrote that its pod cache may not show yet. */
   const statusMemo = new Map<string, WrittenStatuses>();
   const writtenOf = (identity: string, pods: readonly k8s.V1Pod[]): WrittenStatuses => {
@@ -156,8 +156,8 @@ export function createModuleReconciler(ctx: BridgeContext) {
       const baseReady = liveness.kind === 'ready';
       // A status found current before, for the same inputs, still is (a base's pass looks at all its
       // pods, most of them unchanged): skip building and comparing it again.
-      const inputs = toStatusInputsKey(observations, base.localIP, baseReady);
-      if (known.status && current.get(known.status) === inputs) continue;
+      const inputs: StatusInputs = { observations, baseIP: base.localIP, baseReady };
+      if (known.status && isSameStatusInputs(current.get(known.status), inputs)) continue;
       const hold = known.status?.containerStatuses?.length ? undefined : toFirstStatusHoldMs(known, observations, toInstallSentAt(known, ops), statusNow, ctx.settings.installingStatusDelayMs);
       if (hold !== undefined) {
         requeueMs = Math.min(requeueMs ?? hold, hold);
@@ -216,9 +216,34 @@ export function createModuleReconciler(ctx: BridgeContext) {
   return { reconcile, requestModuleList, isOwnStatusEcho, /** For tests: how many bases have a remembered query time. */ trackedBases: () => lastQuery.size };
 }
 
-/** Everything besides the pod that `toPodStatus` reads, as one comparable string. */
-export function toStatusInputsKey(observations: ReadonlyMap<string, ModuleObservation>, baseIP: string | undefined, baseReady: boolean): string {
-  return JSON.stringify([baseIP ?? null, baseReady, [...observations]]);
+/** Everything besides the pod that `toPodStatus` reads. */
+export interface StatusInputs {
+  readonly observations: ReadonlyMap<string, ModuleObservation>;
+  readonly baseIP: string | undefined;
+  readonly baseReady: boolean;
+}
+
+/**
+ * Whether two passes' inputs give the same pod status: the same base IP and readiness, and the same
+ * observations field by field, container by container in order. Compared in place (no key string is
+ * built): a base's every pass looks at all its pods, most of them unchanged.
+ */
+export function isSameStatusInputs(a: StatusInputs | undefined, b: StatusInputs): boolean {
+  if (!a || a.baseIP !== b.baseIP || a.baseReady !== b.baseReady || a.observations.size !== b.observations.size) return false;
+  const rest = b.observations.entries();
+  for (const [name, x] of a.observations) {
+    const [otherName, y] = rest.next().value as [string, ModuleObservation];
+    if (name !== otherName || !isSameObservation(x, y)) return false;
+  }
+  return true;
+}
+
+function isSameObservation(x: ModuleObservation, y: ModuleObservation): boolean {
+  if (x === y) return true;
+  if (x.kind !== y.kind) return false;
+  const u = x as Partial<Record<'state' | 'reason' | 'message' | 'since' | 'detail', unknown>>;
+  const v = y as typeof u;
+  return u.state === v.state && u.reason === v.reason && u.message === v.message && u.since === v.since && u.detail === v.detail;
 }
 
 /** Container name → when its module's install was sent, for installs the base has not answered yet. */

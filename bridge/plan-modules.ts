@@ -213,8 +213,8 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     const installedUrl = base.installedUrls.get(mk);
     const rival = findRival(claims, spec.bizName, spec.bizVersion);
     // Other versions of the bizName on the base that no live pod keeps: handed over by uninstallThenInstall.
-    const others = reported.filter((r) => r.bizName === spec.bizName && r.bizVersion !== spec.bizVersion);
-    const handOff = !rival && others.length > 0;
+    const isOther = (r: ReportedModule) => r.bizName === spec.bizName && r.bizVersion !== spec.bizVersion;
+    const handOff = !rival && reported.some(isOther);
     if (mismatched.has(mk)) continue;
     if (!rival && (!present || present.state.toUpperCase() !== 'ACTIVATED')) pendingNames.add(spec.bizName);
     if (present && installedUrl !== undefined && installedUrl !== spec.bizUrl) {
@@ -255,7 +255,7 @@ export function planModules(input: PlanModulesInput): ModulePlan {
     const why = deactivated
       ? 'the module is DEACTIVATED and no other version is claimed on this base: reinstalling it (uninstallThenInstall) to activate it'
       : handOff
-        ? `hand-off: ${others.map((o) => toModuleKey(o)).join(', ')} on this base is claimed by no live pod; installing with uninstallThenInstall`
+        ? `hand-off: ${reported.filter(isOther).map((o) => toModuleKey(o)).join(', ')} on this base is claimed by no live pod; installing with uninstallThenInstall`
         : st.kind === 'failed'
           ? `retrying after ${st.message}`
           : ROUTINE_INSTALL_WHY;

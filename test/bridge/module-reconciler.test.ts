@@ -14,7 +14,7 @@ import type { BridgeContext } from '../../bridge/context.ts';
 import type { BridgeSettings } from '../../bridge/config.ts';
 import { createBridgeMetrics } from '../../bridge/metrics.ts';
 import { toRevisionKey } from '../../bridge/module-claims.ts';
-import { createModuleReconciler, toStatusInputsKey, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
+import { createModuleReconciler, isSameStatusInputs, WRITES_PER_PASS } from '../../bridge/module-reconciler.ts';
 import type { PodIndex } from '../../bridge/pod-index.ts';
 import { BASE_ID, SETTINGS, T0, toJarUrl, toModulePod, toReported } from './fixtures.ts';
 
@@ -265,17 +265,27 @@ test('the status writes of one pass go out together, not one after another', asy
   assert.equal(patches.length, pods.length);
 });
 
-test('toStatusInputsKey: differs whenever an input of the pod status differs', () => {
+test('isSameStatusInputs: false whenever an input of the pod status differs', () => {
   const obs = (o: Record<string, unknown>) => new Map([['biz1', { kind: 'reported', state: 'ACTIVATED', ...o } as never]]);
-  const base = toStatusInputsKey(obs({}), '10.0.0.1', true);
-  assert.equal(toStatusInputsKey(obs({}), '10.0.0.1', true), base, 'same inputs, same key');
-  assert.notEqual(toStatusInputsKey(obs({}), '10.0.0.2', true), base, 'base IP');
-  assert.notEqual(toStatusInputsKey(obs({}), undefined, true), base, 'no base IP');
-  assert.notEqual(toStatusInputsKey(obs({}), '10.0.0.1', false), base, 'base readiness');
-  assert.notEqual(toStatusInputsKey(obs({ state: 'DEACTIVATED' }), '10.0.0.1', true), base, 'module state');
-  assert.notEqual(toStatusInputsKey(obs({ message: 'x' }), '10.0.0.1', true), base, 'message');
-  assert.notEqual(toStatusInputsKey(obs({ since: 1 }), '10.0.0.1', true), base, 'since');
-  assert.notEqual(toStatusInputsKey(new Map([['biz2', { kind: 'installing' }]]), '10.0.0.1', true), base, 'container');
+  const at = (observations: ReadonlyMap<string, never>, o: { baseIP?: string | undefined; baseReady?: boolean } = {}) => ({ observations, baseIP: 'baseIP' in o ? o.baseIP : '10.0.0.1', baseReady: o.baseReady ?? true });
+  const base = at(obs({}));
+  assert.equal(isSameStatusInputs(at(obs({})), base), true, 'same inputs (other objects)');
+  assert.equal(isSameStatusInputs(undefined, base), false, 'nothing remembered');
+  assert.equal(isSameStatusInputs(at(obs({}), { baseIP: '10.0.0.2' }), base), false, 'base IP');
+  assert.equal(isSameStatusInputs(at(obs({}), { baseIP: undefined }), base), false, 'no base IP');
+  assert.equal(isSameStatusInputs(at(obs({}), { baseReady: false }), base), false, 'base readiness');
+  assert.equal(isSameStatusInputs(at(obs({ state: 'DEACTIVATED' })), base), false, 'module state');
+  assert.equal(isSameStatusInputs(at(obs({ reason: 'r' })), base), false, 'reason');
+  assert.equal(isSameStatusInputs(at(obs({ message: 'x' })), base), false, 'message');
+  assert.equal(isSameStatusInputs(at(obs({ since: 1 })), base), false, 'since');
+  const failed = (detail: string) => at(new Map([['biz1', { kind: 'installFailed', message: 'm', detail } as never]]));
+  assert.equal(isSameStatusInputs(failed('a'), failed('b')), false, 'detail');
+  assert.equal(isSameStatusInputs(at(new Map([['biz2', { kind: 'reported', state: 'ACTIVATED' } as never]])), base), false, 'container name');
+  assert.equal(isSameStatusInputs(at(new Map([['biz1', { kind: 'installing' } as never]])), base), false, 'observation kind');
+  const two = (a: string, b: string) => at(new Map([[a, { kind: 'installing' } as never], [b, { kind: 'uninstalling' } as never]]));
+  assert.equal(isSameStatusInputs(two('a', 'b'), two('a', 'b')), true, 'two containers');
+  assert.equal(isSameStatusInputs(two('b', 'a'), two('a', 'b')), false, 'two containers, other order');
+  assert.equal(isSameStatusInputs(at(new Map([...obs({}), ['biz2', { kind: 'installing' } as never]])), base), false, 'one container more');
 });
 
 const confirm = (registry: BaseRegistry, m: { name: string; version: string }, at: number) =>
