@@ -53,8 +53,23 @@ const { values: a } = parseArgs({
     'no-shipped-node-options': { type: 'boolean', default: false },
     /** Keep the bridge's and base-sim's logs (info) in this folder. */
     logs: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (a.help) {
+  console.log(`node bench/bridge.ts [options]: issue 13's bridge scenario on the real control plane, Mosquitto and base-sim
+  --bases N (100)            simulated bases, joining in --waves W (4) waves --wave-gap S (3) seconds apart
+  --pods N (1000)            bare module pods, round-robin over the first --pod-bases N (all) bases
+  --rate N (50)              pods created per second in total by --clients N (16) clients (0 = as fast as they can)
+  --install-latency D (200ms) how long base-sim takes per install (one at a time per base)
+  --steady S (60)            seconds of steady state measured after every module is Running
+  --cpu-hog                  a bounded child process keeps one core busy for the whole run
+  --code-root DIR            run the bridge of another checkout (before/after in one session)
+  --bridge-args '...'        extra bridge flags; --bridge-node-args '...' extra Node options (e.g. --cpu-prof)
+  --no-shipped-node-options  without the chart's Node options (bridge/runtime.ts)
+  --logs DIR                 keep the bridge's and base-sim's logs (info) there`);
+  process.exit(0);
+}
 const BASES = Number(a.bases), PODS = Number(a.pods), POD_BASES = Math.min(Number(a['pod-bases'] ?? a.bases), BASES);
 const WAVES = Math.max(1, Math.min(Number(a.waves), BASES)), WAVE_GAP_MS = Number(a['wave-gap']) * 1000;
 const RATE = Number(a.rate), CLIENTS = Number(a.clients), STEADY_S = Number(a.steady);

@@ -35,6 +35,16 @@ import type { ServerTimes } from './extender-server.ts';
 import type { ClientJob, ClientTimings } from './extender-client.ts';
 
 const args = new Set(process.argv.slice(2));
+const KNOWN_ARGS = ['--latency-only', '--throughput-only', '--decisions-only', '--round-trip-only'];
+if (args.has('--help')) {
+  console.log(`node bench/extender.ts [${KNOWN_ARGS.join('|')}]: the extender's latency (filter + prioritize at 100, 1,000 and 5,000 nodes), its decisions' own timings, the 5,000-names round trip five times, and the real kube-scheduler's throughput with and without it (all of them without an option)`);
+  process.exit(0);
+}
+const unknownArgs = [...args].filter((x) => !KNOWN_ARGS.includes(x));
+if (unknownArgs.length > 0) {
+  console.error(`unknown option ${unknownArgs.join(', ')}; known: ${KNOWN_ARGS.join(', ')}, --help`);
+  process.exit(2);
+}
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function percentile(sorted: number[], p: number): number {

@@ -14,8 +14,15 @@
  * mostly garbage before a full collection, with ~40 MiB live); with the flag 100 bases × 1,000 pods
  * measured 138 MiB steady / 148 peak instead of 162 / 194, at the same converge CPU per pod
  * (6.3 against 6.4 ms, bench/bridge.ts, one session).
+ *
+ * One V8 platform worker thread (`--v8-pool-size=1`; Node's default is 4) for the collector's
+ * concurrent and parallel work and background compiles: the bridge runs with a CPU request of
+ * 200m, and four helpers contending for a core or two cost more memory than they save.
+ * 100 bases × 1,000 pods, one session (bench/bridge.ts): 123 / 125 MiB steady RSS (peak 142 / 137)
+ * instead of 132–135 (peak 143) in three runs without it; converge 5.2 / 5.4 ms per pod and steady 2.33 / 2.39 CPU-s per minute against 5.3–5.5 and
+ * 2.40–2.83, within the machine's noise (docs/bridge.md, "Memory").
  */
-export const BRIDGE_NODE_OPTIONS = '--max-semi-space-size=2';
+export const BRIDGE_NODE_OPTIONS = '--max-semi-space-size=2 --v8-pool-size=1';
 
 /**
  * V8 flags the bridge command sets on itself as it starts (Node refuses them in NODE_OPTIONS, so the
