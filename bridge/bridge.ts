@@ -24,7 +24,7 @@ import { HearingTracker, toLeadershipHealth } from './hearing.ts';
 import { LivenessMemo } from './liveness-memo.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
 import { startShardOwnership, type ShardOwnership, type ShardStopReason } from './shard-ownership.ts';
-import { toShard } from './shards.ts';
+import { SPREAD_SLOTS, toShard, toSpreadSlot } from './shards.ts';
 import { createBridgeMetrics } from './metrics.ts';
 import { createModuleReconciler } from './module-reconciler.ts';
 import { connectMqtt, type MqttLink } from './mqtt-link.ts';
@@ -265,20 +265,28 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); timers.push(t); };
+  // A sweep over all bases, spread over its period: one slot of the bases per tick (shards.ts SPREAD_SLOTS).
+  const everySpread = (periodMs: number, fn: (inTick: (identity: string) => boolean) => void) => {
+    let tick = 0;
+    every(periodMs / SPREAD_SLOTS, () => {
+      const slot = tick++ % SPREAD_SLOTS;
+      fn((identity) => toSpreadSlot(identity) === slot);
+    });
+  };
   // Polls go to the live bases this replica serves, over a link that hears; after a reconnect onConnected asks again.
-  const liveBases = () => registry.list().filter((b) => owns(b.identity) && toLiveness(b, now(), s, hearing.get()).kind === 'ready');
+  const liveBases = (inTick: (identity: string) => boolean) => registry.list().filter((b) => inTick(b.identity) && owns(b.identity) && toLiveness(b, now(), s, hearing.get()).kind === 'ready');
   const polling = () => mqttLink.isConnected();
-  every(s.healthPollMs, () => {
+  everySpread(s.healthPollMs, (inTick) => {
     if (!polling()) return;
-    for (const b of liveBases()) ctx.publish(b.identity, 'health', {}).catch((err: unknown) => logger.warn({ base: b.identity, err: (err as Error).message }, 'health publish failed'));
+    for (const b of liveBases(inTick)) ctx.publish(b.identity, 'health', {}).catch((err: unknown) => logger.warn({ base: b.identity, err: (err as Error).message }, 'health publish failed'));
   });
-  every(s.moduleListPollMs, () => {
+  everySpread(s.moduleListPollMs, (inTick) => {
     if (!polling()) return;
-    for (const b of liveBases()) modules.requestModuleList(b.identity, true);
+    for (const b of liveBases(inTick)) modules.requestModuleList(b.identity, true);
   });
-  every(s.nodeLeaseRenewMs, () => {
+  everySpread(s.nodeLeaseRenewMs, (inTick) => {
     for (const b of registry.list()) {
-      if (!owns(b.identity)) continue;
+      if (!inTick(b.identity) || !owns(b.identity)) continue;
       const node = nodes.get(b.nodeName);
       if (node) renewNodeLease(ctx, b.nodeName, node.metadata?.uid, b.lastHeartbeatAt).catch((err: unknown) => logger.warn({ node: b.nodeName, err: (err as Error).message }, 'node lease renewal failed'));
     }

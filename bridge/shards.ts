@@ -177,3 +177,16 @@ export function planShards(input: ShardPlanInput): ShardPlan {
   for (const k of lost) reasons.set(k, 'lost');
   return { liveMembers, fairShare, acquire, renew: [...kept, ...draining].sort((a, b) => a - b), release, lost, reasons };
 }
+
+/**
+ * Ticks a periodic sweep over every base (node-Lease renewals, health and module-list polls) is split
+ * into: the sweep runs every period / SPREAD_SLOTS and serves the bases of one slot per tick, so each
+ * base still gets one renewal or poll per period, but 1,000 bases no longer send 1,000 requests in
+ * the same millisecond (a burst that queues every other API call behind it in the rate limiter).
+ */
+export const SPREAD_SLOTS = 10;
+
+/** The tick (0 … slots − 1) of a sweep that serves `identity`; hashed apart from `toShard`, so a replica's shards fill every slot. */
+export function toSpreadSlot(identity: string, slots = SPREAD_SLOTS): number {
+  return fmix32(fnv1a(`spread\u0000${identity}`)) % slots;
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { observeLease, type LeaseObservation } from '../../bridge/plan-lease.ts';
-import { planShards, toFairShare, toShard, toShardPreference, type ShardPlanInput } from '../../bridge/shards.ts';
+import { planShards, SPREAD_SLOTS, toFairShare, toShard, toShardPreference, toSpreadSlot, type ShardPlanInput } from '../../bridge/shards.ts';
 
 const S = 16;
 const LEASE = 10_000;
@@ -185,4 +185,21 @@ test('planShards: shards being drained stay renewed, count against the share and
   assert.deepEqual(plan.renew, range(S));
   assert.deepEqual(plan.acquire, []);
   for (const k of draining) assert.equal(plan.reasons.get(k), 'draining');
+});
+
+test('toSpreadSlot: every base in one stable slot, 1,000 bases spread over all slots, and a replica\'s shard fills every slot', () => {
+  const ids = Array.from({ length: 1_000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.7`);
+  const counts = new Array<number>(SPREAD_SLOTS).fill(0);
+  for (const id of ids) {
+    const slot = toSpreadSlot(id);
+    assert.ok(Number.isInteger(slot) && slot >= 0 && slot < SPREAD_SLOTS, `${id}: slot ${slot}`);
+    assert.equal(toSpreadSlot(id), slot, 'the same slot on every call');
+    counts[slot]!++;
+  }
+  // A uniform hash puts 100 in each; 60–140 is more than 4 standard deviations either way.
+  for (const [slot, n] of counts.entries()) assert.ok(n >= 60 && n <= 140, `slot ${slot} has ${n} of 1,000 bases: ${counts.join(', ')}`);
+  // The bases of one shard (out of 16, a factor shared with 10) still use every slot: the hashes are apart.
+  const ofShard = new Set(ids.filter((id) => toShard(id, 16) === 3).map((id) => toSpreadSlot(id)));
+  assert.equal(ofShard.size, SPREAD_SLOTS, `slots used by shard 3's bases: ${[...ofShard].sort().join(', ')}`);
+  assert.equal(toSpreadSlot('10.0.0.1', 1), 0);
 });
