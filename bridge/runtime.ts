@@ -19,8 +19,9 @@
  * concurrent and parallel work and background compiles: the bridge runs with a CPU request of
  * 200m, and four helpers contending for a core or two cost more memory than they save.
  * 100 bases × 1,000 pods, one session (bench/bridge.ts): 123 / 125 MiB steady RSS (peak 142 / 137)
- * instead of 132–135 (peak 143) in three runs without it; converge 5.2 / 5.4 ms per pod and steady 2.33 / 2.39 CPU-s per minute against 5.3–5.5 and
- * 2.40–2.83, within the machine's noise (docs/bridge.md, "Memory").
+ * instead of 132–135 (peak 143) in three runs without it; converge 5.2 / 5.4 ms per pod and steady
+ * 2.33 / 2.39 CPU-s per minute against 5.3–5.5 and 2.40–2.83, within the machine's noise
+ * (docs/bridge.md, "Memory").
  */
 export const BRIDGE_NODE_OPTIONS = '--max-semi-space-size=2 --v8-pool-size=1';
 
